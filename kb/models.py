@@ -1,0 +1,77 @@
+"""Plain, immutable data passed between the steps of the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentMeta:
+    """What citations, filters and listings need to know about a document."""
+
+    doc_id: str  # the .jsonl record id, else the path relative to the corpus folder
+    source: str  # path of the file relative to the corpus folder, with "/" separators
+    title: str
+    date: str | None = None  # ISO 8601, possibly partial: "2025", "2025-09", "2025-09-10"
+    jurisdiction: str | None = None
+    regulator: str | None = None
+    doc_type: str | None = None
+    inferred: tuple[str, ...] = ()  # which of the fields above were inferred from the text
+    extra: Mapping[str, Any] = field(default_factory=dict)  # every other front-matter / record field
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A readable unit of the corpus: a file, or one record of a .jsonl file."""
+
+    meta: DocumentMeta
+    text: str  # the body, exactly as in the source (front matter removed)
+    kind: str  # "markdown", "text", "jsonl", "pdf", "html", "docx"
+    first_line: int = 1  # 1-based line of the source file where `text` starts
+    record_line: int | None = None  # .jsonl: the line of the record; every chunk cites it
+    page_starts: tuple[int, ...] = ()  # paged formats: offset in `text` where each page begins
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A retrievable passage: a verbatim slice `text[char_start:char_end]` of its document."""
+
+    meta: DocumentMeta
+    text: str
+    section: tuple[str, ...]  # heading path, outermost first
+    char_start: int
+    char_end: int
+    line_start: int
+    line_end: int
+    page_start: int | None = None
+    page_end: int | None = None
+    ordinal: int = 0  # position of the chunk within its document
+    stale: bool = False  # its source changed or vanished after it was indexed
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A chunk returned by a search, with how it scored."""
+
+    chunk: Chunk
+    rank: int  # 1-based
+    score: float  # fused score used for ranking
+    dense_score: float | None = None  # cosine similarity to the question
+    lexical_score: float | None = None  # BM25 score
+    chunk_id: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An extractive answer: a sentence of a cited passage, or an honest no-answer."""
+
+    question: str
+    text: str | None  # the answering sentence(s); None when the corpus does not answer
+    answerable: bool
+    passages: tuple[Hit, ...]
+    citation: int | None = None  # rank of the passage the answer is taken from
+    highlight: tuple[int, int] | None = None  # span of the answer inside that passage's text
+    confidence: float = 0.0
+    dates: tuple[str, ...] = ()  # dates found in the answer, normalised (see kb.dates)
+    notes: tuple[str, ...] = ()  # e.g. disagreements between documents, stale sources
