@@ -1,0 +1,341 @@
+"""Corpus files → Documents: walk the folder, decode, split off front matter, one Document per unit.
+
+Readers never raise for a single bad file: `read_file` raises `BadDocument` with a reason, and the
+index builder records it and goes on. Problems inside a file that do not stop it from being read
+(a malformed .jsonl line, broken front matter) come back as warnings.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import json
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from kb.errors import BadDocument, CorpusError
+from kb.models import Document, DocumentMeta
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusFile:
+    path: Path  # absolute
+    rel: str  # relative to the corpus folder, "/"-separated
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    rel: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusScan:
+    root: Path
+    files: tuple[CorpusFile, ...]
+    skipped: tuple[Skipped, ...]  # hidden, unsupported, unreadable, loops
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    documents: tuple[Document, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+
+# --- walking -----------------------------------------------------------------------------------
+
+
+def scan_corpus(root: Path) -> CorpusScan:
+    """Every supported file under `root` (recursively, following symlinks once), sorted by path."""
+    root = Path(root)
+    if not root.exists():
+        raise CorpusError(f"Corpus folder not found: {root}")
+    if not root.is_dir():
+        raise CorpusError(f"Not a folder: {root}", "kb index expects a folder of documents.")
+    files: list[CorpusFile] = []
+    skipped: list[Skipped] = []
+    seen_dirs: set[tuple[int, int]] = set()
+
+    def walk(folder: Path) -> None:
+        try:
+            info = folder.stat()
+        except OSError as exc:
+            skipped.append(Skipped(_rel(folder, root), f"cannot open folder: {exc.strerror}"))
+            return
+        key = (info.st_dev, info.st_ino)
+        if key in seen_dirs:
+            skipped.append(Skipped(_rel(folder, root), "symlink loop or repeated folder"))
+            return
+        seen_dirs.add(key)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError as exc:
+            skipped.append(Skipped(_rel(folder, root), f"cannot list folder: {exc.strerror}"))
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            rel = _rel(path, root)
+            if entry.name.startswith("."):
+                skipped.append(Skipped(rel, "hidden"))
+                continue
+            try:
+                info = path.stat()  # follows symlinks
+            except OSError as exc:
+                reason = "broken symlink" if entry.is_symlink() else f"cannot stat: {exc.strerror}"
+                skipped.append(Skipped(rel, reason))
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                walk(path)
+            elif not stat.S_ISREG(info.st_mode):
+                skipped.append(Skipped(rel, "not a regular file"))
+            elif reader_for(path) is None:
+                skipped.append(Skipped(rel, f"unsupported file type {path.suffix or '(no extension)'}"))
+            else:
+                files.append(CorpusFile(path, rel, info.st_size, info.st_mtime_ns))
+
+    walk(root)
+    files.sort(key=lambda f: f.rel)
+    return CorpusScan(root, tuple(files), tuple(skipped))
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+# --- decoding ----------------------------------------------------------------------------------
+
+
+def decode_text(raw: bytes) -> tuple[str, str | None]:
+    """Text of a file and a warning when its encoding had to be guessed. Raises BadDocument."""
+    # UTF-32 first: its little-endian mark begins with the UTF-16 one.
+    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+                       (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if raw.startswith(bom):
+            try:
+                return _check_text(raw[len(bom):].decode(codec)), None
+            except UnicodeDecodeError as exc:
+                raise BadDocument(f"invalid {codec} text after its byte-order mark ({exc.reason})") from None
+    utf16 = _looks_like_utf16(raw)
+    if utf16:
+        try:
+            return _check_text(raw.decode(utf16)), None
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in raw[:65536]:
+        raise BadDocument("binary content (NUL bytes), not text")
+    try:
+        text = raw.decode("utf-8")
+        warning = None
+    except UnicodeDecodeError:
+        text, warning = _guess_encoding(raw)
+    return _check_text(text), warning
+
+
+def _check_text(text: str) -> str:
+    if "\x00" in text:
+        raise BadDocument("binary content (NUL bytes), not text")
+    if _control_share(text) > 0.10:
+        raise BadDocument("binary content (mostly control characters), not text")
+    return text
+
+
+def _looks_like_utf16(raw: bytes) -> str | None:
+    """UTF-16 without a byte-order mark: mostly-ASCII text has a zero in every other byte."""
+    sample = raw[:4096]
+    if len(sample) < 4 or len(sample) % 2:
+        return None
+    even_zeros = sample[0::2].count(0) / (len(sample) / 2)
+    odd_zeros = sample[1::2].count(0) / (len(sample) / 2)
+    if odd_zeros > 0.6 and even_zeros < 0.1:
+        return "utf-16-le"
+    if even_zeros > 0.6 and odd_zeros < 0.1:
+        return "utf-16-be"
+    return None
+
+
+def _guess_encoding(raw: bytes) -> tuple[str, str]:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    if best is None:
+        raise BadDocument("binary content or unknown text encoding")
+    return str(best), f"not UTF-8; decoded as {best.encoding} (guessed)"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _control_share(text: str) -> float:
+    sample = text[:65536]
+    return len(_CONTROL.findall(sample)) / max(len(sample), 1)
+
+
+# --- front matter and metadata ---------------------------------------------------------------------
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL | re.MULTILINE)
+_H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+KNOWN_FIELDS = {"title", "source", "date", "jurisdiction", "regulator", "type", "doc_type"}
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str, int, str | None]:
+    """(metadata, body, number of lines before the body, warning). Broken YAML keeps the body."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text, 0, None
+    body = text[match.end():]
+    skipped_lines = text.count("\n", 0, match.end())
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 2})" if mark is not None else ""
+        return {}, body, skipped_lines, f"front matter is not valid YAML{where}; its metadata is ignored"
+    if data is None:
+        return {}, body, skipped_lines, None
+    if not isinstance(data, dict):
+        return {}, body, skipped_lines, "front matter is not a YAML mapping; its metadata is ignored"
+    return {str(key): value for key, value in data.items()}, body, skipped_lines, None
+
+
+def plain_value(value: Any) -> Any:
+    """YAML/JSON values as JSON-safe plain values (dates become ISO strings)."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): plain_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_value(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _text_field(fields: dict[str, Any], *names: str) -> str | None:
+    for name in names:
+        value = fields.get(name)
+        if value is not None and str(value).strip():
+            return str(plain_value(value)).strip()
+    return None
+
+
+def make_meta(doc_id: str, source: str, fields: dict[str, Any], fallback_title: str) -> DocumentMeta:
+    extra = {key: plain_value(value) for key, value in fields.items() if key not in KNOWN_FIELDS}
+    source_field = _text_field(fields, "source")
+    if source_field:
+        extra["origin"] = source_field
+    return DocumentMeta(
+        doc_id=doc_id,
+        source=source,
+        title=_text_field(fields, "title") or fallback_title,
+        date=_text_field(fields, "date"),
+        jurisdiction=_text_field(fields, "jurisdiction"),
+        regulator=_text_field(fields, "regulator"),
+        doc_type=_text_field(fields, "type", "doc_type"),
+        extra=extra,
+    )
+
+
+# --- readers -----------------------------------------------------------------------------------
+
+
+def _read_bytes(file: CorpusFile) -> bytes:
+    try:
+        return file.path.read_bytes()
+    except FileNotFoundError:
+        raise BadDocument("file vanished while indexing") from None
+    except PermissionError:
+        raise BadDocument("permission denied") from None
+    except IsADirectoryError:
+        raise BadDocument("is a folder") from None
+    except OSError as exc:
+        raise BadDocument(f"cannot read: {exc.strerror or exc}") from None
+
+
+def _fallback_title(body: str, file: CorpusFile, kind: str) -> str:
+    if kind == "markdown":
+        match = _H1.search(body)
+        if match:
+            return match.group(1).strip()
+    return Path(file.rel).stem.replace("_", " ").replace("-", " ")
+
+
+def read_text_file(file: CorpusFile, kind: str) -> ReadResult:
+    text, warning = decode_text(_read_bytes(file))
+    warnings = [warning] if warning else []
+    fields, body, lines_before, fm_warning = split_front_matter(text)
+    if fm_warning:
+        warnings.append(fm_warning)
+    if not body.strip():
+        raise BadDocument("empty file (no text)")
+    meta = make_meta(file.rel, file.rel, fields, _fallback_title(body, file, kind))
+    document = Document(meta=meta, text=body, kind=kind, first_line=lines_before + 1)
+    return ReadResult((document,), tuple(warnings))
+
+
+def read_jsonl(file: CorpusFile) -> ReadResult:
+    text, warning = decode_text(_read_bytes(file))
+    warnings = [warning] if warning else []
+    documents = []
+    seen: set[str] = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            warnings.append(f"line {number}: invalid JSON ({exc.msg}); line skipped")
+            continue
+        if not isinstance(record, dict):
+            warnings.append(f"line {number}: not a JSON object; line skipped")
+            continue
+        body = record.get("text")
+        if not isinstance(body, str) or not body.strip():
+            warnings.append(f"line {number}: no \"text\" string; line skipped")
+            continue
+        record_id = record.get("id")
+        if record_id is None or str(record_id).strip() == "":
+            warnings.append(f"line {number}: no \"id\"; using {file.rel}:{number}")
+            record_id = f"{file.rel}:{number}"
+        record_id = str(record_id)
+        if record_id in seen:
+            warnings.append(f"line {number}: duplicate id {record_id!r}; line skipped")
+            continue
+        seen.add(record_id)
+        fields = {key: value for key, value in record.items() if key not in {"id", "text"}}
+        meta = make_meta(record_id, file.rel, fields, record_id)
+        documents.append(Document(meta=meta, text=body, kind="jsonl", first_line=number, record_line=number))
+    if not documents:
+        raise BadDocument("no usable records" + (f" ({warnings[0]})" if warnings else " (empty file)"))
+    return ReadResult(tuple(documents), tuple(warnings))
+
+
+Reader = Callable[[CorpusFile], ReadResult]
+
+READERS: dict[str, Reader] = {
+    ".md": lambda f: read_text_file(f, "markdown"),
+    ".markdown": lambda f: read_text_file(f, "markdown"),
+    ".txt": lambda f: read_text_file(f, "text"),
+    ".jsonl": read_jsonl,
+}
+
+
+def reader_for(path: Path) -> Reader | None:
+    return READERS.get(path.suffix.lower())
+
+
+def read_file(file: CorpusFile) -> ReadResult:
+    reader = reader_for(file.path)
+    if reader is None:
+        raise BadDocument(f"unsupported file type {file.path.suffix}")
+    return reader(file)

@@ -1,0 +1,95 @@
+"""Small text helpers shared by the chunker, the index and the answerer."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+import unicodedata
+
+# Words after which a full stop does not end a sentence. Lower case, without the stop.
+ABBREVIATIONS = frozenset(
+    """
+    mr mrs ms dr prof sr jr st no nos art arts para paras p pp cf al etc vs v e.g i.e viz approx
+    inc ltd co corp plc llc dept govt reg regs sec secs ch chap fig figs vol eds ed est min max
+    jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n e.u a.m p.m op cit ibid
+    """.split()
+)
+
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
+_NEXT_STARTS_SENTENCE = re.compile(r"\s+[\"'“‘(\[]?[A-Z0-9§•\-–—*]")
+_LIST_ITEM_START = re.compile(r"\n[ \t]*(?:[-*+•]|\(?[0-9a-zA-Z]{1,4}[.)]|\([0-9a-zA-Z]{1,4}\))[ \t]+")
+_WORD_BEFORE = re.compile(r"([\w.]+)$")
+_WHITESPACE = re.compile(r"\s+")
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def normalise_for_dedup(text: str) -> str:
+    """Case-, accent-, punctuation- and whitespace-insensitive form, for finding repeated passages."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def text_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def collapse_whitespace(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def _is_abbreviation(text: str, stop: int) -> bool:
+    match = _WORD_BEFORE.search(text, 0, stop)
+    if not match:
+        return False
+    word = match.group(1).rstrip(".").casefold()
+    if word in ABBREVIATIONS:
+        return True
+    # A single letter ("J. Smith") or dotted initials ("U.S.", "e.g.") rarely end a sentence.
+    return len(word) == 1 and word.isalpha() or bool(re.fullmatch(r"(?:\w\.)+\w", word))
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans (start, end) in `text[start:end]`, whitespace trimmed, covering every word.
+
+    Rule-based: a sentence ends at . ! ? followed by white space and a capital, digit or quote,
+    unless the word before is a known abbreviation or an initial; a new list item also starts
+    a sentence. Good enough for regulatory prose, and fast.
+    """
+    end = len(text) if end is None else end
+    cuts = [start]
+    for match in _SENTENCE_END.finditer(text, start, end):
+        stop = match.end()
+        if not _NEXT_STARTS_SENTENCE.match(text, stop, end):
+            continue
+        if text[match.start()] == "." and match.end() - match.start() == 1 and _is_abbreviation(text, match.start()):
+            continue
+        cuts.append(stop)
+    for match in _LIST_ITEM_START.finditer(text, start, end):
+        cuts.append(match.start())
+    cuts = sorted(set(cuts)) + [end]
+    spans = []
+    for left, right in zip(cuts, cuts[1:]):
+        span = trim_span(text, left, right)
+        if span[0] < span[1]:
+            spans.append(span)
+    return spans
+
+
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+class LineIndex:
+    """Maps character offsets of a text to 1-based line numbers."""
+
+    def __init__(self, text: str, first_line: int = 1) -> None:
+        self._newlines = [match.start() for match in re.finditer("\n", text)]
+        self._first_line = first_line
+
+    def line_of(self, offset: int) -> int:
+        return self._first_line + bisect.bisect_left(self._newlines, offset)
