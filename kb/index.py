@@ -1,0 +1,222 @@
+"""The on-disk index: layout, manifest, and reading a built index.
+
+    INDEX/CURRENT            name of the live build (replaced atomically when a build finishes)
+    INDEX/builds/NAME/       manifest.json, meta.sqlite, dense.faiss, lexical/ (and vectors.npy
+                             for lossy dense kinds)
+    INDEX/builds/.tmp-NAME/  a build in progress; never read, removed by the next build
+    INDEX/.lock              held by `kb index` while it builds
+
+Readers resolve CURRENT once and read only that complete build, so a `kb ask` during a rebuild,
+or after a crashed one, always sees the last complete index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from kb.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from kb.models import Chunk, DocumentMeta
+from kb.store import FileRecord, chunk_from_row, connect, meta_from_row, read_files
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CURRENT = "CURRENT"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexLayout:
+    root: Path
+
+    @property
+    def current_file(self) -> Path:
+        return self.root / CURRENT
+
+    @property
+    def builds(self) -> Path:
+        return self.root / "builds"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / ".lock"
+
+    def current_build(self) -> Path | None:
+        try:
+            name = self.current_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise IndexCorrupt(f"Cannot read {self.current_file}: {exc.strerror}") from None
+        if not name or "/" in name or name.startswith("."):
+            raise IndexCorrupt(f"{self.current_file} does not name a build: {name!r}")
+        return self.builds / name
+
+
+def read_manifest(build: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexCorrupt(f"The index build {build} has no {MANIFEST}.") from None
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"Cannot read {build / MANIFEST}: {exc}") from None
+    if not isinstance(manifest, dict):
+        raise IndexCorrupt(f"{build / MANIFEST} is not a JSON object.")
+    return manifest
+
+
+def check_compatible(manifest: dict[str, Any], root: Path, model: str | None) -> None:
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise IndexMismatch(
+            f"The index at {root} has format version {version}; this kb reads version {FORMAT_VERSION}.",
+            f"Rebuild it: kb index --rebuild --index {root}",
+        )
+    built_with = manifest.get("model", {}).get("name")
+    if model is not None and built_with != model:
+        raise IndexMismatch(
+            f"The index at {root} was built with the model {built_with!r}, but kb is set to use {model!r}.",
+            f"Rebuild it for {model!r}: kb index --rebuild --index {root}  (or set KB_MODEL={built_with})",
+        )
+
+
+class IndexReader:
+    """A complete, read-only build. Parts load on first use, so `kb status` stays cheap."""
+
+    def __init__(self, root: Path, build: Path, manifest: dict[str, Any]) -> None:
+        self.root = root
+        self.build = build
+        self.manifest = manifest
+
+    @classmethod
+    def open(cls, root: Path, model: str | None = None) -> "IndexReader":
+        root = Path(root)
+        layout = IndexLayout(root)
+        build = layout.current_build()
+        if build is None:
+            raise IndexMissing(f"No index at {root}.")
+        if not build.is_dir():
+            raise IndexCorrupt(f"{layout.current_file} points to a missing build {build.name}.")
+        manifest = read_manifest(build)
+        check_compatible(manifest, root, model)
+        return cls(root, build, manifest)
+
+    # -- manifest shortcuts ---------------------------------------------------------------------
+
+    @property
+    def model(self) -> str:
+        return self.manifest["model"]["name"]
+
+    @property
+    def dimension(self) -> int:
+        return int(self.manifest["model"]["dimension"])
+
+    @property
+    def chunk_count(self) -> int:
+        return int(self.manifest["counts"]["chunks"])
+
+    @property
+    def corpus(self) -> Path:
+        return Path(self.manifest["corpus"])
+
+    # -- parts ----------------------------------------------------------------------------------
+
+    @cached_property
+    def db(self) -> sqlite3.Connection:
+        path = self.build / "meta.sqlite"
+        if not path.is_file():
+            raise IndexCorrupt(f"The index build {self.build} has no meta.sqlite.")
+        return connect(path, readonly=True)
+
+    @cached_property
+    def dense(self):
+        from kb.dense import DenseIndex
+
+        path = self.build / "dense.faiss"
+        if not path.is_file():
+            raise IndexCorrupt(f"The index build {self.build} has no dense.faiss.")
+        index = DenseIndex.load(path, self.manifest["dense"]["kind"])
+        if index.size != self.chunk_count or index.dimension != self.dimension:
+            raise IndexCorrupt(
+                f"dense.faiss holds {index.size} vectors of {index.dimension} dimensions; the manifest says "
+                f"{self.chunk_count} of {self.dimension}."
+            )
+        return index
+
+    @cached_property
+    def lexical(self):
+        from kb.lexical import LexicalIndex
+
+        try:
+            index = LexicalIndex.load(self.build / "lexical")
+        except (OSError, ValueError) as exc:
+            raise IndexCorrupt(f"Cannot load the lexical index of {self.build}: {exc}") from None
+        if index.size != self.chunk_count:
+            raise IndexCorrupt(f"The lexical index holds {index.size} chunks; the manifest says {self.chunk_count}.")
+        return index
+
+    @cached_property
+    def documents(self) -> list[DocumentMeta]:
+        """Every document, indexed by its row number."""
+        return [meta_from_row(row) for row in self.db.execute("SELECT * FROM documents ORDER BY id")]
+
+    @cached_property
+    def chunk_documents(self) -> np.ndarray:
+        """Document row of every chunk, for filters and per-document grouping."""
+        rows = self.db.execute("SELECT document FROM chunks ORDER BY id").fetchall()
+        return np.fromiter((row[0] for row in rows), dtype=np.int32, count=len(rows))
+
+    def files(self) -> dict[str, FileRecord]:
+        return read_files(self.db)
+
+    def chunks(self, ids: Sequence[int]) -> list[Chunk]:
+        """Chunks by id, in the order asked."""
+        if not len(ids):
+            return []
+        wanted = [int(i) for i in ids]
+        placeholders = ",".join("?" * len(wanted))
+        rows = {row["id"]: row for row in self.db.execute(f"SELECT * FROM chunks WHERE id IN ({placeholders})", wanted)}
+        documents = self.documents
+        stale = self.stale_sources
+        missing = [i for i in wanted if i not in rows]
+        if missing:
+            raise IndexCorrupt(f"Chunks {missing[:5]} are in the search index but not in meta.sqlite.")
+        return [
+            chunk_from_row(rows[i], documents[rows[i]["document"]], documents[rows[i]["document"]].source in stale)
+            for i in wanted
+        ]
+
+    def embed_texts(self) -> dict[str, int]:
+        """Embed key → chunk id, for re-using vectors in an incremental build."""
+        return {row[0]: row[1] for row in self.db.execute("SELECT embed_key, id FROM chunks")}
+
+    def vectors(self) -> np.ndarray:
+        cache = self.build / "vectors.npy"
+        if cache.is_file():
+            return np.load(cache, mmap_mode="r")
+        return self.dense.vectors()
+
+    @cached_property
+    def stale_sources(self) -> frozenset[str]:
+        """Files kept from an earlier build because they failed to parse in this one."""
+        return frozenset(row[0] for row in self.db.execute("SELECT path FROM files WHERE status = 'stale'"))
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.close()
+
+
+def fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,154 @@
+"""The metadata store: documents, chunks and corpus files in one SQLite database per build."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from kb.models import Chunk, DocumentMeta
+
+SCHEMA = """
+CREATE TABLE documents (
+    id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    date TEXT,
+    jurisdiction TEXT,
+    regulator TEXT,
+    doc_type TEXT,
+    inferred TEXT NOT NULL,  -- JSON list of inferred fields
+    extra TEXT NOT NULL      -- JSON object
+);
+CREATE INDEX documents_source ON documents(source);
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY,  -- the row of the chunk in the dense and lexical indexes
+    document INTEGER NOT NULL REFERENCES documents(id),
+    ordinal INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    section TEXT NOT NULL,   -- JSON list: heading path
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL,
+    line_start INTEGER NOT NULL,
+    line_end INTEGER NOT NULL,
+    page_start INTEGER,
+    page_end INTEGER,
+    embed_key TEXT NOT NULL  -- hash of the exact text given to the embedder
+);
+CREATE INDEX chunks_document ON chunks(document);
+CREATE TABLE files (
+    path TEXT PRIMARY KEY,   -- relative to the corpus folder
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    status TEXT NOT NULL,    -- indexed | skipped | stale (kept from an earlier build)
+    reason TEXT,
+    warnings TEXT NOT NULL,  -- JSON list
+    documents INTEGER NOT NULL,
+    chunks INTEGER NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    status: str
+    reason: str | None = None
+    warnings: tuple[str, ...] = ()
+    documents: int = 0
+    chunks: int = 0
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        connection = sqlite3.connect(path, check_same_thread=False)
+    connection.row_factory = sqlite3.Row
+    return connection
+
+
+def create(path: Path) -> sqlite3.Connection:
+    connection = connect(path)
+    connection.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
+    return connection
+
+
+def insert_documents(connection: sqlite3.Connection, metas: Sequence[DocumentMeta]) -> None:
+    connection.executemany(
+        "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (
+            (row, m.doc_id, m.source, m.title, m.date, m.jurisdiction, m.regulator, m.doc_type,
+             json.dumps(list(m.inferred)), json.dumps(dict(m.extra), ensure_ascii=False))
+            for row, m in enumerate(metas)
+        ),
+    )
+
+
+def insert_chunks(connection: sqlite3.Connection, rows: Iterable[tuple[int, int, Chunk, str]]) -> None:
+    """rows: (chunk id, document row, chunk, embed key)."""
+    connection.executemany(
+        "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            (cid, doc_row, c.ordinal, c.text, json.dumps(list(c.section), ensure_ascii=False), c.char_start,
+             c.char_end, c.line_start, c.line_end, c.page_start, c.page_end, key)
+            for cid, doc_row, c, key in rows
+        ),
+    )
+
+
+def insert_files(connection: sqlite3.Connection, files: Iterable[FileRecord]) -> None:
+    connection.executemany(
+        "INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?)",
+        (
+            (f.path, f.size, f.mtime_ns, f.sha256, f.status, f.reason, json.dumps(list(f.warnings)), f.documents, f.chunks)
+            for f in files
+        ),
+    )
+
+
+def meta_from_row(row: sqlite3.Row) -> DocumentMeta:
+    return DocumentMeta(
+        doc_id=row["doc_id"],
+        source=row["source"],
+        title=row["title"],
+        date=row["date"],
+        jurisdiction=row["jurisdiction"],
+        regulator=row["regulator"],
+        doc_type=row["doc_type"],
+        inferred=tuple(json.loads(row["inferred"])),
+        extra=json.loads(row["extra"]),
+    )
+
+
+def chunk_from_row(row: sqlite3.Row, meta: DocumentMeta, stale: bool = False) -> Chunk:
+    return Chunk(
+        meta=meta,
+        text=row["text"],
+        section=tuple(json.loads(row["section"])),
+        char_start=row["char_start"],
+        char_end=row["char_end"],
+        line_start=row["line_start"],
+        line_end=row["line_end"],
+        page_start=row["page_start"],
+        page_end=row["page_end"],
+        ordinal=row["ordinal"],
+        stale=stale,
+    )
+
+
+def read_files(connection: sqlite3.Connection) -> dict[str, FileRecord]:
+    return {
+        row["path"]: FileRecord(
+            row["path"], row["size"], row["mtime_ns"], row["sha256"], row["status"], row["reason"],
+            tuple(json.loads(row["warnings"])), row["documents"], row["chunks"],
+        )
+        for row in connection.execute("SELECT * FROM files ORDER BY path")
+    }
