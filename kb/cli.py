@@ -1,0 +1,312 @@
+"""The `kb` command line: parse arguments, call the library, render. Nothing else lives here."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from kb import __version__
+from kb.config import Settings, load_settings
+from kb.errors import KBError
+
+app = typer.Typer(
+    name="kb",
+    help="A regulatory-readiness knowledge base: cited, extractive answers from your own corpus, offline.\n\n"
+    'Example: kb index corpus/ && kb ask "When do FCA licences open?"',
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+IndexOption = typer.Option(None, "--index", "-i", help="Index folder (default: indexes/default, or `index` in kb.toml).")
+ModelOption = typer.Option(None, "--model", help="Embedding model: all-MiniLM-L6-v2 (bundled) or a local model folder.")
+JsonOption = typer.Option(False, "--json", help="Print one JSON object instead of formatted text.")
+
+
+def _debug() -> bool:
+    return os.environ.get("KB_DEBUG", "") not in ("", "0")
+
+
+def handle_errors(command: Callable) -> Callable:
+    """User errors become one red line and a hint, never a traceback (KB_DEBUG=1 shows it)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except KBError as exc:
+            if _debug():
+                raise
+            console = Console(stderr=True)
+            console.print(Text("Error: ", style="bold red") + Text(exc.message, style="red"), soft_wrap=True)
+            if exc.hint:
+                console.print(Text(f"Hint: {exc.hint}", style="dim"), soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            Console(stderr=True).print(Text("Interrupted.", style="yellow"))
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _settings(**overrides: Any) -> Settings:
+    return load_settings(overrides)
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kb {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """kb: cited answers from a local corpus of regulatory texts."""
+
+
+# --- kb index ---------------------------------------------------------------------------------------
+
+
+class _RichProgress:
+    """Progress bars for the build stages, on stderr so --json output stays clean."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
+                                  TimeElapsedColumn(), console=console, transient=False)
+        self._task = None
+
+    def __enter__(self) -> "_RichProgress":
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._progress.stop()
+
+    def start(self, stage: str, total: int) -> None:
+        if self._task is not None:
+            task = self._progress.tasks[-1]
+            self._progress.update(self._task, completed=task.total)
+        self._task = self._progress.add_task(stage, total=total)
+
+    def advance(self, amount: int = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, amount)
+
+
+@app.command("index")
+@handle_errors
+def index_command(
+    corpus: Optional[Path] = typer.Argument(None, help="Corpus folder (default: corpus/, or `corpus` in kb.toml)."),
+    index: Optional[Path] = IndexOption,
+    model: Optional[str] = ModelOption,
+    rebuild: bool = typer.Option(False, "--rebuild", help="Re-read and re-embed everything."),
+    strict: bool = typer.Option(False, "--strict", help="Exit non-zero when any file is skipped."),
+    if_missing: bool = typer.Option(False, "--if-missing", help="Do nothing when an index already exists."),
+    wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for another running `kb index`."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Build or update the index from a corpus folder (only changed files are re-read and re-embedded).
+
+    Example: kb index corpus/ --index indexes/default
+    """
+    from kb.build import build_index
+    from kb.index import IndexLayout
+
+    settings = _settings(corpus=corpus, index=index, model=model)
+    if if_missing and IndexLayout(settings.index).current_build() is not None:
+        return
+    err = Console(stderr=True)
+    show_progress = not as_json and err.is_terminal
+    if show_progress:
+        with _RichProgress(err) as progress:
+            report = build_index(settings, rebuild=rebuild, strict=strict, wait=wait, progress=progress)
+    else:
+        report = build_index(settings, rebuild=rebuild, strict=strict, wait=wait)
+    if as_json:
+        _print_json(_report_json(report))
+        return
+    _print_report(report, Console())
+
+
+def _report_json(report) -> dict[str, Any]:
+    return {
+        "index": str(report.index),
+        "corpus": str(report.corpus),
+        "written": report.written,
+        "full_rebuild_reason": report.full_reason,
+        "documents": report.documents,
+        "chunks": report.chunks,
+        "added": list(report.added),
+        "updated": list(report.updated),
+        "removed": list(report.removed),
+        "unchanged": report.unchanged,
+        "skipped": [{"path": s.rel, "reason": s.reason} for s in report.skipped],
+        "stale": [{"path": s.rel, "reason": s.reason} for s in report.stale],
+        "warnings": [{"path": w.path, "message": w.message} for w in report.warnings],
+        "duplicates_dropped": report.duplicates,
+        "embedded": report.embedded,
+        "reused": report.reused,
+        "seconds": round(report.seconds, 3),
+        "summary": report.summary_line(),
+    }
+
+
+def _print_report(report, console: Console) -> None:
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("Index", str(report.index))
+    table.add_row("Corpus", str(report.corpus))
+    table.add_row("Documents", f"{report.documents:,}")
+    table.add_row("Chunks", f"{report.chunks:,}" + (f" ({report.duplicates:,} repeated passages dropped)" if report.duplicates else ""))
+    if report.written:
+        table.add_row("Embedded", f"{report.embedded:,} new, {report.reused:,} re-used")
+    table.add_row("Skipped", f"{len(report.skipped)}")
+    if report.ignored:
+        table.add_row("Ignored", f"{len(report.ignored)} hidden")
+    table.add_row("Seconds", f"{report.seconds:.2f}")
+    console.print(table)
+    problems = [(s.rel, "skipped", s.reason) for s in report.skipped]
+    problems += [(s.rel, "stale", f"{s.reason}; its last indexed text is kept") for s in report.stale]
+    problems += [(w.path, "warning", w.message) for w in report.warnings]
+    if problems:
+        details = Table(title="Files with problems", title_justify="left", show_lines=False)
+        details.add_column("File", style="yellow", overflow="fold")
+        details.add_column("")
+        details.add_column("Reason", overflow="fold")
+        for path, kind, reason in problems[:200]:
+            details.add_row(path, kind, reason)
+        if len(problems) > 200:
+            details.add_row(f"… {len(problems) - 200} more", "", "see kb index --json")
+        console.print(details)
+    line = report.summary_line()
+    if not report.written:
+        line += " — the index is up to date"
+    elif report.full_reason:
+        line += f" — full build ({report.full_reason})"
+    console.print(Text(line, style="bold green"))
+
+
+# --- kb ask -----------------------------------------------------------------------------------------
+
+
+@app.command("ask")
+@handle_errors
+def ask_command(
+    question: Optional[str] = typer.Argument(None, help="The question, in quotes. Leave out for an interactive prompt."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", "-k", min=1, max=50, help="Number of passages to cite."),
+    index: Optional[Path] = IndexOption,
+    model: Optional[str] = ModelOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Answer a question from the index: the answering sentence, highlighted, with numbered citations.
+
+    Example: kb ask "When do FCA licences open?" --top-k 3
+    """
+    from kb.answer import answer_question
+    from kb.index import IndexReader
+    from kb.render import answer_to_json, render_answer
+    from kb.search import Searcher
+
+    settings = _settings(index=index, model=model, top_k=top_k)
+    reader = IndexReader.open(settings.index, model=settings.model)
+    searcher = Searcher(reader)
+    console = Console()
+
+    def ask_one(text: str) -> None:
+        answer = answer_question(searcher, text, settings.top_k)
+        if as_json:
+            _print_json(answer_to_json(answer))
+        else:
+            console.print(render_answer(answer, reader.corpus))
+
+    if question is not None:
+        ask_one(question)
+        return
+    _interactive(ask_one, console)
+
+
+def _interactive(ask_one: Callable[[str], None], console: Console) -> None:
+    """A prompt that keeps the model and index loaded; Ctrl-D leaves."""
+    try:
+        import readline  # noqa: F401  (gives input() history and line editing)
+    except ImportError:
+        pass
+    console.print(Text("Ask a question (Ctrl-D to leave).", style="dim"))
+    while True:
+        try:
+            text = input("? ")
+        except EOFError:
+            console.print()
+            return
+        if not text.strip():
+            continue
+        try:
+            ask_one(text)
+        except KBError as exc:
+            console.print(Text(f"Error: {exc.message}", style="red"))
+
+
+# --- kb status --------------------------------------------------------------------------------------
+
+
+@app.command("status")
+@handle_errors
+def status_command(
+    index: Optional[Path] = IndexOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Show what the index holds and which corpus files changed since it was built (no model needed).
+
+    Example: kb status --index indexes/default
+    """
+    from kb.status import index_status
+
+    settings = _settings(index=index)
+    status = index_status(settings.index)
+    if as_json:
+        _print_json(status.to_json())
+        return
+    console = Console()
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for label, value in status.rows():
+        table.add_row(label, value)
+    console.print(table)
+    if status.corpus_missing:
+        console.print(Text(f"The corpus folder {status.corpus} no longer exists.", style="yellow"))
+    elif status.is_current:
+        console.print(Text("The corpus is unchanged since the build.", style="green"))
+    else:
+        for label, paths, style in (("added", status.added, "green"), ("changed", status.changed, "yellow"),
+                                    ("removed", status.removed, "red")):
+            for path in paths:
+                console.print(Text(f"  {label:<8}", style=style) + Text(path))
+        console.print(Text("Run `kb index` to bring the index up to date.", style="bold"))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates, fused, boosted by their neighbours.
+
+    score = DENSE_WEIGHT · cosine + LEXICAL_WEIGHT · BM25 / best BM25 of the question
+    then each passage gains NEIGHBOUR_WEIGHT/d of the amount by which a passage d places away in
+    the same file (d ≤ NEIGHBOUR_SPAN) outscores it: rules cluster, so the passage next to a
+    strong hit is often relevant too.
+
+The weights were chosen on ObliQA dev as a whole (README, "Retrieval quality", has the ablation);
+no question-specific tuning. Candidates are the union of both rankers' top `depth`, and their
+neighbours, each scored exactly on both signals.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable, Sequence
+
+import numpy as np
+
+from kb.embed import Embedder, load_embedder
+from kb.errors import BadQuestion
+from kb.index import IndexReader
+from kb.models import Hit
+from kb.text import normalise_for_dedup
+
+MAX_QUESTION_CHARS = 4000
+DENSE_WEIGHT = 0.6
+LEXICAL_WEIGHT = 0.4
+NEIGHBOUR_WEIGHT = 0.4
+NEIGHBOUR_SPAN = 2
+DEPTH = 100
+MODES = ("hybrid", "dense", "lexical")
+RRF_K = 60
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_question(question: str) -> str:
+    """The question as searched: control characters removed, white space collapsed; or BadQuestion."""
+    question = unicodedata.normalize("NFC", _CONTROL.sub(" ", question or ""))
+    question = " ".join(question.split())
+    if not any(char.isalnum() for char in question):
+        raise BadQuestion("The question is empty.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise BadQuestion(
+            f"The question is too long ({len(question):,} characters; the limit is {MAX_QUESTION_CHARS:,}).",
+            "Ask about one thing at a time, in a sentence or two.",
+        )
+    return question
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    chunk_id: int
+    score: float
+    dense_score: float | None
+    lexical_score: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Fusion:
+    """The knobs of hybrid ranking; the defaults are the ones measured in the README."""
+
+    dense_weight: float = DENSE_WEIGHT
+    lexical_weight: float = LEXICAL_WEIGHT
+    neighbour_weight: float = NEIGHBOUR_WEIGHT
+    neighbour_span: int = NEIGHBOUR_SPAN
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:
+    """Σ 1/(k + rank) over rankings; ties broken by the best single rank, then by id.
+
+    Kept as the reference point of the README's fusion ablation.
+    """
+    scores: dict[int, float] = {}
+    best_rank: dict[int, int] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+            best_rank[item] = min(best_rank.get(item, rank), rank)
+    return sorted(scores.items(), key=lambda pair: (-pair[1], best_rank[pair[0]], pair[0]))
+
+
+def neighbour_boost(ids: np.ndarray, scores: np.ndarray, groups: np.ndarray, weight: float, span: int,
+                    score_of: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Scores of `ids` raised by better-scoring neighbours (ids ± d in the same group)."""
+    boosted = scores.copy()
+    if weight <= 0:
+        return boosted
+    count = len(groups)
+    for distance in range(1, span + 1):
+        best = np.full(len(ids), -np.inf)
+        for neighbour in (ids - distance, ids + distance):
+            inside = (neighbour >= 0) & (neighbour < count)
+            same = np.zeros(len(ids), dtype=bool)
+            same[inside] = groups[neighbour[inside]] == groups[ids[inside]]
+            if same.any():
+                values = np.full(len(ids), -np.inf)
+                values[same] = score_of(neighbour[same])
+                best = np.maximum(best, values)
+        gain = np.where(np.isfinite(best), np.maximum(best - scores, 0.0), 0.0)
+        boosted += weight / distance * gain
+    return boosted
+
+
+class Searcher:
+    """Searches one index. Keeps the model and index loaded, so later questions answer fast."""
+
+    def __init__(self, index: IndexReader, embedder: Embedder | None = None,
+                 embedder_factory: Callable[[str], Embedder] = load_embedder, fusion: Fusion = Fusion()) -> None:
+        self.index = index
+        self.fusion = fusion
+        self._embedder = embedder
+        self._embedder_factory = embedder_factory
+        self._query_vectors: dict[str, np.ndarray] = {}  # the answerer re-uses the search's vector
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = self._embedder_factory(self.index.model)
+        return self._embedder
+
+    def embed_query(self, question: str) -> np.ndarray:
+        vector = self._query_vectors.get(question)
+        if vector is None:
+            if len(self._query_vectors) > 64:
+                self._query_vectors.clear()
+            vector = self._query_vectors[question] = self.embedder.embed([question])[0]
+        return vector
+
+    @cached_property
+    def _groups(self) -> np.ndarray:
+        """Source file number of every chunk: neighbours must come from the same file."""
+        sources: dict[str, int] = {}
+        per_document = np.array([sources.setdefault(d.source, len(sources)) for d in self.index.documents] or [0])
+        return per_document[self.index.chunk_documents]
+
+    def candidates(self, question: str, *, k: int, mode: str = "hybrid", mask: np.ndarray | None = None,
+                   depth: int = DEPTH, query_vector: np.ndarray | None = None) -> list[Candidate]:
+        """The best `k` chunks for a cleaned question, with their scores, best first."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        depth = max(depth, k)
+        if mode == "lexical":
+            ids, scores = self.index.lexical.top(question, k, mask)
+            return [Candidate(int(i), float(s), None, float(s)) for i, s in zip(ids, scores)]
+        vector = self.embed_query(question) if query_vector is None else query_vector
+        dense_ids, dense_scores = self.index.dense.search(vector, depth if mode == "hybrid" else k, mask)
+        if mode == "dense":
+            return [Candidate(int(i), float(s), float(s), None) for i, s in zip(dense_ids, dense_scores)]
+        return self._hybrid(question, vector, dense_ids, k, mask, depth)
+
+    def _hybrid(self, question: str, vector: np.ndarray, dense_ids: np.ndarray, k: int,
+                mask: np.ndarray | None, depth: int) -> list[Candidate]:
+        fusion = self.fusion
+        lexical_all = self.index.lexical.scores(question, mask)
+        lexical_ids, _ = _top(lexical_all, depth)
+        best_lexical = float(lexical_all.max()) if lexical_all.size else 0.0
+        scale = 1.0 / best_lexical if best_lexical > 0 else 0.0
+        groups = self._groups
+
+        def dense_of(ids: np.ndarray) -> np.ndarray:
+            return self.index.dense.vectors_of(ids) @ vector
+
+        def fused_of(ids: np.ndarray) -> np.ndarray:
+            return fusion.dense_weight * dense_of(ids) + fusion.lexical_weight * scale * lexical_all[ids]
+
+        ids = np.union1d(dense_ids, lexical_ids).astype(np.int64)
+        if fusion.neighbour_weight > 0 and len(ids):
+            around = [ids + d for d in range(-fusion.neighbour_span, fusion.neighbour_span + 1)]
+            ids = np.unique(np.concatenate(around))
+            ids = ids[(ids >= 0) & (ids < len(groups))]
+            if mask is not None:
+                ids = ids[mask[ids]]
+        if not len(ids):
+            return []
+        dense = dense_of(ids)
+        fused = fusion.dense_weight * dense + fusion.lexical_weight * scale * lexical_all[ids]
+
+        def masked_fused_of(neighbours: np.ndarray) -> np.ndarray:
+            values = fused_of(neighbours)
+            return values if mask is None else np.where(mask[neighbours], values, -np.inf)
+
+        final = neighbour_boost(ids, fused, groups, fusion.neighbour_weight, fusion.neighbour_span, masked_fused_of)
+        order = np.lexsort((ids, -final))[:k]
+        return [Candidate(int(ids[i]), float(final[i]), float(dense[i]),
+                          float(lexical_all[ids[i]]) if lexical_all[ids[i]] > 0 else None) for i in order]
+
+    def search(self, question: str, k: int = 5, *, mode: str = "hybrid", mask: np.ndarray | None = None) -> list[Hit]:
+        """The best `k` passages for a question, no two with the same or overlapping text."""
+        question = clean_question(question)
+        candidates = self.candidates(question, k=k * 4, mode=mode, mask=mask)
+        chunks = self.index.chunks([c.chunk_id for c in candidates])
+        hits: list[Hit] = []
+        kept_texts: list[str] = []
+        for candidate, chunk in zip(candidates, chunks):
+            normal = normalise_for_dedup(chunk.text)
+            if any(_overlaps(normal, other) for other in kept_texts):
+                continue
+            kept_texts.append(normal)
+            hits.append(Hit(chunk, len(hits) + 1, candidate.score, candidate.dense_score, candidate.lexical_score,
+                            candidate.chunk_id))
+            if len(hits) == k:
+                break
+        return hits
+
+    def search_documents(self, question: str, k: int = 10, *, mode: str = "hybrid",
+                         mask: np.ndarray | None = None, query_vector: np.ndarray | None = None) -> list[str]:
+        """The doc_ids of the best `k` documents (each document once, at its best chunk's rank)."""
+        question = clean_question(question)
+        documents = self.index.documents
+        owner = self.index.chunk_documents
+        depth = k * 5
+        while True:
+            candidates = self.candidates(question, k=depth, mode=mode, mask=mask, depth=max(DEPTH, depth),
+                                         query_vector=query_vector)
+            seen: dict[str, None] = {}
+            for candidate in candidates:
+                seen.setdefault(documents[owner[candidate.chunk_id]].doc_id, None)
+                if len(seen) == k:
+                    return list(seen)
+            if len(candidates) < depth or depth >= self.index.chunk_count:
+                return list(seen)
+            depth *= 4
+
+
+def _top(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    from kb.lexical import top_k
+
+    return top_k(scores, k)
+
+
+def _overlaps(a: str, b: str) -> bool:
+    """Same passage in other words: one contains the other, or they share most of their word 4-grams."""
+    if a in b or b in a:
+        return True
+    shingles_a, shingles_b = _shingles(a), _shingles(b)
+    if not shingles_a or not shingles_b:
+        return False
+    return len(shingles_a & shingles_b) / min(len(shingles_a), len(shingles_b)) > 0.8
+
+
+def _shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
+    words = text.split()
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
