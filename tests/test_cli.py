@@ -1,0 +1,111 @@
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from kb.cli import app
+
+runner = CliRunner()
+
+
+def run(args, env):
+    return runner.invoke(app, args, env=env)
+
+
+def test_index_then_ask_through_the_cli(cli_env):
+    result = run(["index"], cli_env)
+    assert result.exit_code == 0, result.output
+    assert "3 new, 0 updated, 0 unchanged, 0 removed, 0 skipped" in result.output
+    assert "Documents" in result.output and "Chunks" in result.output
+
+    result = run(["ask", "What is the application fee for small firms?"], cli_env)
+    assert result.exit_code == 0, result.output
+    assert "500 credits" in result.output
+    assert "[1] Fixture: Widget Authority licensing notice — " in result.output
+    assert "alpha.md:" in result.output and "§ Fees, 2031-03-04" in result.output
+
+
+def test_ask_json_has_the_documented_shape(cli_env):
+    run(["index"], cli_env)
+    result = run(["ask", "Who must keep records for seven years?", "--json", "--top-k", "2"], cli_env)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert {"question", "answer", "answerable", "passages"} <= set(data)
+    assert isinstance(data["answerable"], bool)
+    assert len(data["passages"]) == 2
+    first = data["passages"][0]
+    assert set(first) >= {"rank", "doc_id", "source", "title", "section", "lines", "score", "text"}
+    assert first["rank"] == 1 and first["doc_id"] == "R-1" and first["source"] == "records.jsonl"
+    assert first["lines"] == [1, 1]
+
+
+def test_second_index_run_reports_nothing_to_do(cli_env):
+    run(["index"], cli_env)
+    result = run(["index", "--json"], cli_env)
+    data = json.loads(result.output)
+    assert data["written"] is False and data["summary"].startswith("0 new, 0 updated, 3 unchanged")
+
+
+def test_status_reports_changes_since_the_build(cli_env, fixture_corpus):
+    run(["index"], cli_env)
+    result = run(["status"], cli_env)
+    assert result.exit_code == 0 and "The corpus is unchanged since the build." in result.output
+    (fixture_corpus / "beta.txt").unlink()
+    (fixture_corpus / "new.md").write_text("# New\n\nNew fixture text.\n")
+    data = json.loads(run(["status", "--json"], cli_env).output)
+    assert (data["added"], data["removed"], data["up_to_date"]) == (["new.md"], ["beta.txt"], False)
+
+
+@pytest.mark.parametrize(
+    "args, setup, message",
+    [
+        (["index", "/nonexistent/corpus"], None, "Corpus folder not found"),
+        (["ask", "anything"], None, "No index at"),
+        (["ask", "   "], "index", "The question is empty."),
+        (["ask", "anything", "--model", "all-MiniLM-L6-v2"], "index", "was built with the model 'hash:64'"),
+        (["index", "EMPTY"], None, "No supported files"),
+        (["status"], None, "No index at"),
+    ],
+)
+def test_user_errors_are_one_clear_line_without_traceback(cli_env, tmp_path, args, setup, message):
+    if setup == "index":
+        run(["index"], cli_env)
+    if "EMPTY" in args:
+        (tmp_path / "empty").mkdir()
+        args = [str(tmp_path / "empty") if a == "EMPTY" else a for a in args]
+    result = run(args, cli_env)
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    assert message in result.output
+    assert "Hint:" in result.output
+
+
+def test_every_command_has_help_text_and_an_example():
+    import typer.main
+
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        assert command.help and len(command.help) > 20, name
+        assert "Example: kb " + name in command.help, name
+        result = runner.invoke(app, [name, "--help"], env={"COLUMNS": "120"})
+        assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_help_and_status_do_not_import_torch(tmp_path):
+    code = (
+        "import sys\n"
+        "from kb.cli import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "try:\n    app(['status', '--index', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    output = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True).stdout
+    assert "HEAVY []" in output
+
+
+def test_python_dash_m_kb_works():
+    result = subprocess.run([sys.executable, "-m", "kb", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("kb ")
