@@ -176,7 +176,7 @@ def _print_report(report, console: Console) -> None:
     table.add_row("Index", str(report.index))
     table.add_row("Corpus", str(report.corpus))
     table.add_row("Documents", f"{report.documents:,}")
-    table.add_row("Chunks", f"{report.chunks:,}" + (f" ({report.duplicates:,} repeated passages dropped)" if report.duplicates else ""))
+    table.add_row("Chunks", f"{report.chunks:,}" + (f" ({report.duplicates:,} repeated passage{'' if report.duplicates == 1 else 's'} dropped)" if report.duplicates else ""))
     if report.written:
         table.add_row("Embedded", f"{report.embedded:,} new, {report.reused:,} re-used")
     table.add_row("Skipped", f"{len(report.skipped)}")
@@ -302,6 +302,57 @@ def status_command(
             for path in paths:
                 console.print(Text(f"  {label:<8}", style=style) + Text(path))
         console.print(Text("Run `kb index` to bring the index up to date.", style="bold"))
+
+
+# --- kb eval ---------------------------------------------------------------------------------------
+
+
+@app.command("eval")
+@handle_errors
+def eval_command(
+    questions: Path = typer.Argument(..., help='JSON lines: {"id", "question", "relevant": [doc_id, ...]}.'),
+    index: Optional[Path] = IndexOption,
+    k: int = typer.Option(10, "--k", min=1, max=1000, help="Cut-off of every metric."),
+    mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or lexical (for ablations)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Use only the first N questions."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Measure retrieval on questions with known relevant documents (same search as `kb ask`).
+
+    Reports Recall@k, MAP@k, nDCG@k, MRR@k and Hit@k over documents, and warm search latency.
+    Example: kb eval ../shared/data/obliqa/dev.jsonl --index indexes/obliqa --k 10
+    """
+    from kb.evaluate import evaluate, load_questions
+    from kb.index import IndexReader
+    from kb.search import MODES, Searcher
+
+    if mode not in MODES:
+        raise typer.BadParameter(f"choose one of {', '.join(MODES)}", param_hint="--mode")
+    settings = _settings(index=index)
+    loaded = load_questions(questions, limit)
+    reader = IndexReader.open(settings.index, model=settings.model)
+    searcher = Searcher(reader)
+    err = Console(stderr=True)
+    if not as_json and err.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(TextColumn("Questions"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=err) as progress:
+            task = progress.add_task("eval", total=len(loaded))
+            report = evaluate(searcher, loaded, k, mode=mode, progress=lambda n: progress.advance(task, n))
+    else:
+        report = evaluate(searcher, loaded, k, mode=mode)
+    if as_json:
+        _print_json(report.to_json())
+        return
+    table = Table(title=f"{report.questions:,} questions, {mode} search, k = {k}", title_justify="left")
+    for name in report.metrics:
+        table.add_column(name, justify="right")
+    table.add_column("p50 ms", justify="right")
+    table.add_column("p95 ms", justify="right")
+    table.add_row(*(f"{value:.4f}" for value in report.metrics.values()),
+                  f"{report.latency_p50_ms:.1f}", f"{report.latency_p95_ms:.1f}")
+    Console().print(table)
 
 
 def main() -> None:

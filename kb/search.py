@@ -67,6 +67,7 @@ class Fusion:
     lexical_weight: float = LEXICAL_WEIGHT
     neighbour_weight: float = NEIGHBOUR_WEIGHT
     neighbour_span: int = NEIGHBOUR_SPAN
+    method: str = "linear"  # or "rrf": reciprocal rank fusion, the baseline of the README's ablation
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:
@@ -157,6 +158,9 @@ class Searcher:
         fusion = self.fusion
         lexical_all = self.index.lexical.scores(question, mask)
         lexical_ids, _ = _top(lexical_all, depth)
+        if fusion.method == "rrf":
+            fused_ranking = reciprocal_rank_fusion([dense_ids.tolist(), lexical_ids.tolist()])[:k]
+            return [Candidate(int(i), s, None, float(lexical_all[i]) or None) for i, s in fused_ranking]
         best_lexical = float(lexical_all.max()) if lexical_all.size else 0.0
         scale = 1.0 / best_lexical if best_lexical > 0 else 0.0
         groups = self._groups

@@ -144,3 +144,41 @@ def test_searcher_finds_the_fixture_passages(fake_settings):
     assert [h.rank for h in hits] == [1, 2, 3]
     assert searcher.search_documents("compliance officer", k=2)[0] == "R-2"
     assert searcher.search("sprocket records", k=1, mode="lexical")[0].chunk.meta.doc_id == "R-1"
+
+
+def reference_hybrid(dense, lexical, groups, k, weight=0.4, span=2):
+    """The fused, neighbour-boosted ranking over every chunk, computed plainly."""
+    top = max(lexical) if max(lexical) > 0 else 1.0
+    fused = [0.6 * d + 0.4 * (l / top if max(lexical) > 0 else 0.0) for d, l in zip(dense, lexical)]
+    final = []
+    for i, score in enumerate(fused):
+        boosted = score
+        for distance in range(1, span + 1):
+            around = [j for j in (i - distance, i + distance) if 0 <= j < len(fused) and groups[j] == groups[i]]
+            if around:
+                boosted += weight / distance * max(0.0, max(fused[j] for j in around) - score)
+        final.append(boosted)
+    order = sorted(range(len(final)), key=lambda i: (-final[i], i))[:k]
+    return [(i, final[i]) for i in order]
+
+
+def test_hybrid_ranking_equals_a_plain_reference(fake_settings):
+    from kb.config import Settings
+    from conftest import write
+
+    for n in range(12):
+        write(fake_settings.corpus / f"extra{n:02}.md",
+              f"# Part {n}\n\nWidget rule {n} covers licence fees.\n\nSprocket rule {n} covers audits and records.\n")
+    build_index(fake_settings)
+    reader = IndexReader.open(fake_settings.index)
+    embedder = HashEmbedder(64)
+    searcher = Searcher(reader, embedder)
+    vectors = reader.dense.vectors()
+    groups = searcher._groups
+    for question in ("widget licence fees", "sprocket audits and records", "compliance officer", "zebra"):
+        dense = (vectors @ embedder.embed([question])[0]).tolist()
+        lexical = reader.lexical.scores(question).tolist()
+        expected = reference_hybrid(dense, lexical, groups, 8)
+        got = searcher.candidates(question, k=8, depth=reader.chunk_count)
+        assert [c.chunk_id for c in got] == [i for i, _ in expected]
+        assert [c.score for c in got] == pytest.approx([s for _, s in expected], abs=1e-5)

@@ -1,0 +1,75 @@
+import json
+import math
+
+import pytest
+from typer.testing import CliRunner
+
+from kb.cli import app
+from kb.errors import EvalError
+from kb.evaluate import (Question, average_precision_at_k, hit_at_k, load_questions, ndcg_at_k, recall_at_k,
+                         reciprocal_rank_at_k, score_run)
+
+RANKED = ["a", "x", "b", "y", "c"]
+RELEVANT = {"a", "b", "z"}
+
+
+def test_recall_counts_relevant_found_in_the_top_k():
+    assert recall_at_k(RANKED, RELEVANT, 5) == pytest.approx(2 / 3)
+    assert recall_at_k(RANKED, RELEVANT, 1) == pytest.approx(1 / 3)
+    assert recall_at_k(RANKED, {"q"}, 5) == 0.0
+
+
+def test_average_precision_caps_the_relevant_count_at_k():
+    # hits at ranks 1 and 3: (1/1 + 2/3) / min(3, 5)
+    assert average_precision_at_k(RANKED, RELEVANT, 5) == pytest.approx((1 + 2 / 3) / 3)
+    # k = 2: one hit at rank 1, min(3, 2) = 2
+    assert average_precision_at_k(RANKED, RELEVANT, 2) == pytest.approx(1 / 2)
+
+
+def test_ndcg_with_binary_gains():
+    dcg = 1 / math.log2(2) + 1 / math.log2(4)
+    ideal = 1 / math.log2(2) + 1 / math.log2(3) + 1 / math.log2(4)
+    assert ndcg_at_k(RANKED, RELEVANT, 5) == pytest.approx(dcg / ideal)
+    assert ndcg_at_k(["a", "b"], {"a", "b"}, 2) == pytest.approx(1.0)
+
+
+def test_reciprocal_rank_and_hit():
+    assert reciprocal_rank_at_k(["x", "y", "b"], RELEVANT, 5) == pytest.approx(1 / 3)
+    assert reciprocal_rank_at_k(["x", "y", "b"], RELEVANT, 2) == 0.0
+    assert hit_at_k(["x", "b"], RELEVANT, 2) == 1.0 and hit_at_k(["x", "b"], RELEVANT, 1) == 0.0
+
+
+def test_score_run_averages_over_questions_and_names_keys_by_k():
+    questions = [Question("1", "q1", ("a",)), Question("2", "q2", ("b", "c"))]
+    metrics = score_run([["a", "x"], ["x", "b"]], questions, 2)
+    assert metrics["recall@2"] == pytest.approx((1 + 0.5) / 2)
+    assert metrics["mrr@2"] == pytest.approx((1 + 0.5) / 2)
+    assert metrics["hit@2"] == 1.0
+    assert set(metrics) == {"recall@2", "map@2", "ndcg@2", "mrr@2", "hit@2"}
+
+
+def test_bad_question_files_are_clear_errors(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"id": 1, "question": "q"}\n')
+    with pytest.raises(EvalError, match="line 1"):
+        load_questions(path)
+    with pytest.raises(EvalError, match="not found"):
+        load_questions(tmp_path / "missing.jsonl")
+
+
+def test_kb_eval_through_the_cli(cli_env, tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(app, ["index"], env=cli_env).exit_code == 0
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(
+        json.dumps({"id": "1", "question": "Who must appoint a compliance officer?", "relevant": ["R-2"]}) + "\n"
+        + json.dumps({"id": "2", "question": "What is the application fee?", "relevant": ["alpha.md"]}) + "\n"
+    )
+    result = runner.invoke(app, ["eval", str(questions), "--k", "3", "--json"], env=cli_env)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) >= {"recall@3", "map@3", "ndcg@3", "mrr@3", "hit@3", "questions", "latency_ms"}
+    assert data["questions"] == 2 and data["recall@3"] == 1.0
+    assert data["latency_ms"]["p50"] > 0
+    table = runner.invoke(app, ["eval", str(questions)], env=cli_env)
+    assert "recall@10" in table.output and "2 questions" in table.output
