@@ -23,8 +23,9 @@ MAX_SENTENCE_CHARS = 600
 # Weights of the sentence score and the no-answer thresholds: see scripts/calibrate_answerable.py.
 WEIGHTS = {"cosine": 0.55, "overlap": 0.30, "cue": 0.15}
 RANK_PENALTY = 0.02
-MIN_SENTENCE_COSINE = 0.32
-MIN_PASSAGE_COSINE = 0.30
+# Answerable when sentence cosine + COVERAGE_WEIGHT · term coverage ≥ ANSWERABLE_AT.
+COVERAGE_WEIGHT = 0.5
+ANSWERABLE_AT = 0.80
 
 _QUESTION_WORDS = frozenset(
     "what when where which who whom whose why how do does did is are was were can could should would "
@@ -109,34 +110,75 @@ def candidate_spans(hits: list[Hit]) -> list[tuple[int, int, int]]:
     return spans
 
 
-def is_answerable(best: ScoredSentence, top_hit: Hit) -> bool:
-    passage_cosine = top_hit.dense_score if top_hit.dense_score is not None else 0.0
-    return best.cosine >= MIN_SENTENCE_COSINE and max(passage_cosine, best.cosine) >= MIN_PASSAGE_COSINE
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the answerer found for a question: the passages and every scored candidate sentence."""
+
+    question: str
+    hits: tuple[Hit, ...]
+    sentences: tuple[ScoredSentence, ...]
+    coverage: float = 0.0  # idf-weighted share of the question's content words found in the passages
+
+    @property
+    def best(self) -> ScoredSentence | None:
+        return max(self.sentences, key=lambda s: s.score) if self.sentences else None
+
+
+def gather_evidence(searcher: Searcher, question: str, k: int = 5, *, mask: np.ndarray | None = None) -> Evidence:
+    question = clean_question(question)
+    hits = searcher.search(question, k, mask=mask)
+    spans = candidate_spans(hits)
+    texts = [collapse_whitespace(hits[p].chunk.text[s:e]) for p, s, e in spans]
+    coverage = term_coverage(searcher, question, hits[:ANSWER_PASSAGES])
+    if not texts:
+        return Evidence(question, tuple(hits), (), coverage)
+    vectors = searcher.embedder.embed(texts)
+    scored = score_sentences(question, hits, vectors, searcher.embed_query(question), spans)
+    return Evidence(question, tuple(hits), tuple(scored), coverage)
+
+
+def term_coverage(searcher: Searcher, question: str, hits: list[Hit]) -> float:
+    """How much of what the question asks about (weighted by rarity) the passages mention at all.
+
+    A question on the "FCA" put to a corpus that never names it covers little, however close
+    the passages are in meaning: this is what tells "related text" from "the answer is here".
+    """
+    terms = content_terms(question)
+    if not terms:
+        return 1.0
+    weights = searcher.index.lexical.idf(terms)
+    present = set().union(*(tokenize(hit.chunk.meta.title + " " + " ".join(hit.chunk.section) + " " + hit.chunk.text)
+                            for hit in hits)) if hits else set()
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in present) / total if total else 1.0
+
+
+def answerability(evidence: Evidence) -> float:
+    """Closeness in meaning of the best sentence, plus how much of what is asked the passages mention."""
+    best = evidence.best
+    return -1.0 if best is None else best.cosine + COVERAGE_WEIGHT * evidence.coverage
+
+
+def is_answerable(evidence: Evidence) -> bool:
+    return answerability(evidence) >= ANSWERABLE_AT
 
 
 def answer_question(searcher: Searcher, question: str, k: int = 5, *, mask: np.ndarray | None = None) -> Answer:
-    question = clean_question(question)
-    hits = searcher.search(question, k, mask=mask)
-    if not hits:
-        return Answer(question, None, False, ())
-    spans = candidate_spans(hits)
-    texts = [hits[p].chunk.text[s:e] for p, s, e in spans]
-    vectors = searcher.embedder.embed([collapse_whitespace(t) for t in texts]) if texts else np.zeros((0, 1))
-    scored = score_sentences(question, hits, vectors, searcher.embed_query(question), spans)
-    if not scored:
-        return Answer(question, None, False, tuple(hits))
-    best = max(scored, key=lambda s: s.score)
-    if not is_answerable(best, hits[best.passage]):
-        return Answer(question, None, False, tuple(hits), confidence=round(best.score, 4))
-    text = collapse_whitespace(hits[best.passage].chunk.text[best.start:best.end])
+    evidence = gather_evidence(searcher, question, k, mask=mask)
+    hits, best = evidence.hits, evidence.best
+    if best is None:
+        return Answer(evidence.question, None, False, hits)
+    confidence = round(answerability(evidence), 4)
+    if not is_answerable(evidence):
+        return Answer(evidence.question, None, False, hits, confidence=confidence)
     return Answer(
-        question=question,
-        text=text,
+        question=evidence.question,
+        text=collapse_whitespace(hits[best.passage].chunk.text[best.start:best.end]),
         answerable=True,
-        passages=tuple(hits),
+        passages=hits,
         citation=best.passage + 1,
         highlight=(best.start, best.end),
-        confidence=round(best.score, 4),
+        confidence=confidence,
     )
 
 

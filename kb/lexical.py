@@ -153,6 +153,15 @@ class LexicalIndex:
         weights = None if mask is None else mask.astype(np.float32)
         return np.asarray(self._model.get_scores(ids, weight_mask=weights), dtype=np.float32)
 
+    def idf(self, terms: Iterable[str]) -> dict[str, float]:
+        """Inverse document frequency of word tokens; a term the corpus never uses gets the highest."""
+        vocab, indptr = self._model.vocab_dict, self._model.scores["indptr"]
+        result = {}
+        for term in terms:
+            frequency = int(indptr[vocab[term] + 1] - indptr[vocab[term]]) if term in vocab else 0
+            result[term] = float(np.log(1 + (self.size - frequency + 0.5) / (frequency + 0.5)))
+        return result
+
     def top(self, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, scores) of the best `k` chunks with a positive score, best first."""
         scores = self.scores(query, mask)
