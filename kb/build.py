@@ -174,7 +174,7 @@ def build_index(
     wait: float = 0.0,
     dense_kind: str = "auto",
     progress: BuildProgress | None = None,
-    embedder_factory: Callable[[str], Embedder] = load_embedder,
+    embedder_factory: Callable[[str], Embedder] | None = None,
 ) -> BuildReport:
     """Index `settings.corpus` into `settings.index`. Raises KBError subclasses for user errors.
 
@@ -193,7 +193,8 @@ def build_index(
     except Timeout:
         raise IndexLocked(f"Another `kb index` is already building {layout.root}.") from None
     try:
-        report = _Builder(settings, layout, rebuild, dense_kind, progress or _NoProgress(), embedder_factory).run()
+        factory = embedder_factory or (lambda name: load_embedder(name, settings.backend))
+        report = _Builder(settings, layout, rebuild, dense_kind, progress or _NoProgress(), factory).run()
     finally:
         lock.release()
     if strict and (report.skipped or report.stale):

@@ -63,6 +63,15 @@ def _settings(**overrides: Any) -> Settings:
     return load_settings(overrides)
 
 
+def _embedder_factory(settings: Settings) -> Callable[[str], Any]:
+    def factory(name: str) -> Any:
+        from kb.embed import load_embedder
+
+        return load_embedder(name, settings.backend)
+
+    return factory
+
+
 def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -228,7 +237,7 @@ def ask_command(
 
     settings = _settings(index=index, model=model, top_k=top_k)
     reader = IndexReader.open(settings.index, model=settings.model)
-    searcher = Searcher(reader)
+    searcher = Searcher(reader, embedder_factory=_embedder_factory(settings))
     console = Console()
 
     def ask_one(text: str) -> None:
@@ -331,7 +340,7 @@ def eval_command(
     settings = _settings(index=index)
     loaded = load_questions(questions, limit)
     reader = IndexReader.open(settings.index, model=settings.model)
-    searcher = Searcher(reader)
+    searcher = Searcher(reader, embedder_factory=_embedder_factory(settings))
     err = Console(stderr=True)
     if not as_json and err.is_terminal:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

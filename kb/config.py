@@ -16,6 +16,7 @@ from typing import Any, Mapping
 from kb.errors import ConfigError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+BACKENDS = ("auto", "onnx", "torch")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,7 @@ class Settings:
     corpus: Path = Path("corpus")
     index: Path = Path("indexes/default")
     model: str = DEFAULT_MODEL
+    backend: str = "auto"  # "onnx" (exact export, no torch at query time), "torch", or "auto": onnx if it works
     chunk_tokens: int = 200  # per chunk; the model's limit also has to hold the title/section prefix
     overlap_tokens: int = 32  # carried over when a paragraph is split between chunks
     batch_size: int = 32
@@ -70,6 +72,8 @@ def _coerce(name: str, value: Any, base: Path, origin: str) -> Any:
         if number < (0 if name == "overlap_tokens" else 1):
             raise ConfigError(f"Setting {name!r} in {origin} is out of range: {number}.")
         return number
+    if name == "backend" and str(value) not in BACKENDS:
+        raise ConfigError(f"Setting 'backend' in {origin} must be one of {', '.join(BACKENDS)}, not {value!r}.")
     return str(value)
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The verified ONNX export of the model is cached here across test runs (not in the user's ~/.cache).
+os.environ.setdefault("KB_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".kb-test-cache"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

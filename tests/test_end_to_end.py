@@ -69,3 +69,17 @@ def test_terminal_answer_cites_file_lines_section_and_date(real_env):
     assert result.exit_code == 0
     assert "uk-crypto-lobby-tech-bridge-2025.md:" in result.output
     assert "§ The Regulatory Landscape, 2025-09" in result.output
+
+
+def test_onnx_backend_reproduces_the_model():
+    import numpy as np
+
+    from kb.embed import OnnxEmbedder, SentenceTransformerEmbedder, load_embedder
+
+    onnx = load_embedder("all-MiniLM-L6-v2", "onnx")
+    torch_model = load_embedder("all-MiniLM-L6-v2", "torch")
+    assert isinstance(onnx, OnnxEmbedder) and isinstance(torch_model, SentenceTransformerEmbedder)
+    texts = ["When do FCA licences open?", "Stablecoin issuers must hold reserve assets.", "A" * 900,
+             (REPO / "corpus" / "uk-crypto-lobby-tech-bridge-2025.md").read_text(encoding="utf-8")[:1500]]
+    cosines = (onnx.embed(texts, batch_size=2) * torch_model.embed(texts, batch_size=3)).sum(axis=1)
+    assert cosines.min() >= 0.9999
