@@ -171,14 +171,18 @@ def answer_question(searcher: Searcher, question: str, k: int = 5, *, mask: np.n
     confidence = round(answerability(evidence), 4)
     if not is_answerable(evidence):
         return Answer(evidence.question, None, False, hits, confidence=confidence)
+    cited = hits[best.passage].chunk
+    notes = (f"Warning: the source of [{best.passage + 1}] no longer matches the index ({cited.stale}); "
+             "check it before quoting.",) if cited.stale else ()
     return Answer(
         question=evidence.question,
-        text=collapse_whitespace(hits[best.passage].chunk.text[best.start:best.end]),
+        text=collapse_whitespace(cited.text[best.start:best.end]),
         answerable=True,
         passages=hits,
         citation=best.passage + 1,
         highlight=(best.start, best.end),
         confidence=confidence,
+        notes=notes,
     )
 
 

@@ -31,7 +31,7 @@ from kb.index import FORMAT_VERSION, MANIFEST, IndexLayout, IndexReader, fsync_d
 from kb.ingest import CorpusFile, CorpusScan, Skipped, read_file, scan_corpus
 from kb.models import Chunk, DocumentMeta
 from kb.store import FileRecord, chunk_from_row, create, insert_chunks, insert_documents, insert_files, meta_from_row
-from kb.text import normalise_for_dedup, text_hash
+from kb.text import normalise_for_dedup, strip_controls, text_hash
 
 # Bump when the text given to the embedder changes, so old vectors are not re-used by mistake.
 EMBED_CONTEXT_VERSION = 2
@@ -155,11 +155,11 @@ def embed_text(chunk: Chunk, text_tokens: int, tokenizer: Tokenizer) -> str:
     prefix = heading if heading and heading != chunk.meta.title else ""
     budget = tokenizer.max_tokens - text_tokens - 2  # a line break and a possible "…"
     if not prefix or budget <= 0:
-        return chunk.text
+        return strip_controls(chunk.text)
     spans = tokenizer.spans(prefix)
     if len(spans) > budget:
         prefix = prefix[: spans[budget - 1][1]] + "…"
-    return f"{prefix}\n{chunk.text}"
+    return strip_controls(f"{prefix}\n{chunk.text}")
 
 
 def lexical_text(chunk: Chunk) -> str:
@@ -229,6 +229,11 @@ class _Builder:
             return None, "index format changed"
         except Exception:  # a damaged previous build is rebuilt from scratch, not trusted
             return None, "previous build unreadable"
+        try:
+            previous.dense, previous.lexical  # loads and checks counts against the manifest (memory-mapped)
+        except Exception as exc:
+            previous.close()
+            return None, f"previous build damaged ({exc.message if isinstance(exc, KBError) else type(exc).__name__})"
         manifest = previous.manifest
         if manifest.get("model", {}).get("name") != self.settings.model:
             return None, f"model changed ({manifest['model']['name']} → {self.settings.model})"
@@ -295,9 +300,13 @@ class _Builder:
 
     def _read(self, file: CorpusFile, sha: str | None, tokenizer: Tokenizer) -> _FileResult:
         base = FileRecord(file.rel, file.size, file.mtime_ns, sha or "", "indexed")
+        limit = self.settings.max_file_mb * 1024 * 1024
         try:
             if sha is None:
                 raise BadDocument(_unreadable_reason(file.path))
+            if file.size > limit:
+                raise BadDocument(f"too large ({file.size / 1048576:.1f} MB; the limit is "
+                                  f"{self.settings.max_file_mb} MB, set max_file_mb to index it)")
             read = read_file(file)
         except BadDocument as exc:
             return _FileResult(replace(base, status="skipped", reason=exc.message))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -311,6 +312,40 @@ def status_command(
             for path in paths:
                 console.print(Text(f"  {label:<8}", style=style) + Text(path))
         console.print(Text("Run `kb index` to bring the index up to date.", style="bold"))
+
+
+# --- kb doctor -------------------------------------------------------------------------------------
+
+
+@app.command("doctor")
+@handle_errors
+def doctor_command(
+    index: Optional[Path] = IndexOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Check an index for integrity (manifest, FAISS, BM25 and SQLite agree; every chunk's source known).
+
+    Exits non-zero when something is wrong, and says how to repair it.
+    Example: kb doctor --index indexes/default
+    """
+    from kb.doctor import diagnose
+
+    settings = _settings(index=index)
+    checks = diagnose(settings.index)
+    healthy = all(check.ok for check in checks)
+    if as_json:
+        _print_json({"healthy": healthy, "checks": [dataclasses.asdict(check) for check in checks]})
+    else:
+        console = Console()
+        for check in checks:
+            mark = Text("  ok  ", style="bold green") if check.ok else Text(" FAIL ", style="bold white on red")
+            console.print(mark + Text(f" {check.name}: ", style="bold") + Text(check.detail), soft_wrap=True)
+            if check.fix:
+                console.print(Text(f"       → {check.fix}", style="yellow" if check.ok else "bold yellow"), soft_wrap=True)
+        console.print(Text("The index is healthy." if healthy else "The index needs repair.",
+                           style="bold green" if healthy else "bold red"))
+    if not healthy:
+        raise typer.Exit(1)
 
 
 # --- kb eval ---------------------------------------------------------------------------------------

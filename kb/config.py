@@ -29,11 +29,12 @@ class Settings:
     overlap_tokens: int = 32  # carried over when a paragraph is split between chunks
     batch_size: int = 32
     top_k: int = 5
+    max_file_mb: int = 25  # larger files are skipped with a note, not read (a 50 MB dump would take hours to embed)
     config_file: Path | None = None
 
 
 _PATH_FIELDS = {"corpus", "index"}
-_INT_FIELDS = {"chunk_tokens", "overlap_tokens", "batch_size", "top_k"}
+_INT_FIELDS = {"chunk_tokens", "overlap_tokens", "batch_size", "top_k", "max_file_mb"}
 _FIELDS = {f.name for f in dataclasses.fields(Settings)} - {"config_file"}
 
 

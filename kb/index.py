@@ -26,7 +26,7 @@ from kb.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from kb.models import Chunk, DocumentMeta
 from kb.store import FileRecord, chunk_from_row, connect, meta_from_row, read_files
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 
@@ -183,14 +183,11 @@ class IndexReader:
         placeholders = ",".join("?" * len(wanted))
         rows = {row["id"]: row for row in self.db.execute(f"SELECT * FROM chunks WHERE id IN ({placeholders})", wanted)}
         documents = self.documents
-        stale = self.stale_sources
         missing = [i for i in wanted if i not in rows]
         if missing:
             raise IndexCorrupt(f"Chunks {missing[:5]} are in the search index but not in meta.sqlite.")
-        return [
-            chunk_from_row(rows[i], documents[rows[i]["document"]], documents[rows[i]["document"]].source in stale)
-            for i in wanted
-        ]
+        metas = [documents[rows[i]["document"]] for i in wanted]
+        return [chunk_from_row(rows[i], meta, self.source_problem(meta.source)) for i, meta in zip(wanted, metas)]
 
     def embed_texts(self) -> dict[str, int]:
         """Embed key → chunk id, for re-using vectors in an incremental build."""
@@ -203,9 +200,43 @@ class IndexReader:
         return self.dense.vectors()
 
     @cached_property
-    def stale_sources(self) -> frozenset[str]:
-        """Files kept from an earlier build because they failed to parse in this one."""
-        return frozenset(row[0] for row in self.db.execute("SELECT path FROM files WHERE status = 'stale'"))
+    def _file_records(self) -> dict[str, FileRecord]:
+        return self.files()
+
+    def source_problem(self, source: str) -> str | None:
+        """Why a source file no longer matches what was indexed, or None when it still does.
+
+        Checked when a passage is cited (size and mtime first, the content hash only if they
+        differ), so nobody quotes a text that has changed or is gone.
+        """
+        if source not in self._source_problems:
+            self._source_problems[source] = self._check_source(source)
+        return self._source_problems[source]
+
+    @cached_property
+    def _source_problems(self) -> dict[str, str | None]:
+        return {}
+
+    def _check_source(self, source: str) -> str | None:
+        record = self._file_records.get(source)
+        if record is None:
+            return None
+        if record.status == "stale":
+            return f"kept from an earlier build; the file now fails to read ({record.reason})"
+        path = self.corpus / source
+        try:
+            info = path.stat()
+        except OSError:
+            return "the source file has been removed since indexing"
+        if info.st_size == record.size and info.st_mtime_ns == record.mtime_ns:
+            return None
+        from kb.build import file_sha256
+
+        try:
+            same = file_sha256(path) == record.sha256
+        except OSError:
+            return "the source file cannot be read any more"
+        return None if same else "the source file has changed since indexing"
 
     def close(self) -> None:
         if "db" in self.__dict__:

@@ -229,7 +229,7 @@ def _text_field(fields: dict[str, Any], *names: str) -> str | None:
     return None
 
 
-def make_meta(doc_id: str, source: str, fields: dict[str, Any], fallback_title: str) -> DocumentMeta:
+def make_meta(doc_id: str, source: str, fields: dict[str, Any], fallback_title: str, kind: str) -> DocumentMeta:
     extra = {key: plain_value(value) for key, value in fields.items() if key not in KNOWN_FIELDS}
     source_field = _text_field(fields, "source")
     if source_field:
@@ -243,6 +243,7 @@ def make_meta(doc_id: str, source: str, fields: dict[str, Any], fallback_title: 
         regulator=_text_field(fields, "regulator"),
         doc_type=_text_field(fields, "type", "doc_type"),
         extra=extra,
+        kind=kind,
     )
 
 
@@ -278,7 +279,7 @@ def read_text_file(file: CorpusFile, kind: str) -> ReadResult:
         warnings.append(fm_warning)
     if not body.strip():
         raise BadDocument("empty file (no text)")
-    meta = make_meta(file.rel, file.rel, fields, _fallback_title(body, file, kind))
+    meta = make_meta(file.rel, file.rel, fields, _fallback_title(body, file, kind), kind)
     document = Document(meta=meta, text=body, kind=kind, first_line=lines_before + 1)
     return ReadResult((document,), tuple(warnings))
 
@@ -313,7 +314,7 @@ def read_jsonl(file: CorpusFile) -> ReadResult:
             continue
         seen.add(record_id)
         fields = {key: value for key, value in record.items() if key not in {"id", "text"}}
-        meta = make_meta(record_id, file.rel, fields, record_id)
+        meta = make_meta(record_id, file.rel, fields, record_id, "jsonl")
         documents.append(Document(meta=meta, text=body, kind="jsonl", first_line=number, record_line=number))
     if not documents:
         raise BadDocument("no usable records" + (f" ({warnings[0]})" if warnings else " (empty file)"))

@@ -19,6 +19,7 @@ class DocumentMeta:
     doc_type: str | None = None
     inferred: tuple[str, ...] = ()  # which of the fields above were inferred from the text
     extra: Mapping[str, Any] = field(default_factory=dict)  # every other front-matter / record field
+    kind: str = "text"  # format read: markdown, text, jsonl, pdf, html, docx (html/docx cite sections, not lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ class Chunk:
     page_start: int | None = None
     page_end: int | None = None
     ordinal: int = 0  # position of the chunk within its document
-    stale: bool = False  # its source changed or vanished after it was indexed
+    stale: str | None = None  # why its source no longer matches the index ("changed", "vanished", ...)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,8 @@ from kb.models import Answer, Chunk, Hit
 from kb.text import collapse_whitespace
 
 NO_ANSWER = "No passage in the corpus answers this."
+# Formats whose text is extracted, so line numbers of the source file would mean nothing.
+DERIVED_TEXT = {"html", "docx"}
 
 
 def display_path(corpus: Path, source: str) -> str:
@@ -27,7 +29,9 @@ def display_path(corpus: Path, source: str) -> str:
 
 
 def location(chunk: Chunk, lines: tuple[int, int] | None = None) -> str:
-    """":36-37", " p. 12", or ":5" for a .jsonl record."""
+    """":36-37", " p. 12", ":5" for a .jsonl record; nothing for HTML/DOCX (cited by section)."""
+    if chunk.meta.kind in DERIVED_TEXT:
+        return ""
     if chunk.page_start is not None:
         pages = chunk.page_start if chunk.page_start == chunk.page_end else f"{chunk.page_start}-{chunk.page_end}"
         return f" p. {pages}"
@@ -43,7 +47,7 @@ def citation_details(chunk: Chunk) -> str:
         details.append(f"§ {chunk.section[-1]}")
     details.append(chunk.meta.date or "undated")
     if chunk.stale:
-        details.append("STALE: source changed since indexing")
+        details.append(f"STALE: {chunk.stale}")
     return ", ".join(details)
 
 
@@ -105,6 +109,7 @@ def hit_to_json(hit: Hit) -> dict[str, Any]:
         "title": chunk.meta.title,
         "section": " › ".join(chunk.section) or None,
         "lines": [chunk.line_start, chunk.line_end],
+        "lines_of": "extracted text" if chunk.meta.kind in DERIVED_TEXT else "source file",
         "score": round(hit.score, 6),
         "text": chunk.text,
         "date": chunk.meta.date,

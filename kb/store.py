@@ -21,7 +21,8 @@ CREATE TABLE documents (
     regulator TEXT,
     doc_type TEXT,
     inferred TEXT NOT NULL,  -- JSON list of inferred fields
-    extra TEXT NOT NULL      -- JSON object
+    extra TEXT NOT NULL,     -- JSON object
+    kind TEXT NOT NULL       -- format the text was read from
 );
 CREATE INDEX documents_source ON documents(source);
 CREATE TABLE chunks (
@@ -83,10 +84,10 @@ def create(path: Path) -> sqlite3.Connection:
 
 def insert_documents(connection: sqlite3.Connection, metas: Sequence[DocumentMeta]) -> None:
     connection.executemany(
-        "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         (
             (row, m.doc_id, m.source, m.title, m.date, m.jurisdiction, m.regulator, m.doc_type,
-             json.dumps(list(m.inferred)), json.dumps(dict(m.extra), ensure_ascii=False))
+             json.dumps(list(m.inferred)), json.dumps(dict(m.extra), ensure_ascii=False), m.kind)
             for row, m in enumerate(metas)
         ),
     )
@@ -125,10 +126,11 @@ def meta_from_row(row: sqlite3.Row) -> DocumentMeta:
         doc_type=row["doc_type"],
         inferred=tuple(json.loads(row["inferred"])),
         extra=json.loads(row["extra"]),
+        kind=row["kind"],
     )
 
 
-def chunk_from_row(row: sqlite3.Row, meta: DocumentMeta, stale: bool = False) -> Chunk:
+def chunk_from_row(row: sqlite3.Row, meta: DocumentMeta, stale: str | None = None) -> Chunk:
     return Chunk(
         meta=meta,
         text=row["text"],

@@ -34,8 +34,16 @@ def text_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
 def collapse_whitespace(text: str) -> str:
-    return _WHITESPACE.sub(" ", text).strip()
+    """One line of text for display or embedding: control characters dropped, white space collapsed."""
+    return _WHITESPACE.sub(" ", _CONTROL.sub("", text)).strip()
 
 
 def _is_abbreviation(text: str, stop: int) -> bool:

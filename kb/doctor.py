@@ -1,0 +1,102 @@
+"""`kb doctor`: check an index for integrity and say how to repair what is wrong."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.errors import KBError
+from kb.index import FORMAT_VERSION, IndexLayout, IndexReader, read_manifest
+
+REBUILD = "kb index --rebuild --index {index}"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def diagnose(index: Path) -> list[Check]:
+    """Every check that could be run, in order; later checks are skipped once the index cannot be opened."""
+    layout = IndexLayout(Path(index))
+    fix = REBUILD.format(index=index)
+    checks: list[Check] = []
+    try:
+        build = layout.current_build()
+    except KBError as exc:
+        return [Check("current build", False, exc.message, fix)]
+    if build is None:
+        return [Check("current build", False, f"no index at {index}", f"kb index --index {index}")]
+    if not build.is_dir():
+        return [Check("current build", False, f"CURRENT names a missing build ({build.name})", fix)]
+    checks.append(Check("current build", True, build.name))
+    leftovers = sorted(p.name for p in layout.builds.iterdir() if p.name.startswith(".tmp-"))
+    if leftovers:
+        checks.append(Check("interrupted builds", True, f"{len(leftovers)} left by an interrupted `kb index`",
+                            "harmless: the next `kb index` removes them"))
+    try:
+        manifest = read_manifest(build)
+    except KBError as exc:
+        return checks + [Check("manifest", False, exc.message, fix)]
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        return checks + [Check("manifest", False, f"format version {version}, this kb reads {FORMAT_VERSION}", fix)]
+    checks.append(Check("manifest", True, f"format {version}, model {manifest['model']['name']}, "
+                                           f"{manifest['counts']['chunks']:,} chunks"))
+    reader = IndexReader(Path(index), build, manifest)
+    try:
+        checks.extend(_check_parts(reader, fix))
+    finally:
+        reader.close()
+    return checks
+
+
+def _check_parts(reader: IndexReader, fix: str) -> list[Check]:
+    checks = []
+    counts = reader.manifest["counts"]
+    try:
+        integrity = reader.db.execute("PRAGMA quick_check").fetchone()[0]
+        documents = reader.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        chunks, first, last = reader.db.execute("SELECT COUNT(*), MIN(id), MAX(id) FROM chunks").fetchone()
+    except Exception as exc:  # any SQLite failure means the same thing here: the store is unusable
+        return [Check("metadata store", False, f"meta.sqlite cannot be read: {exc}", fix)]
+    agree = integrity == "ok" and documents == counts["documents"] and chunks == counts["chunks"]
+    agree = agree and (chunks == 0 or (first, last) == (0, chunks - 1))
+    checks.append(Check("metadata store", agree,
+                        f"{documents:,} documents, {chunks:,} chunks (SQLite: {integrity})"
+                        if agree else f"{documents:,} documents and {chunks:,} chunks, manifest says "
+                        f"{counts['documents']:,} and {counts['chunks']:,} (SQLite: {integrity})", "" if agree else fix))
+    for name, part in (("dense index", lambda: reader.dense), ("lexical index", lambda: reader.lexical)):
+        try:
+            loaded = part()
+            checks.append(Check(name, True, f"{loaded.size:,} chunks"))
+        except Exception as exc:  # a truncated FAISS or BM25 file fails in many ways
+            message = exc.message if isinstance(exc, KBError) else f"{type(exc).__name__}: {exc}"
+            checks.append(Check(name, False, message, fix))
+    orphans = reader.db.execute(
+        "SELECT COUNT(*) FROM chunks WHERE document NOT IN (SELECT id FROM documents)").fetchone()[0]
+    unknown = reader.db.execute(
+        "SELECT COUNT(*) FROM documents WHERE source NOT IN "
+        "(SELECT path FROM files WHERE status IN ('indexed', 'stale'))").fetchone()[0]
+    ok = orphans == 0 and unknown == 0
+    checks.append(Check("sources", ok, "every chunk has a document and every document a source file" if ok else
+                        f"{orphans:,} chunks without a document, {unknown:,} documents without a source file",
+                        "" if ok else fix))
+    if not reader.corpus.is_dir():
+        checks.append(Check("corpus", False, f"the corpus folder {reader.corpus} is gone",
+                            "restore it, or index another folder: kb index PATH --rebuild"))
+    else:
+        from kb.status import index_status
+
+        status = index_status(reader.root)
+        changed = len(status.added) + len(status.changed) + len(status.removed)
+        checks.append(Check("corpus", True, "unchanged since the build" if not changed else
+                            f"{changed} file(s) added, changed or removed since the build",
+                            "" if not changed else "kb index (only the changes are re-indexed)"))
+        if status.stale:
+            checks.append(Check("stale files", True, f"{len(status.stale)} file(s) fail to read; their last good "
+                                                     "text is still indexed", "fix the files, then kb index"))
+    return checks
