@@ -13,7 +13,7 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -321,6 +321,28 @@ def read_jsonl(file: CorpusFile) -> ReadResult:
     return ReadResult(tuple(documents), tuple(warnings))
 
 
+def read_extracted(file: CorpusFile, kind: str) -> ReadResult:
+    """PDF, HTML and DOCX: text extracted by kb.formats; file metadata fills in what it can (inferred)."""
+    from kb import formats
+
+    extract = {"pdf": formats.extract_pdf, "html": formats.extract_html, "docx": formats.extract_docx}[kind]
+    extracted = extract(_read_bytes(file))
+    fields: dict[str, Any] = {}
+    if extracted.title:
+        fields["title"] = extracted.title
+    inferred = ()
+    if extracted.metadata.get("date"):
+        fields["date"] = extracted.metadata["date"]
+        inferred = ("date",)  # a file's own date says when it was made, not always when it was published
+    for key in ("author", "language"):
+        if extracted.metadata.get(key):
+            fields[key] = extracted.metadata[key]
+    meta = make_meta(file.rel, file.rel, fields, Path(file.rel).stem.replace("_", " ").replace("-", " "), kind)
+    document = Document(meta=replace(meta, inferred=inferred), text=extracted.text, kind=kind,
+                        page_starts=extracted.page_starts)
+    return ReadResult((document,), extracted.warnings)
+
+
 Reader = Callable[[CorpusFile], ReadResult]
 
 READERS: dict[str, Reader] = {
@@ -328,6 +350,10 @@ READERS: dict[str, Reader] = {
     ".markdown": lambda f: read_text_file(f, "markdown"),
     ".txt": lambda f: read_text_file(f, "text"),
     ".jsonl": read_jsonl,
+    ".pdf": lambda f: read_extracted(f, "pdf"),
+    ".html": lambda f: read_extracted(f, "html"),
+    ".htm": lambda f: read_extracted(f, "html"),
+    ".docx": lambda f: read_extracted(f, "docx"),
 }
 
 

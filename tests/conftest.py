@@ -87,3 +87,35 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not available (../shared/ is only present in the development workspace)")
     return path
+
+
+def make_pdf(pages: list[str], *, title: str | None = "Fixture widget rules", **encryption) -> bytes:
+    """A real PDF with one page per text (fpdf2, a test-only dependency; tests skip without it)."""
+    import datetime as dt
+
+    pdf = pytest.importorskip("fpdf", reason="fpdf2 builds the PDF fixtures").FPDF()
+    if title:
+        pdf.set_title(title)
+    pdf.set_author("Fixture Authority")
+    pdf.set_creation_date(dt.datetime(2031, 3, 4, 9, 30, tzinfo=dt.timezone.utc))
+    for text in pages:
+        pdf.add_page()
+        pdf.set_font("helvetica", size=12)
+        if text:
+            pdf.multi_cell(0, 8, text)
+    if encryption:
+        pdf.set_encryption(**encryption)
+    return bytes(pdf.output())
+
+
+def make_docx(blocks: list[tuple[str, str]]) -> bytes:
+    """A DOCX from (style, text) pairs, e.g. ("Heading 1", "Fees"), ("Normal", "...")."""
+    import io
+
+    docx = pytest.importorskip("docx", reason="python-docx builds the DOCX fixtures")
+    document = docx.Document()
+    for style, text in blocks:
+        document.add_paragraph(text, style=style)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

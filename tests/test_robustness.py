@@ -274,3 +274,48 @@ def test_doctor_finds_damage_and_says_how_to_repair(fake_settings, cli_env):
 def test_doctor_without_an_index(cli_env):
     result = runner.invoke(app, ["doctor"], env=cli_env)
     assert result.exit_code == 1 and "no index at" in result.output
+
+
+# --- other formats ----------------------------------------------------------------------------------
+
+
+def test_corrupt_and_encrypted_pdfs_are_skipped_with_reasons(hostile, fake_settings):
+    from conftest import make_pdf
+
+    hostile("locked.pdf", make_pdf(["Secret fixture schedule."], owner_password="o", user_password="secret"))
+    report, _ = hostile("broken.pdf", make_pdf(["Fixture text."])[:300])
+    found = reasons(report)
+    assert found["locked.pdf"] == "encrypted PDF (password required)"
+    assert found["broken.pdf"].startswith("corrupt PDF")
+    assert_rest_indexed(fake_settings)
+
+
+def test_pdf_html_and_docx_are_indexed_and_cited(fixture_corpus, fake_settings, cli_env):
+    from conftest import make_docx, make_pdf
+
+    (fixture_corpus / "rules.pdf").write_bytes(make_pdf(
+        ["Part 1: Widget dealers need a fixture licence.", "Part 2: Sprocket audits happen every ninety days."]))
+    (fixture_corpus / "page.html").write_text(
+        "<html><head><title>Fixture gateway page</title></head><body><nav>Home | Menu</nav><main>"
+        "<h1>Fixture gateway</h1><h2>Opening</h2><p>The fixture gateway for gizmo firms opens in spring.</p>"
+        "</main><footer>Cookie settings</footer></body></html>")
+    (fixture_corpus / "memo.docx").write_bytes(make_docx(
+        [("Title", "Fixture memo"), ("Heading 1", "Doohickey rules"), ("Normal", "Doohickey makers file monthly returns.")]))
+    report = build_index(fake_settings)
+    assert {"rules.pdf", "page.html", "memo.docx"} <= set(report.added)
+
+    data = json.loads(runner.invoke(app, ["ask", "How often do sprocket audits happen?", "--json"], env=cli_env).output)
+    top = data["passages"][0]
+    assert (top["source"], top["pages"]) == ("rules.pdf", [2, 2])
+    output = " ".join(runner.invoke(app, ["ask", "How often do sprocket audits happen?"], env=cli_env).output.split())
+    assert "rules.pdf p. 2" in output
+
+    data = json.loads(runner.invoke(app, ["ask", "When does the gizmo gateway open?", "--json"], env=cli_env).output)
+    top = data["passages"][0]
+    assert top["source"] == "page.html" and top["section"].endswith("Opening") and "Menu" not in top["text"]
+    assert top["lines_of"] == "extracted text"
+    output = " ".join(runner.invoke(app, ["ask", "When does the gizmo gateway open?"], env=cli_env).output.split())
+    assert "page.html (§ Opening" in output
+
+    data = json.loads(runner.invoke(app, ["ask", "doohickey monthly returns", "--json"], env=cli_env).output)
+    assert data["passages"][0]["source"] == "memo.docx" and data["passages"][0]["section"].endswith("Doohickey rules")
