@@ -29,6 +29,7 @@ from kb.errors import BadDocument, EmptyCorpus, IndexCorrupt, IndexLocked, Index
 from kb.errors import StrictModeError
 from kb.index import FORMAT_VERSION, MANIFEST, IndexLayout, IndexReader, fsync_dir
 from kb.ingest import CorpusFile, CorpusScan, Skipped, read_file, scan_corpus
+from kb.metadata import complete as complete_metadata
 from kb.models import Chunk, DocumentMeta
 from kb.store import FileRecord, chunk_from_row, create, insert_chunks, insert_documents, insert_files, meta_from_row
 from kb.text import normalise_for_dedup, strip_controls, text_hash
@@ -315,6 +316,7 @@ class _Builder:
         result = _FileResult(replace(base, warnings=read.warnings))
         chunker = ChunkerSettings(self.settings.chunk_tokens, self.settings.overlap_tokens)
         for document in read.documents:
+            document = complete_metadata(document)
             result.metas.append(document.meta)
             result.chunks.extend((len(result.metas) - 1, c, None) for c in chunk_document(document, tokenizer, chunker))
         return result

@@ -32,6 +32,11 @@ app = typer.Typer(
 IndexOption = typer.Option(None, "--index", "-i", help="Index folder (default: indexes/default, or `index` in kb.toml).")
 ModelOption = typer.Option(None, "--model", help="Embedding model: all-MiniLM-L6-v2 (bundled) or a local model folder.")
 JsonOption = typer.Option(False, "--json", help="Print one JSON object instead of formatted text.")
+JurisdictionOption = typer.Option(None, "--jurisdiction", "-j", help="Only documents of this jurisdiction (UK, EU, US...); repeatable.")
+RegulatorOption = typer.Option(None, "--regulator", "-r", help="Only documents of this regulator (FCA, ESMA, SEC...); repeatable.")
+TypeOption = typer.Option(None, "--type", "-t", help="Only documents of this type (law, consultation, policy statement, guidance, news); repeatable.")
+SinceOption = typer.Option(None, "--since", help="Only documents dated on or after DATE (2025, 2025-09, 2025-09-10).")
+UntilOption = typer.Option(None, "--until", help="Only documents dated on or before DATE.")
 
 
 def _debug() -> bool:
@@ -71,6 +76,12 @@ def _embedder_factory(settings: Settings) -> Callable[[str], Any]:
         return load_embedder(name, settings.backend)
 
     return factory
+
+
+def _filters(jurisdiction, regulator, doc_type, since, until):
+    from kb.filters import Filters
+
+    return Filters.from_options(jurisdiction, regulator, doc_type, since, until)
 
 
 def _print_json(data: Any) -> None:
@@ -225,24 +236,34 @@ def ask_command(
     top_k: Optional[int] = typer.Option(None, "--top-k", "-k", min=1, max=50, help="Number of passages to cite."),
     index: Optional[Path] = IndexOption,
     model: Optional[str] = ModelOption,
+    jurisdiction: Optional[list[str]] = JurisdictionOption,
+    regulator: Optional[list[str]] = RegulatorOption,
+    doc_type: Optional[list[str]] = TypeOption,
+    since: Optional[str] = SinceOption,
+    until: Optional[str] = UntilOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Answer a question from the index: the answering sentence, highlighted, with numbered citations.
 
-    Example: kb ask "When do FCA licences open?" --top-k 3
+    Filters apply inside the search, so a filtered question still gets --top-k passages.
+    Example: kb ask "When do FCA licences open?" --top-k 3 --jurisdiction UK
     """
     from kb.answer import answer_question
     from kb.index import IndexReader
     from kb.render import answer_to_json, render_answer
     from kb.search import Searcher
 
+    from kb.filters import chunk_mask
+
     settings = _settings(index=index, model=model, top_k=top_k)
+    filters = _filters(jurisdiction, regulator, doc_type, since, until)
     reader = IndexReader.open(settings.index, model=settings.model)
+    mask = chunk_mask(reader.documents, reader.chunk_documents, filters)
     searcher = Searcher(reader, embedder_factory=_embedder_factory(settings))
     console = Console()
 
     def ask_one(text: str) -> None:
-        answer = answer_question(searcher, text, settings.top_k)
+        answer = answer_question(searcher, text, settings.top_k, mask=mask)
         if as_json:
             _print_json(answer_to_json(answer))
         else:
@@ -314,6 +335,63 @@ def status_command(
         console.print(Text("Run `kb index` to bring the index up to date.", style="bold"))
 
 
+# --- kb sources ------------------------------------------------------------------------------------
+
+
+@app.command("sources")
+@handle_errors
+def sources_command(
+    index: Optional[Path] = IndexOption,
+    jurisdiction: Optional[list[str]] = JurisdictionOption,
+    regulator: Optional[list[str]] = RegulatorOption,
+    doc_type: Optional[list[str]] = TypeOption,
+    since: Optional[str] = SinceOption,
+    until: Optional[str] = UntilOption,
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Show at most N documents."),
+    as_json: bool = JsonOption,
+) -> None:
+    """List the documents in the index: title, date, jurisdiction, regulator, type and chunks.
+
+    Values marked * were inferred from the text rather than given in the document's metadata.
+    Example: kb sources --jurisdiction UK --type consultation
+    """
+    from collections import Counter
+
+    from kb.filters import document_mask
+    from kb.index import IndexReader
+
+    settings = _settings(index=index)
+    filters = _filters(jurisdiction, regulator, doc_type, since, until)
+    reader = IndexReader.open(settings.index)
+    documents = reader.documents
+    chunks = Counter(reader.chunk_documents.tolist())
+    chosen = [(row, meta) for row, (meta, keep) in enumerate(zip(documents, document_mask(documents, filters))) if keep]
+    chosen.sort(key=lambda pair: (pair[1].date or "", pair[1].title), reverse=True)
+    shown = chosen[:limit] if limit else chosen
+    if as_json:
+        _print_json({"documents": [
+            {"doc_id": m.doc_id, "source": m.source, "title": m.title, "date": m.date, "jurisdiction": m.jurisdiction,
+             "regulator": m.regulator, "type": m.doc_type, "inferred": list(m.inferred), "chunks": chunks[row],
+             "origin": m.extra.get("origin")} for row, m in shown], "total": len(chosen)})
+        return
+    table = Table(title=f"{len(chosen):,} document(s)" + (f" ({filters.describe()})" if not filters.is_empty else ""),
+                  title_justify="left")
+    for column in ("Title", "Date", "Jurisdiction", "Regulator", "Type", "Chunks", "Source"):
+        table.add_column(column, justify="right" if column == "Chunks" else "left", overflow="fold")
+
+    def mark(meta, field: str, value: str | None) -> str:
+        return "" if value is None else value + ("*" if field in meta.inferred else "")
+
+    for row, meta in shown:
+        table.add_row(meta.title, mark(meta, "date", meta.date) or "undated",
+                      mark(meta, "jurisdiction", meta.jurisdiction), mark(meta, "regulator", meta.regulator),
+                      mark(meta, "doc_type", meta.doc_type), str(chunks[row]), meta.source)
+    console = Console()
+    console.print(table)
+    if any(meta.inferred for _, meta in shown):
+        console.print(Text("* inferred from the text", style="dim"))
+
+
 # --- kb doctor -------------------------------------------------------------------------------------
 
 
@@ -359,6 +437,11 @@ def eval_command(
     k: int = typer.Option(10, "--k", min=1, max=1000, help="Cut-off of every metric."),
     mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or lexical (for ablations)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Use only the first N questions."),
+    jurisdiction: Optional[list[str]] = JurisdictionOption,
+    regulator: Optional[list[str]] = RegulatorOption,
+    doc_type: Optional[list[str]] = TypeOption,
+    since: Optional[str] = SinceOption,
+    until: Optional[str] = UntilOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Measure retrieval on questions with known relevant documents (same search as `kb ask`).
@@ -372,9 +455,13 @@ def eval_command(
 
     if mode not in MODES:
         raise typer.BadParameter(f"choose one of {', '.join(MODES)}", param_hint="--mode")
+    from kb.filters import chunk_mask
+
     settings = _settings(index=index)
+    filters = _filters(jurisdiction, regulator, doc_type, since, until)
     loaded = load_questions(questions, limit)
     reader = IndexReader.open(settings.index, model=settings.model)
+    mask = chunk_mask(reader.documents, reader.chunk_documents, filters)
     searcher = Searcher(reader, embedder_factory=_embedder_factory(settings))
     err = Console(stderr=True)
     if not as_json and err.is_terminal:
@@ -383,9 +470,10 @@ def eval_command(
         with Progress(TextColumn("Questions"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=err) as progress:
             task = progress.add_task("eval", total=len(loaded))
-            report = evaluate(searcher, loaded, k, mode=mode, progress=lambda n: progress.advance(task, n))
+            report = evaluate(searcher, loaded, k, mode=mode, mask=mask,
+                              progress=lambda n: progress.advance(task, n))
     else:
-        report = evaluate(searcher, loaded, k, mode=mode)
+        report = evaluate(searcher, loaded, k, mode=mode, mask=mask)
     if as_json:
         _print_json(report.to_json())
         return

@@ -35,6 +35,7 @@ DEPTH = 100
 MODES = ("hybrid", "dense", "lexical")
 RRF_K = 60
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_NUMBERS = re.compile(r"\d+")
 
 
 def clean_question(question: str) -> str:
@@ -237,13 +238,15 @@ def _top(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _overlaps(a: str, b: str) -> bool:
-    """Same passage in other words: one contains the other, or they share most of their word 4-grams."""
+    """The same passage again: one contains the other, or nearly all word 4-grams are shared and the
+    numbers are the same (rules that differ only in a number or date are different rules)."""
     if a in b or b in a:
         return True
     shingles_a, shingles_b = _shingles(a), _shingles(b)
     if not shingles_a or not shingles_b:
         return False
-    return len(shingles_a & shingles_b) / min(len(shingles_a), len(shingles_b)) > 0.8
+    similar = len(shingles_a & shingles_b) / len(shingles_a | shingles_b) >= 0.9
+    return similar and _NUMBERS.findall(a) == _NUMBERS.findall(b)
 
 
 def _shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:

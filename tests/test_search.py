@@ -182,3 +182,16 @@ def test_hybrid_ranking_equals_a_plain_reference(fake_settings):
         got = searcher.candidates(question, k=8, depth=reader.chunk_count)
         assert [c.chunk_id for c in got] == [i for i, _ in expected]
         assert [c.score for c in got] == pytest.approx([s for _, s in expected], abs=1e-5)
+
+
+def test_rules_that_differ_only_in_a_number_are_both_returned(tmp_path):
+    from kb.config import Settings
+    from conftest import write
+
+    corpus = tmp_path / "corpus"
+    write(corpus / "rules.md", "# Rules\n\nA sprocket firm must file its widget return within 30 days of the quarter end.\n\n"
+          "## Next\n\nA sprocket firm must file its widget return within 60 days of the quarter end.\n")
+    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
+    build_index(settings)
+    hits = Searcher(IndexReader.open(settings.index), HashEmbedder(64)).search("widget return days", k=5)
+    assert len(hits) == 2

@@ -1,0 +1,109 @@
+"""Metadata filters for search, sources and timeline: who regulates, where, what kind, and when.
+
+Filters become a boolean mask over chunks that the dense and lexical searches apply inside the
+search itself, so a filtered question still gets k passages whenever the corpus has them.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from kb.errors import BadQuestion
+from kb.glossary import normalise_name
+from kb.metadata import normalise_type
+from kb.models import DocumentMeta
+
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+
+
+def date_period(value: str | None) -> tuple[dt.date, dt.date] | None:
+    """First and last day meant by "2025", "2025-09" or "2025-09-10" (anything after is ignored)."""
+    match = _PARTIAL_DATE.match(value or "")
+    if not match:
+        return None
+    year, month, day = int(match.group(1)), match.group(2), match.group(3)
+    try:
+        if day:
+            exact = dt.date(year, int(month), int(day))
+            return exact, exact
+        if month:
+            last = calendar.monthrange(year, int(month))[1]
+            return dt.date(year, int(month), 1), dt.date(year, int(month), last)
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    except ValueError:
+        return None
+
+
+def parse_date_option(value: str, option: str) -> tuple[dt.date, dt.date]:
+    period = date_period(value.strip())
+    if period is None or not _PARTIAL_DATE.fullmatch(value.strip()):
+        raise BadQuestion(f"{option} needs a date such as 2025, 2025-09 or 2025-09-10, not {value!r}.",
+                          f"Example: kb ask \"...\" {option} 2025-01")
+    return period
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    jurisdictions: tuple[str, ...] = ()
+    regulators: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    @classmethod
+    def from_options(cls, jurisdictions=(), regulators=(), types=(), since: str | None = None,
+                     until: str | None = None) -> "Filters":
+        return cls(
+            jurisdictions=tuple(normalise_name(j, "jurisdiction").casefold() for j in jurisdictions or ()),
+            regulators=tuple(normalise_name(r, "regulator").casefold() for r in regulators or ()),
+            types=tuple(normalise_type(t) for t in types or ()),
+            since=parse_date_option(since, "--since")[0] if since else None,
+            until=parse_date_option(until, "--until")[1] if until else None,
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.jurisdictions or self.regulators or self.types or self.since or self.until)
+
+    def matches(self, meta: DocumentMeta) -> bool:
+        if self.jurisdictions and (meta.jurisdiction or "").casefold() not in self.jurisdictions:
+            return False
+        if self.regulators and (meta.regulator or "").casefold() not in self.regulators:
+            return False
+        if self.types and (meta.doc_type or "") not in self.types:
+            return False
+        if self.since or self.until:
+            period = date_period(meta.date)
+            if period is None:  # undated documents cannot be placed in a date range
+                return False
+            if self.since and period[1] < self.since or self.until and period[0] > self.until:
+                return False
+        return True
+
+    def describe(self) -> str:
+        parts = [f"jurisdiction {' or '.join(self.jurisdictions).upper()}" if self.jurisdictions else "",
+                 f"regulator {' or '.join(self.regulators).upper()}" if self.regulators else "",
+                 f"type {' or '.join(self.types)}" if self.types else "",
+                 f"dated from {self.since.isoformat()}" if self.since else "",
+                 f"dated until {self.until.isoformat()}" if self.until else ""]
+        return ", ".join(part for part in parts if part)
+
+
+def document_mask(documents: list[DocumentMeta], filters: Filters) -> np.ndarray:
+    return np.fromiter((filters.matches(meta) for meta in documents), dtype=bool, count=len(documents))
+
+
+def chunk_mask(documents: list[DocumentMeta], chunk_documents: np.ndarray, filters: Filters) -> np.ndarray | None:
+    """Which chunks pass the filters (None when there are no filters). Raises when none does."""
+    if filters.is_empty:
+        return None
+    allowed = document_mask(documents, filters)
+    if not allowed.any():
+        raise BadQuestion(f"No document matches the filters ({filters.describe()}).",
+                          "See what the corpus holds with `kb sources`.")
+    return allowed[chunk_documents]

@@ -1,0 +1,153 @@
+"""Complete and normalise document metadata: who regulates what, where, of which type, and when.
+
+Front matter and .jsonl fields come first. Missing fields are inferred only where it can be done
+reliably — the date from the first lines ("published 29 April 2025"), the regulator from names
+mentioned in the title or repeatedly near the top, the jurisdiction from that regulator — and
+every inferred field is listed in `DocumentMeta.inferred`. Names are normalised with the glossary
+("Financial Conduct Authority" → FCA, "United Kingdom" → UK).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import replace
+from functools import lru_cache
+
+from kb.glossary import TERMS, normalise_name, words_of
+from kb.models import Document, DocumentMeta
+
+HEAD_CHARS = 2000  # "prominently": the title and roughly the first page
+TYPES = {
+    "law": ("law", "act", "statute", "regulation", "regulations", "directive", "order", "statutory instrument",
+            "rulebook", "rules"),
+    "consultation": ("consultation", "consultation paper", "cp", "discussion paper", "call for evidence"),
+    "policy statement": ("policy statement", "policy-statement", "ps", "policy note", "policy paper"),
+    "guidance": ("guidance", "guide", "guidelines", "handbook guidance", "faq", "q&a"),
+    "news": ("news", "article", "press", "press release", "blog"),
+    "speech": ("speech",),
+    "report": ("report", "review", "study"),
+}
+_TYPE_OF = {alias: kind for kind, aliases in TYPES.items() for alias in aliases}
+_TITLE_TYPE_PATTERNS = [
+    (re.compile(r"\bconsultation\b|\bCP\d{2}/\d+|\bcall for evidence\b|\bdiscussion paper\b", re.I), "consultation"),
+    (re.compile(r"\bpolicy (?:statement|note|paper)\b|\bPS\d{2}/\d+", re.I), "policy statement"),
+    (re.compile(r"\bguidance\b|\bguidelines?\b|\bguide\b", re.I), "guidance"),
+    (re.compile(r"\b(?:Act|Regulation|Regulations|Directive|Order|Rules|Rulebook|Law)\b|U\.S\.C\.", re.S), "law"),
+]
+_DATE_CUE = re.compile(r"\b(?:published|issued|dated|updated|last updated|date|first published|adopted|approved)\b",
+                       re.I)
+
+
+def normalise_type(value: str) -> str:
+    folded = " ".join(value.casefold().replace("-", " ").replace("_", " ").split())
+    return _TYPE_OF.get(folded, folded)
+
+
+@lru_cache(maxsize=1)
+def _regulator_phrases() -> dict[str, list[tuple[tuple[str, ...], str, str | None]]]:
+    """First word → [(words of a regulator's name, short form, exact spelling required or None)]."""
+    table: dict[str, list[tuple[tuple[str, ...], str, str | None]]] = {}
+    for term in TERMS:
+        if term.kind != "regulator":
+            continue
+        for name in (term.short, *term.names):
+            words = words_of(name)
+            if not words or words[0] == "the":
+                continue
+            # A one-word name counts only as written ("FCA", "Congress"), not as a common word.
+            exact = name if len(words) == 1 else None
+            table.setdefault(words[0], []).append((words, term.short, exact))
+    for entries in table.values():
+        entries.sort(key=lambda entry: -len(entry[0]))
+    return table
+
+
+def _regulator_counts(text: str) -> Counter:
+    """How often each regulator is named in `text`, one pass over its words."""
+    table = _regulator_phrases()
+    words = words_of(text)
+    counts: Counter = Counter()
+    exact_words = None
+    i = 0
+    while i < len(words):
+        for phrase, short, exact in table.get(words[i], ()):
+            if tuple(words[i : i + len(phrase)]) != phrase:
+                continue
+            if exact is not None:
+                exact_words = exact_words if exact_words is not None else Counter(re.findall(r"[^\W_]+", text))
+                if not exact_words[exact]:
+                    continue
+            counts[short] += 1
+            i += len(phrase) - 1
+            break
+        i += 1
+    return counts
+
+
+def infer_regulator(title: str, head: str) -> str | None:
+    """A regulator named in the title, or clearly the most mentioned near the top (at least twice)."""
+    in_title = _regulator_counts(title)
+    if in_title:
+        return in_title.most_common(1)[0][0]
+    counts = _regulator_counts(head).most_common(2)
+    if counts and counts[0][1] >= 2 and (len(counts) == 1 or counts[0][1] > counts[1][1]):
+        return counts[0][0]
+    return None
+
+
+def jurisdiction_of(regulator: str | None) -> str | None:
+    for term in TERMS:
+        if term.short == regulator:
+            return term.jurisdiction
+    return None
+
+
+def infer_type(title: str) -> str | None:
+    for pattern, kind in _TITLE_TYPE_PATTERNS:
+        if pattern.search(title):
+            return kind
+    return None
+
+
+def infer_date(head: str) -> str | None:
+    """A full date next to "published", "issued", "dated"... in the first lines."""
+    from kb.dates import find_dates
+
+    for line in head.splitlines()[:15]:
+        if not _DATE_CUE.search(line):
+            continue
+        for mention in find_dates(line):
+            if mention.precision in {"day", "month"} and not mention.relative:
+                return mention.label
+    return None
+
+
+def complete(document: Document) -> Document:
+    """The document with normalised metadata and missing fields inferred (and marked so)."""
+    meta = document.meta
+    head = document.text[:HEAD_CHARS]
+    inferred = list(meta.inferred)
+    regulator = normalise_name(meta.regulator, "regulator") if meta.regulator else None
+    if regulator is None:
+        regulator = infer_regulator(meta.title, head)
+        if regulator:
+            inferred.append("regulator")
+    jurisdiction = normalise_name(meta.jurisdiction, "jurisdiction") if meta.jurisdiction else None
+    if jurisdiction is None and regulator:
+        jurisdiction = jurisdiction_of(regulator)
+        if jurisdiction:
+            inferred.append("jurisdiction")
+    doc_type = normalise_type(meta.doc_type) if meta.doc_type else None
+    if doc_type is None:
+        doc_type = infer_type(meta.title)
+        if doc_type:
+            inferred.append("doc_type")
+    date = meta.date
+    if date is None and document.kind != "jsonl":
+        date = infer_date(head)
+        if date:
+            inferred.append("date")
+    updated = replace(meta, regulator=regulator, jurisdiction=jurisdiction, doc_type=doc_type, date=date,
+                      inferred=tuple(dict.fromkeys(inferred)))
+    return replace(document, meta=updated)
