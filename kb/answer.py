@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kb.dates import document_dates
 from kb.lexical import tokenize
-from kb.models import Answer, Hit
+from kb.models import Answer, DatedStatement, Hit
 from kb.search import Searcher, clean_question
 from kb.text import collapse_whitespace, split_sentences
 
@@ -23,6 +24,8 @@ MAX_SENTENCE_CHARS = 600
 # Weights of the sentence score and the no-answer thresholds: see scripts/calibrate_answerable.py.
 WEIGHTS = {"cosine": 0.55, "overlap": 0.30, "cue": 0.15}
 RANK_PENALTY = 0.02
+DISAGREEMENT_MARGIN = 0.12  # another source's dated sentence this close to the best one is shown too
+SAME_STATEMENT_COSINE = 0.7  # ... if it says the same thing (cosine between the two sentences)
 # Answerable when sentence cosine + COVERAGE_WEIGHT · term coverage ≥ ANSWERABLE_AT.
 COVERAGE_WEIGHT = 0.5
 ANSWERABLE_AT = 0.80
@@ -37,11 +40,6 @@ _WHO = re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:which|what) (?:regulator|autho
                   r"firms?|entity|entities|institutions?|persons?)\b", re.IGNORECASE)
 _HOW_MUCH = re.compile(r"\bhow (?:much|many)\b|\b(?:what|which) (?:amount|percentage|fee|threshold|number|"
                        r"minimum|maximum|level|ratio|limit)\b", re.IGNORECASE)
-MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
-          "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
-_DATE = re.compile(rf"\b(?:1[89]\d\d|20\d\d)\b|\b(?:{MONTHS})\b|\bQ[1-4]\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|"
-                   r"\b(?:next|last|this) (?:week|month|year|quarter)\b|\b(?:days?|months?|years?) after\b",
-                   re.IGNORECASE)
 _ORGANISATION = re.compile(r"\b[A-Z]{2,}[a-z]?\b|\b(?:Authority|Commission|Treasury|Bank|Board|Council|Parliament|"
                            r"Regulator|Agency|Ministry|Department|Government|Corporation|Comptroller)\b")
 _NUMBER = re.compile(r"\d|\bper ?cent\b|%|[$£€¥]|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|"
@@ -58,9 +56,9 @@ def question_type(question: str) -> str | None:
     return None
 
 
-def _cue(kind: str | None, sentence: str) -> float:
+def _cue(kind: str | None, sentence: str, dates: tuple[str, ...]) -> float:
     if kind == "when":
-        return 1.0 if _DATE.search(sentence) else 0.0
+        return 1.0 if dates else 0.0
     if kind == "who":
         return 1.0 if _ORGANISATION.search(sentence) else 0.0
     if kind == "how much":
@@ -82,6 +80,12 @@ class ScoredSentence:
     cosine: float
     overlap: float
     cue: float
+    dates: tuple[str, ...] = ()  # for "when" questions: the sentence's dates, resolved and normalised
+
+
+def sentence_dates(hit: Hit, start: int, end: int) -> tuple[str, ...]:
+    meta = hit.chunk.meta
+    return tuple(m.label for m in document_dates(hit.chunk.text[start:end], meta.date, meta.jurisdiction))
 
 
 def score_sentences(question: str, hits: list[Hit], sentence_vectors: np.ndarray, query_vector: np.ndarray,
@@ -93,16 +97,17 @@ def score_sentences(question: str, hits: list[Hit], sentence_vectors: np.ndarray
     for (passage, start, end), cosine in zip(spans, cosines.tolist()):
         sentence = hits[passage].chunk.text[start:end]
         overlap = len(terms & set(tokenize(sentence))) / len(terms) if terms else 0.0
-        cue = _cue(kind, sentence)
+        dates = sentence_dates(hits[passage], start, end) if kind == "when" else ()
+        cue = _cue(kind, sentence, dates)
         score = (WEIGHTS["cosine"] * cosine + WEIGHTS["overlap"] * overlap + WEIGHTS["cue"] * cue
                  - RANK_PENALTY * passage)
-        scored.append(ScoredSentence(passage, start, end, score, cosine, overlap, cue))
+        scored.append(ScoredSentence(passage, start, end, score, cosine, overlap, cue, dates))
     return scored
 
 
-def candidate_spans(hits: list[Hit]) -> list[tuple[int, int, int]]:
+def candidate_spans(hits: list[Hit], passages: int = ANSWER_PASSAGES) -> list[tuple[int, int, int]]:
     spans = []
-    for passage, hit in enumerate(hits[:ANSWER_PASSAGES]):
+    for passage, hit in enumerate(hits[:passages]):
         for start, end in split_sentences(hit.chunk.text):
             if end - start > MAX_SENTENCE_CHARS or not any(c.isalpha() for c in hit.chunk.text[start:end]):
                 continue
@@ -118,6 +123,7 @@ class Evidence:
     hits: tuple[Hit, ...]
     sentences: tuple[ScoredSentence, ...]
     coverage: float = 0.0  # idf-weighted share of the question's content words found in the passages
+    vectors: np.ndarray | None = None  # embedding of each sentence, in the order of `sentences`
 
     @property
     def best(self) -> ScoredSentence | None:
@@ -127,14 +133,15 @@ class Evidence:
 def gather_evidence(searcher: Searcher, question: str, k: int = 5, *, mask: np.ndarray | None = None) -> Evidence:
     question = clean_question(question)
     hits = searcher.search(question, k, mask=mask)
-    spans = candidate_spans(hits)
+    # A "when" question reads every cited passage, so that sources giving other dates are found.
+    spans = candidate_spans(hits, len(hits) if question_type(question) == "when" else ANSWER_PASSAGES)
     texts = [collapse_whitespace(hits[p].chunk.text[s:e]) for p, s, e in spans]
     coverage = term_coverage(searcher, question, hits[:ANSWER_PASSAGES])
     if not texts:
         return Evidence(question, tuple(hits), (), coverage)
     vectors = searcher.embedder.embed(texts)
     scored = score_sentences(question, hits, vectors, searcher.embed_query(question), spans)
-    return Evidence(question, tuple(hits), tuple(scored), coverage)
+    return Evidence(question, tuple(hits), tuple(scored), coverage, vectors)
 
 
 def term_coverage(searcher: Searcher, question: str, hits: list[Hit]) -> float:
@@ -182,8 +189,38 @@ def answer_question(searcher: Searcher, question: str, k: int = 5, *, mask: np.n
         citation=best.passage + 1,
         highlight=(best.start, best.end),
         confidence=confidence,
+        dates=best.dates,
         notes=notes,
+        date_statements=disagreeing_dates(evidence),
     )
+
+
+def disagreeing_dates(evidence: Evidence) -> tuple[DatedStatement, ...]:
+    """When other documents answer the same "when" with other dates: every source's statement,
+    newest publication first (the corpus speaks as of its documents' dates). Empty when they agree."""
+    best = evidence.best
+    if best is None or not best.dates:
+        return ()
+    hits = evidence.hits
+    answer_document = hits[best.passage].chunk.meta.doc_id
+    position = {id(s): i for i, s in enumerate(evidence.sentences)}
+    best_vector = evidence.vectors[position[id(best)]]
+    per_document: dict[str, ScoredSentence] = {}
+    for sentence in sorted(evidence.sentences, key=lambda s: -s.score):
+        document = hits[sentence.passage].chunk.meta.doc_id
+        if (document == answer_document or document in per_document or not sentence.dates
+                or best.score - sentence.score > DISAGREEMENT_MARGIN or sentence.overlap < best.overlap):
+            continue
+        # The same statement with another date, not a date of something else in the same area.
+        if float(evidence.vectors[position[id(sentence)]] @ best_vector) < SAME_STATEMENT_COSINE:
+            continue
+        per_document[document] = sentence
+    others = [s for s in per_document.values() if not set(s.dates) & set(best.dates)]
+    if not others:
+        return ()
+    statements = [DatedStatement(s.passage + 1, collapse_whitespace(hits[s.passage].chunk.text[s.start:s.end]),
+                                 s.dates, hits[s.passage].chunk.meta.date) for s in [best, *others]]
+    return tuple(sorted(statements, key=lambda s: s.published or "", reverse=True))
 
 
 def answer_lines(answer: Answer) -> tuple[int, int] | None:

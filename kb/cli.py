@@ -392,6 +392,66 @@ def sources_command(
         console.print(Text("* inferred from the text", style="dim"))
 
 
+# --- kb timeline -----------------------------------------------------------------------------------
+
+
+@app.command("timeline")
+@handle_errors
+def timeline_command(
+    index: Optional[Path] = IndexOption,
+    jurisdiction: Optional[list[str]] = JurisdictionOption,
+    regulator: Optional[list[str]] = RegulatorOption,
+    doc_type: Optional[list[str]] = TypeOption,
+    topic: Optional[str] = typer.Option(None, "--topic", help='Only passages that mention this, e.g. "stablecoin".'),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Tell past from upcoming relative to DATE (default: today)."),
+    upcoming: bool = typer.Option(False, "--upcoming", help="Only events that have not passed yet."),
+    as_json: bool = JsonOption,
+) -> None:
+    """A chronological table of the dated regulatory events in the corpus, each with its citation.
+
+    Relative dates ("next week") are resolved against the document's publication date.
+    Example: kb timeline --jurisdiction UK --topic licensing --upcoming
+    """
+    import datetime as dt
+
+    from kb.filters import parse_date_option
+    from kb.index import IndexReader
+    from kb.render import display_path, location
+    from kb.timeline import build_timeline
+
+    settings = _settings(index=index)
+    filters = _filters(jurisdiction, regulator, doc_type, None, None)
+    reference = parse_date_option(as_of, "--as-of")[0] if as_of else dt.date.today()
+    reader = IndexReader.open(settings.index)
+    events = build_timeline(reader, filters, topic, reference)
+    if upcoming:
+        events = [e for e in events if e.status != "past"]
+    if as_json:
+        _print_json({"as_of": reference.isoformat(), "events": [
+            {"date": e.label, "first": e.first.isoformat(), "last": e.last.isoformat(), "precision": e.precision,
+             "relative": e.relative, "status": e.status, "event": e.text, "doc_id": e.chunk.meta.doc_id,
+             "source": e.chunk.meta.source, "title": e.chunk.meta.title, "lines": list(e.lines),
+             "pages": [e.chunk.page_start, e.chunk.page_end] if e.chunk.page_start else None,
+             "published": e.chunk.meta.date, "jurisdiction": e.chunk.meta.jurisdiction,
+             "regulator": e.chunk.meta.regulator} for e in events]})
+        return
+    table = Table(title=f"{len(events)} dated event(s), as of {reference.isoformat()}", title_justify="left",
+                  show_lines=False)
+    table.add_column("Date", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("Event", overflow="fold", ratio=3)
+    table.add_column("Source", overflow="fold", ratio=2)
+    styles = {"past": "dim", "current": "yellow", "upcoming": "bold green"}
+    for event in events:
+        chunk = event.chunk
+        where = display_path(reader.corpus, chunk.meta.source) + location(chunk, event.lines)
+        source = Text(where, style="green")
+        source.append(f" ({chunk.meta.date or 'undated'})", style="dim")
+        table.add_row(Text(event.label, style="bold"), Text(event.status, style=styles[event.status]),
+                      Text(event.text), source)
+    Console().print(table)
+
+
 # --- kb doctor -------------------------------------------------------------------------------------
 
 

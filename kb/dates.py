@@ -575,3 +575,30 @@ def _without_overlaps(found: list[DateMention]) -> list[DateMention]:
         if all(mention.end <= other.start or mention.start >= other.end for other in kept):
             kept.append(mention)
     return sorted(kept, key=lambda m: m.start)
+
+
+# --- dates as a document states them -----------------------------------------------------------------
+
+_PRECISION_RANK = {"day": 0, "week": 1, "month": 2, "quarter": 3, "season": 3, "half": 4, "year": 5}
+
+
+def document_dates(sentence: str, published: str | None, jurisdiction: str | None = None) -> list[DateMention]:
+    """Dates in a sentence of a document: relative ones resolved against its publication date.
+
+    US documents write 02/01/2026 month first. When the publication date is itself vague (only
+    "2025-09"), a relative date cannot be finer than it: "next week" becomes "2025-09", approximate.
+    """
+    reference_period = parse_iso_partial(published) if published else None
+    reference = reference_period[0] if reference_period else None
+    mentions = find_dates(sentence, reference, day_first=(jurisdiction or "").upper() != "US")
+    if reference_period is None:
+        return mentions
+    first, last, precision = reference_period
+    resolved = []
+    for mention in mentions:
+        if mention.relative and _PRECISION_RANK.get(mention.precision, 5) < _PRECISION_RANK.get(precision, 5):
+            label = published if precision != "year" else str(first.year)
+            mention = DateMention(mention.text, mention.start, mention.end, first, last, precision,
+                                  f"{label} (approx.)", relative=True, approximate=True)
+        resolved.append(mention)
+    return resolved

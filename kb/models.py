@@ -64,6 +64,16 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
+class DatedStatement:
+    """What one source says about "when", and when that source was published."""
+
+    citation: int  # rank of the passage it is taken from
+    text: str
+    dates: tuple[str, ...]  # normalised dates in the sentence (see kb.dates)
+    published: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """An extractive answer: a sentence of a cited passage, or an honest no-answer."""
 
@@ -75,4 +85,6 @@ class Answer:
     highlight: tuple[int, int] | None = None  # span of the answer inside that passage's text
     confidence: float = 0.0
     dates: tuple[str, ...] = ()  # dates found in the answer, normalised (see kb.dates)
-    notes: tuple[str, ...] = ()  # e.g. disagreements between documents, stale sources
+    notes: tuple[str, ...] = ()  # warnings, e.g. a cited source changed since indexing
+    # When sources disagree on a date: every source's statement, newest publication first.
+    date_statements: tuple[DatedStatement, ...] = ()

@@ -85,8 +85,22 @@ def render_answer(answer: Answer, corpus: Path) -> Group:
         head = Text("Answer ", style="bold")
         head.append(f"[{answer.citation}] ", style="bold cyan")
         head.append(display_path(corpus, cited.chunk.meta.source) + location(cited.chunk, lines), style="green")
+        meta = cited.chunk.meta
+        head.append(f" · as of {meta.date}" if meta.date else " · undated source", style="dim")
         parts.append(head)
-        parts.append(Padding(Text(answer.text, style="bold"), (0, 0, 1, 2), expand=False))
+        parts.append(Padding(Text(answer.text, style="bold"), (0, 0, 1 if not answer.dates else 0, 2), expand=False))
+        if answer.dates:
+            parts.append(Padding(Text("Date: " + ", ".join(answer.dates), style="cyan"), (0, 0, 1, 2), expand=False))
+        if answer.date_statements:
+            parts.append(Padding(Text("Sources differ on the date (newest publication first):", style="bold yellow"),
+                                 (0, 0, 0, 2), expand=False))
+            for statement in answer.date_statements:
+                line = Text(f"[{statement.citation}] ", style="bold cyan")
+                line.append(", ".join(statement.dates), style="cyan")
+                line.append(f" — published {statement.published or 'undated'}: ", style="dim")
+                line.append(statement.text)
+                parts.append(Padding(line, (0, 0, 0, 4), expand=False))
+            parts.append(Text(""))
         for note in answer.notes:
             parts.append(Padding(Text(note, style="yellow"), (0, 0, 1, 2), expand=False))
     else:
@@ -136,5 +150,7 @@ def answer_to_json(answer: Answer) -> dict[str, Any]:
         "confidence": answer.confidence,
         "dates": list(answer.dates),
         "notes": list(answer.notes),
+        "date_statements": [{"citation": s.citation, "text": s.text, "dates": list(s.dates),
+                             "published": s.published} for s in answer.date_statements],
         "passages": [hit_to_json(hit) for hit in answer.passages],
     }

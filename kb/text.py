@@ -20,6 +20,7 @@ _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
 _NEXT_STARTS_SENTENCE = re.compile(r"\s+[\"'“‘(\[]?[A-Z0-9§•\-–—*]")
 _LIST_ITEM_START = re.compile(r"\n[ \t]*(?:[-*+•]|\(?[0-9a-zA-Z]{1,4}[.)]|\([0-9a-zA-Z]{1,4}\))[ \t]+")
 _WORD_BEFORE = re.compile(r"([\w.]+)$")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _WHITESPACE = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w]+")
 
@@ -74,6 +75,8 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
             continue
         cuts.append(stop)
     for match in _LIST_ITEM_START.finditer(text, start, end):
+        cuts.append(match.start())
+    for match in _PARAGRAPH_BREAK.finditer(text, start, end):  # a sentence never spans paragraphs
         cuts.append(match.start())
     cuts = sorted(set(cuts)) + [end]
     spans = []

@@ -1,0 +1,108 @@
+"""`kb timeline`: the dated regulatory events a corpus mentions, in order, each cited.
+
+An event is a sentence that carries a date and says something happens then (opens, closes, takes
+effect, is published, expected...). Relative dates are resolved against the document's publication
+date. Past and upcoming are told apart relative to today, or to an `as_of` date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from kb.dates import PRECISIONS, DateMention, document_dates
+from kb.filters import Filters, document_mask
+from kb.index import IndexReader
+from kb.lexical import tokenize
+from kb.models import Chunk
+from kb.text import collapse_whitespace, normalise_for_dedup, split_sentences
+
+EVENT_CUE = re.compile(
+    r"\b(?:open(?:s|ed|ing)?|clos(?:e|es|ed|ing)|deadline|due|expect(?:s|ed)?|effective|take[sn]? effect|"
+    r"(?:come|comes|came|enter|enters|entered) into (?:force|effect)|entry into (?:force|application)|"
+    r"appl(?:y|ies|ied|ication|ications)|commenc(?:e|es|ed|ement)|begin(?:s|ning)?|start(?:s|ed)?|launch(?:es|ed)?|"
+    r"publish(?:es|ed)?|consult(?:s|ed|ing|ation)?|feedback|respond|submi(?:t|ssions?)|implement(?:s|ed|ation)?|"
+    r"transitional|until|no later than|by (?:the )?end|intend(?:s|ed)? to|will|plan(?:s|ned)?|approved|enacted|"
+    r"signed|adopted|laid|introduced|repeal(?:s|ed)?|expir(?:e|es|ed|y)|final rules|policy statements?|"
+    r"gateway|authoris(?:e|ation)|authoriz(?:e|ation)|licen[cs](?:e|es|ing)|regist(?:er|ration)|regime|"
+    r"must|shall|required?|complet(?:e|ed|ion)|fil(?:e|ed|ing)|report(?:ed|ing)?|comply|compliance)\b",
+    re.IGNORECASE,
+)
+MAX_EVENT_CHARS = 240
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    first: dt.date
+    last: dt.date
+    precision: str
+    label: str  # "2026", "2026-02-12", "2025-09 (approx.)"
+    relative: bool  # resolved against the publication date
+    status: str  # "past", "upcoming" or "current" (the period includes the as-of date)
+    text: str  # the event, in the words of the source (shortened around the date when long)
+    chunk: Chunk
+    lines: tuple[int, int]  # of the sentence in its source
+
+
+def _status(mention: DateMention, as_of: dt.date) -> str:
+    if mention.last < as_of:
+        return "past"
+    if mention.first > as_of:
+        return "upcoming"
+    return "current"
+
+
+def _shorten(sentence: str, start: int, end: int) -> str:
+    """The sentence, or a window of it around the date when it is long."""
+    if len(sentence) <= MAX_EVENT_CHARS:
+        return collapse_whitespace(sentence)
+    half = (MAX_EVENT_CHARS - (end - start)) // 2
+    left, right = max(0, start - half), min(len(sentence), end + half)
+    return ("…" if left else "") + collapse_whitespace(sentence[left:right]) + ("…" if right < len(sentence) else "")
+
+
+def topic_terms(topic: str | None) -> set[str]:
+    return set(tokenize(topic)) if topic else set()
+
+
+def build_timeline(reader: IndexReader, filters: Filters = Filters(), topic: str | None = None,
+                   as_of: dt.date | None = None) -> list[Event]:
+    """Every dated event in the chunks that pass the filters (and mention the topic), oldest first."""
+    as_of = as_of or dt.date.today()
+    allowed = document_mask(reader.documents, filters)
+    chunk_ids = np.flatnonzero(allowed[reader.chunk_documents])
+    terms = topic_terms(topic)
+    events: list[Event] = []
+    seen: set[tuple[str, str]] = set()
+    for start in range(0, len(chunk_ids), 512):
+        for chunk in reader.chunks(chunk_ids[start:start + 512].tolist()):
+            context = f"{chunk.meta.title} {' '.join(chunk.section)} {chunk.text}"
+            if terms and not terms <= set(tokenize(context)):
+                continue
+            events.extend(_events_of(chunk, as_of, seen))
+    rank = {precision: i for i, precision in enumerate(PRECISIONS)}
+    events.sort(key=lambda e: (e.first, rank.get(e.precision, 99), e.last, e.chunk.meta.source, e.lines))
+    return events
+
+
+def _events_of(chunk: Chunk, as_of: dt.date, seen: set[tuple[str, str]]) -> list[Event]:
+    events = []
+    for start, end in split_sentences(chunk.text):
+        sentence = chunk.text[start:end]
+        if not EVENT_CUE.search(sentence):
+            continue
+        for mention in document_dates(sentence, chunk.meta.date, chunk.meta.jurisdiction):
+            key = (normalise_for_dedup(sentence), mention.label)
+            if key in seen:  # the same statement about the same date, e.g. a repeated paragraph
+                continue
+            seen.add(key)
+            first_line = chunk.line_start + chunk.text.count("\n", 0, start)
+            lines = (chunk.line_start, chunk.line_end) if chunk.line_start == chunk.line_end else (
+                first_line, first_line + sentence.count("\n"))
+            events.append(Event(mention.first, mention.last, mention.precision, mention.label, mention.relative,
+                                _status(mention, as_of), _shorten(sentence, mention.start, mention.end), chunk,
+                                lines))
+    return events
