@@ -254,7 +254,8 @@ class _Builder:
         touched = previous is not None and any(
             record.mtime_ns != previous.files()[path].mtime_ns for path, record in plan.unchanged.items()
         )
-        if previous is not None and plan.is_empty and not touched:
+        kind_changed = previous is not None and self.dense_kind not in ("auto", previous.manifest["dense"]["kind"])
+        if previous is not None and plan.is_empty and not touched and not kind_changed:
             return self._report(corpus, scan, plan, None, written=False, previous=previous)
 
         tokenizer = load_tokenizer(self.settings.model)
@@ -410,63 +411,10 @@ class _Builder:
 
     def _write(self, corpus: Path, metas: list[DocumentMeta], rows: list[_Row], vectors: np.ndarray,
                records: list[FileRecord], scan: CorpusScan) -> Path:
-        from kb.dense import DenseIndex, choose_kind
-        from kb.lexical import K1, B, LexicalIndex
-
-        name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{secrets.token_hex(3)}"
-        self.layout.builds.mkdir(parents=True, exist_ok=True)
-        temporary = self.layout.builds / f".tmp-{name}"
-        temporary.mkdir()
-        self.progress.start("Writing", 4)
         ignored = [FileRecord(s.rel, 0, 0, "", "ignored", s.reason) for s in scan.skipped if s.reason != "hidden"]
-        db = create(temporary / "meta.sqlite")
-        insert_documents(db, metas)
-        insert_chunks(db, ((cid, row.document, row.chunk, row.embed_key) for cid, row in enumerate(rows)))
-        insert_files(db, records + ignored)
-        db.commit()
-        db.close()
-        self.progress.advance()
-        kind = choose_kind(len(rows), self.dense_kind)
-        DenseIndex.build(vectors, kind).save(temporary / "dense.faiss")
-        if kind.endswith("fp16"):
-            np.save(temporary / "vectors.npy", vectors)  # a lossy index cannot give the exact vectors back
-        self.progress.advance()
-        (temporary / "lexical").mkdir()
-        LexicalIndex.build([lexical_text(row.chunk) for row in rows]).save(temporary / "lexical")
-        self.progress.advance()
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "kb_version": __version__,
-            "model": {"name": self.settings.model, "dimension": int(vectors.shape[1])},
-            "chunker": manifest_chunker(self.settings),
-            "dense": {"kind": kind, "metric": "inner_product", "normalized": True},
-            "lexical": {"method": "bm25s lucene", "k1": K1, "b": B, "tokenizer": "kb.lexical v1"},
-            "counts": {
-                "files": sum(1 for r in records if r.status in {"indexed", "stale"}),
-                "documents": len(metas),
-                "chunks": len(rows),
-                "skipped": sum(1 for r in records if r.status == "skipped") + len(ignored),
-            },
-            "corpus": str(corpus),
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "build_seconds": round(time.perf_counter() - self.started, 3),
-        }
-        (temporary / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-        for path in temporary.rglob("*"):
-            if path.is_file():
-                _fsync_file(path)
-        fsync_dir(temporary)
-        final = self.layout.builds / name
-        os.rename(temporary, final)
-        fsync_dir(self.layout.builds)
-        # The swap: CURRENT names the new build only once the build is complete on disk.
-        pointer = self.layout.root / "CURRENT.tmp"
-        pointer.write_text(name + "\n", encoding="utf-8")
-        _fsync_file(pointer)
-        os.replace(pointer, self.layout.current_file)
-        fsync_dir(self.layout.root)
-        self.progress.advance()
-        return final
+        return write_build(self.layout, self.settings, corpus, metas,
+                           [(row.document, row.chunk, row.embed_key) for row in rows], vectors, records + ignored,
+                           dense_kind=self.dense_kind, started=self.started, progress=self.progress)
 
     def _clean_up(self, keep: set[str]) -> None:
         """Remove all builds but the live and the previous one (a reader may still use it), and crashed temps."""
@@ -508,6 +456,78 @@ class _Builder:
             reused=reused,
             seconds=time.perf_counter() - self.started,
         )
+
+
+def write_build(layout: IndexLayout, settings: Settings, corpus: Path, metas: list[DocumentMeta],
+                rows: list[tuple[int, Chunk, str]], vectors: np.ndarray, records: list[FileRecord], *,
+                dense_kind: str = "auto", started: float | None = None,
+                progress: BuildProgress | None = None) -> Path:
+    """Write a complete build and make it the live one; the only way an index changes on disk.
+
+    rows: (document row, chunk, embed key), in chunk-id order, aligned with `vectors`.
+    Everything goes to a temporary folder first, is flushed to disk, and only then does CURRENT
+    name it: a crash at any moment leaves the previous build live.
+    """
+    from kb.dense import DenseIndex, choose_kind
+    from kb.lexical import K1, B, LexicalIndex
+
+    started = time.perf_counter() if started is None else started
+    progress = progress or _NoProgress()
+    name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{secrets.token_hex(3)}"
+    layout.builds.mkdir(parents=True, exist_ok=True)
+    temporary = layout.builds / f".tmp-{name}"
+    temporary.mkdir()
+    progress.start("Writing", 4)
+    db = create(temporary / "meta.sqlite")
+    insert_documents(db, metas)
+    insert_chunks(db, ((cid, document, chunk, key) for cid, (document, chunk, key) in enumerate(rows)))
+    insert_files(db, records)
+    db.commit()
+    db.close()
+    progress.advance()
+    kind = choose_kind(len(rows), dense_kind)
+    dense = DenseIndex.build(vectors, kind)
+    dense.save(temporary / "dense.faiss")
+    if kind.endswith("fp16"):
+        np.save(temporary / "vectors.npy", vectors)  # a lossy index cannot give the exact vectors back
+    progress.advance()
+    (temporary / "lexical").mkdir()
+    LexicalIndex.build([lexical_text(chunk) for _, chunk, _ in rows]).save(temporary / "lexical")
+    progress.advance()
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "kb_version": __version__,
+        "model": {"name": settings.model, "dimension": int(vectors.shape[1])},
+        "chunker": manifest_chunker(settings),
+        "dense": {"kind": kind, "metric": "inner_product", "normalized": True,
+                  "nprobe": dense.tuning.nprobe, "recall_at_10": dense.tuning.recall_at_10},
+        "lexical": {"method": "bm25s lucene", "k1": K1, "b": B, "tokenizer": "kb.lexical v1"},
+        "counts": {
+            "files": sum(1 for r in records if r.status in {"indexed", "stale"}),
+            "documents": len(metas),
+            "chunks": len(rows),
+            "skipped": sum(1 for r in records if r.status in {"skipped", "ignored"}),
+        },
+        "corpus": str(corpus),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "build_seconds": round(time.perf_counter() - started, 3),
+    }
+    (temporary / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    for path in temporary.rglob("*"):
+        if path.is_file():
+            _fsync_file(path)
+    fsync_dir(temporary)
+    final = layout.builds / name
+    os.rename(temporary, final)
+    fsync_dir(layout.builds)
+    # The swap: CURRENT names the new build only once the build is complete on disk.
+    pointer = layout.root / "CURRENT.tmp"
+    pointer.write_text(name + "\n", encoding="utf-8")
+    _fsync_file(pointer)
+    os.replace(pointer, layout.current_file)
+    fsync_dir(layout.root)
+    progress.advance()
+    return final
 
 
 def file_sha256(path: Path) -> str:

@@ -142,6 +142,8 @@ def index_command(
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero when any file is skipped."),
     if_missing: bool = typer.Option(False, "--if-missing", help="Do nothing when an index already exists."),
     wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for another running `kb index`."),
+    dense: str = typer.Option("auto", "--dense", help="FAISS index: auto (exact up to 200k chunks, then IVF "
+                              "tuned to recall@10 >= 0.98), flat, flat-fp16, ivf, ivf-fp16 or hnsw."),
     as_json: bool = JsonOption,
 ) -> None:
     """Build or update the index from a corpus folder (only changed files are re-read and re-embedded).
@@ -151,6 +153,10 @@ def index_command(
     from kb.build import build_index
     from kb.index import IndexLayout
 
+    from kb.dense import KINDS
+
+    if dense not in KINDS:
+        raise typer.BadParameter(f"choose one of {', '.join(KINDS)}", param_hint="--dense")
     settings = _settings(corpus=corpus, index=index, model=model)
     if if_missing and IndexLayout(settings.index).current_build() is not None:
         return
@@ -158,9 +164,10 @@ def index_command(
     show_progress = not as_json and err.is_terminal
     if show_progress:
         with _RichProgress(err) as progress:
-            report = build_index(settings, rebuild=rebuild, strict=strict, wait=wait, progress=progress)
+            report = build_index(settings, rebuild=rebuild, strict=strict, wait=wait, progress=progress,
+                                 dense_kind=dense)
     else:
-        report = build_index(settings, rebuild=rebuild, strict=strict, wait=wait)
+        report = build_index(settings, rebuild=rebuild, strict=strict, wait=wait, dense_kind=dense)
     if as_json:
         _print_json(_report_json(report))
         return

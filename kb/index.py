@@ -136,12 +136,17 @@ class IndexReader:
 
     @cached_property
     def dense(self):
-        from kb.dense import DenseIndex
+        from kb.dense import DenseIndex, Tuning
 
         path = self.build / "dense.faiss"
         if not path.is_file():
             raise IndexCorrupt(f"The index build {self.build} has no dense.faiss.")
-        index = DenseIndex.load(path, self.manifest["dense"]["kind"])
+        settings = self.manifest["dense"]
+        tuning = Tuning(settings.get("nprobe"), settings.get("recall_at_10"))
+        try:
+            index = DenseIndex.load(path, settings["kind"], tuning)
+        except RuntimeError as exc:  # FAISS reports a truncated or foreign file this way
+            raise IndexCorrupt(f"Cannot read {path}: {str(exc).splitlines()[0]}") from None
         if index.size != self.chunk_count or index.dimension != self.dimension:
             raise IndexCorrupt(
                 f"dense.faiss holds {index.size} vectors of {index.dimension} dimensions; the manifest says "
