@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kb.dates import document_dates
-from kb.lexical import tokenize
+from kb.lexical import content_terms, tokenize
 from kb.models import Answer, DatedStatement, Hit
 from kb.search import Searcher, clean_question
 from kb.text import collapse_whitespace, split_sentences
@@ -30,10 +30,6 @@ SAME_STATEMENT_COSINE = 0.7  # ... if it says the same thing (cosine between the
 COVERAGE_WEIGHT = 0.5
 ANSWERABLE_AT = 0.80
 
-_QUESTION_WORDS = frozenset(
-    "what when where which who whom whose why how do does did is are was were can could should would "
-    "shall will may might must has have had tell me please about".split()
-)
 _WHEN = re.compile(r"^\s*(?:when|by when|until when|how soon)\b|\b(?:what|which) (?:year|date|month|day|time)\b|"
                    r"\bdeadline\b|\bhow long\b", re.IGNORECASE)
 _WHO = re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:which|what) (?:regulator|authority|body|organi[sz]ation|agency|"
@@ -64,11 +60,6 @@ def _cue(kind: str | None, sentence: str, dates: tuple[str, ...]) -> float:
     if kind == "how much":
         return 1.0 if _NUMBER.search(sentence) else 0.0
     return 0.0
-
-
-def content_terms(question: str) -> set[str]:
-    words = " ".join(w for w in re.findall(r"\w+", question) if w.casefold() not in _QUESTION_WORDS)
-    return set(tokenize(words))
 
 
 @dataclass(frozen=True, slots=True)

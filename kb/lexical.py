@@ -111,6 +111,18 @@ def index_tokens(text: str) -> list[str]:
     return words + references + pairs
 
 
+_QUESTION_WORDS = frozenset(
+    "what when where which who whom whose why how do does did is are was were can could should would "
+    "shall will may might must has have had tell me please about".split()
+)
+
+
+def content_terms(question: str) -> set[str]:
+    """The word tokens of what a question asks about, without its question words."""
+    words = " ".join(w for w in _WORD.findall(question) if w.casefold() not in _QUESTION_WORDS)
+    return set(tokenize(words))
+
+
 def tokenize_many(texts: Iterable[str]) -> list[list[str]]:
     return [index_tokens(text) for text in texts]
 
@@ -131,6 +143,7 @@ class LexicalIndex:
         if not any(corpus_tokens):
             corpus_tokens = [tokens or [""] for tokens in corpus_tokens]
         model.index(corpus_tokens, show_progress=False)
+        _sort_columns(model.scores)
         return cls(model)
 
     def save(self, folder: Path) -> None:
@@ -162,10 +175,45 @@ class LexicalIndex:
             result[term] = float(np.log(1 + (self.size - frequency + 0.5) / (frequency + 0.5)))
         return result
 
+    def coverage(self, terms: Iterable[str], ids: np.ndarray) -> np.ndarray:
+        """For each chunk in `ids`: the idf-weighted share of `terms` it contains (0..1).
+
+        Read off the BM25 matrix (which chunks hold each term), so no chunk text is touched.
+        """
+        weights = self.idf(terms)
+        total = sum(weights.values())
+        result = np.zeros(len(ids), dtype=np.float32)
+        if not total or not len(ids):
+            return result
+        vocab, indptr, indices = self._model.vocab_dict, self._model.scores["indptr"], self._model.scores["indices"]
+        for term, weight in weights.items():
+            if term in vocab:
+                holders = indices[indptr[vocab[term]]:indptr[vocab[term] + 1]]  # sorted: see _sort_columns
+                found = np.searchsorted(holders, ids)
+                inside = found < len(holders)
+                result[inside] += weight * (holders[found[inside]] == ids[inside])
+        return result / total
+
     def top(self, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, scores) of the best `k` chunks with a positive score, best first."""
         scores = self.scores(query, mask)
         return top_k(scores, k)
+
+
+def _sort_columns(scores: dict) -> None:
+    """Chunk ids within each term's column in ascending order, so membership is a binary search."""
+    indices, indptr = scores["indices"], scores["indptr"]
+    if len(indices) < 2:
+        return
+    descending = np.flatnonzero(np.diff(indices) <= 0)
+    column_starts = set((indptr[1:-1] - 1).tolist())
+    if all(position in column_starts for position in descending.tolist()):
+        return
+    for column in range(len(indptr) - 1):
+        start, end = indptr[column], indptr[column + 1]
+        order = np.argsort(indices[start:end], kind="stable")
+        indices[start:end] = indices[start:end][order]
+        scores["data"][start:end] = scores["data"][start:end][order]
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

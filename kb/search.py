@@ -1,6 +1,7 @@
 """Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates, fused, boosted by their neighbours.
 
     score = DENSE_WEIGHT · cosine + LEXICAL_WEIGHT · BM25 / best BM25 of the question
+            + COVERAGE_WEIGHT · share of the question's words (idf-weighted) the passage contains
     then each passage gains NEIGHBOUR_WEIGHT/d of the amount by which a passage d places away in
     the same file (d ≤ NEIGHBOUR_SPAN) outscores it: rules cluster, so the passage next to a
     strong hit is often relevant too.
@@ -23,12 +24,14 @@ import numpy as np
 from kb.embed import Embedder, load_embedder
 from kb.errors import BadQuestion
 from kb.index import IndexReader
+from kb.lexical import content_terms
 from kb.models import Hit
 from kb.text import normalise_for_dedup
 
 MAX_QUESTION_CHARS = 4000
 DENSE_WEIGHT = 0.6
 LEXICAL_WEIGHT = 0.4
+COVERAGE_WEIGHT = 0.3
 NEIGHBOUR_WEIGHT = 0.4
 NEIGHBOUR_SPAN = 2
 DEPTH = 100
@@ -66,6 +69,7 @@ class Fusion:
 
     dense_weight: float = DENSE_WEIGHT
     lexical_weight: float = LEXICAL_WEIGHT
+    coverage_weight: float = COVERAGE_WEIGHT
     neighbour_weight: float = NEIGHBOUR_WEIGHT
     neighbour_span: int = NEIGHBOUR_SPAN
     method: str = "linear"  # or "rrf": reciprocal rank fusion, the baseline of the README's ablation
@@ -165,12 +169,17 @@ class Searcher:
         best_lexical = float(lexical_all.max()) if lexical_all.size else 0.0
         scale = 1.0 / best_lexical if best_lexical > 0 else 0.0
         groups = self._groups
+        terms = content_terms(question) if fusion.coverage_weight else set()
 
         def dense_of(ids: np.ndarray) -> np.ndarray:
             return self.index.dense.vectors_of(ids) @ vector
 
-        def fused_of(ids: np.ndarray) -> np.ndarray:
-            return fusion.dense_weight * dense_of(ids) + fusion.lexical_weight * scale * lexical_all[ids]
+        def fused_of(ids: np.ndarray, dense: np.ndarray | None = None) -> np.ndarray:
+            dense = dense_of(ids) if dense is None else dense
+            fused = fusion.dense_weight * dense + fusion.lexical_weight * scale * lexical_all[ids]
+            if terms:
+                fused += fusion.coverage_weight * self.index.lexical.coverage(terms, ids)
+            return fused
 
         ids = np.union1d(dense_ids, lexical_ids).astype(np.int64)
         if fusion.neighbour_weight > 0 and len(ids):
@@ -182,7 +191,7 @@ class Searcher:
         if not len(ids):
             return []
         dense = dense_of(ids)
-        fused = fusion.dense_weight * dense + fusion.lexical_weight * scale * lexical_all[ids]
+        fused = fused_of(ids, dense)
 
         def masked_fused_of(neighbours: np.ndarray) -> np.ndarray:
             values = fused_of(neighbours)

@@ -18,16 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "obliqa"
+from _obliqa import DATA, DEFAULT_INDEX, REPO, available, obliqa_settings
 
 OFF_TOPIC = [
     "What is the capital of France?", "How do I bake sourdough bread?", "Who won the football World Cup in 2018?",
@@ -92,27 +89,19 @@ def prf(cases, coverage_weight, threshold):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index", type=Path, default=REPO / "indexes" / "obliqa")
+    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     parser.add_argument("--questions", type=int, default=300)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if not (DATA / "passages.jsonl").is_file():
-        print(f"ObliQA data not found at {DATA}: calibration runs only where ../shared/ exists.", file=sys.stderr)
+    if not available("calibration"):
         return 0
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    sys.path.insert(0, str(REPO))
+    settings = obliqa_settings(args.index)
     from kb import answer
     from kb.build import build_index
-    from kb.config import load_settings
     from kb.evaluate import load_questions
     from kb.index import IndexReader
     from kb.search import Searcher
 
-    corpus = Path(tempfile.gettempdir()) / "kb-obliqa-corpus"
-    corpus.mkdir(exist_ok=True)
-    if not (corpus / "passages.jsonl").exists():
-        (corpus / "passages.jsonl").symlink_to(DATA / "passages.jsonl")
-    settings = replace(load_settings({"index": args.index}), corpus=corpus)
     build_index(settings)
     reader = IndexReader.open(settings.index, model=settings.model)
     searcher = Searcher(reader)

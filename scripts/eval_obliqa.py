@@ -15,14 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
-import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "obliqa"
+from _obliqa import DATA, DEFAULT_INDEX, available, obliqa_settings
+
 PUBLISHED = [  # ObliQA README: figures on the held-out test split, from the literature
     ("BM25 baseline (arXiv:2409.05677), test split", 0.668, 0.506),
     ("LeSeR, best RIRAG shared-task retrieval (arXiv:2412.06009), test split", 0.8201, 0.6655),
@@ -31,30 +28,20 @@ PUBLISHED = [  # ObliQA README: figures on the held-out test split, from the lit
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index", type=Path, default=REPO / "indexes" / "obliqa")
+    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--limit", type=int, default=None, help="only the first N dev questions")
     parser.add_argument("--ablation", action="store_true", help="also run single rankers and fusion variants")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if not (DATA / "passages.jsonl").is_file():
-        print(f"ObliQA data not found at {DATA}: this evaluation runs only where ../shared/ exists.", file=sys.stderr)
+    if not available("this evaluation"):
         return 0
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    sys.path.insert(0, str(REPO))
+    settings = obliqa_settings(args.index)
     from kb.build import build_index
-    from kb.config import load_settings
     from kb.evaluate import evaluate, load_questions
     from kb.index import IndexReader
     from kb.search import Fusion, Searcher
 
-    corpus = Path(tempfile.gettempdir()) / "kb-obliqa-corpus"
-    corpus.mkdir(exist_ok=True)
-    link = corpus / "passages.jsonl"
-    if not link.exists():
-        link.symlink_to(DATA / "passages.jsonl")
-    settings = replace(load_settings({"index": args.index}), corpus=corpus)
     started = time.perf_counter()
     report = build_index(settings)
     index_seconds = time.perf_counter() - started

@@ -8,7 +8,7 @@ from kb.dense import DenseIndex
 from kb.embed import HashEmbedder
 from kb.errors import BadQuestion
 from kb.index import IndexReader
-from kb.lexical import B, K1, LexicalIndex, index_tokens, tokenize, top_k
+from kb.lexical import B, K1, LexicalIndex, content_terms, index_tokens, tokenize, top_k
 from kb.search import Searcher, clean_question, reciprocal_rank_fusion
 
 
@@ -170,10 +170,21 @@ def test_searcher_finds_the_fixture_passages(fake_settings):
     assert searcher.search("sprocket records", k=1, mode="lexical")[0].chunk.meta.doc_id == "R-1"
 
 
-def reference_hybrid(dense, lexical, groups, k, weight=0.4, span=2):
+def reference_coverage(question, chunk_tokens):
+    """Idf-weighted share of the question's content words in each chunk, computed plainly."""
+    terms = content_terms(question)
+    count = len(chunk_tokens)
+    idf = {t: math.log(1 + (count - sum(t in c for c in chunk_tokens) + 0.5) / (sum(t in c for c in chunk_tokens) + 0.5))
+           for t in terms}
+    total = sum(idf.values())
+    return [sum(w for t, w in idf.items() if t in c) / total if total else 0.0 for c in chunk_tokens]
+
+
+def reference_hybrid(dense, lexical, coverage, groups, k, weight=0.4, span=2):
     """The fused, neighbour-boosted ranking over every chunk, computed plainly."""
     top = max(lexical) if max(lexical) > 0 else 1.0
-    fused = [0.6 * d + 0.4 * (l / top if max(lexical) > 0 else 0.0) for d, l in zip(dense, lexical)]
+    fused = [0.6 * d + 0.4 * (l / top if max(lexical) > 0 else 0.0) + 0.3 * c
+             for d, l, c in zip(dense, lexical, coverage)]
     final = []
     for i, score in enumerate(fused):
         boosted = score
@@ -199,10 +210,14 @@ def test_hybrid_ranking_equals_a_plain_reference(fake_settings):
     searcher = Searcher(reader, embedder)
     vectors = reader.dense.vectors()
     groups = searcher._groups
+    from kb.build import lexical_text
+
+    chunk_tokens = [set(index_tokens(lexical_text(c))) for c in reader.chunks(range(reader.chunk_count))]
     for question in ("widget licence fees", "sprocket audits and records", "compliance officer", "zebra"):
         dense = (vectors @ embedder.embed([question])[0]).tolist()
         lexical = reader.lexical.scores(question).tolist()
-        expected = reference_hybrid(dense, lexical, groups, 8)
+        coverage = reference_coverage(question, chunk_tokens)
+        expected = reference_hybrid(dense, lexical, coverage, groups, 8)
         got = searcher.candidates(question, k=8, depth=reader.chunk_count)
         assert [c.chunk_id for c in got] == [i for i, _ in expected]
         assert [c.score for c in got] == pytest.approx([s for _, s in expected], abs=1e-5)
