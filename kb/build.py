@@ -250,16 +250,14 @@ class _Builder:
         if not scan.files:
             raise EmptyCorpus(f"No supported files in {corpus}.")
         previous, full_reason = self._previous(corpus)
-        plan = plan_changes(scan, previous.files() if previous else {})
-        touched = previous is not None and any(
-            record.mtime_ns != previous.files()[path].mtime_ns for path, record in plan.unchanged.items()
-        )
+        old_files = previous.files() if previous else {}
+        plan = plan_changes(scan, old_files)
+        touched = any(record.mtime_ns != old_files[path].mtime_ns for path, record in plan.unchanged.items())
         kind_changed = previous is not None and self.dense_kind not in ("auto", previous.manifest["dense"]["kind"])
         if previous is not None and plan.is_empty and not touched and not kind_changed:
             return self._report(corpus, scan, plan, None, written=False, previous=previous)
 
         tokenizer = load_tokenizer(self.settings.model)
-        old_files = previous.files() if previous else {}
         results: dict[str, _FileResult] = {}
         stale: list[Skipped] = []
         self.progress.start("Reading", len(plan.to_read))

@@ -48,7 +48,7 @@ def collapse_whitespace(text: str) -> str:
 
 
 def _is_abbreviation(text: str, stop: int) -> bool:
-    match = _WORD_BEFORE.search(text, 0, stop)
+    match = _WORD_BEFORE.search(text, max(0, stop - 64), stop)  # not from the start: linear, not quadratic
     if not match:
         return False
     word = match.group(1).rstrip(".").casefold()
