@@ -142,7 +142,7 @@ def index_command(
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero when any file is skipped."),
     if_missing: bool = typer.Option(False, "--if-missing", help="Do nothing when an index already exists."),
     wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for another running `kb index`."),
-    dense: str = typer.Option("auto", "--dense", help="FAISS index: auto (exact up to 200k chunks, then IVF "
+    dense: str = typer.Option("auto", "--dense", help="FAISS index: auto (exact up to 20k chunks, then IVF "
                               "tuned to recall@10 >= 0.98), flat, flat-fp16, ivf, ivf-fp16 or hnsw."),
     as_json: bool = JsonOption,
 ) -> None:

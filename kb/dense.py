@@ -1,9 +1,11 @@
 """The FAISS side: unit vectors, inner product (= cosine), exact or approximate by corpus size.
 
-Exact search ("flat") stays fast up to FLAT_LIMIT chunks on a laptop CPU. Beyond it kb builds an
-inverted-file index ("ivf": quick to build, unlike HNSW at millions of vectors) and tunes its
-`nprobe` at build time until recall@10 against exact search is at least MIN_RECALL on sample
-queries; the measured recall is recorded in the manifest. "-fp16" kinds halve the memory.
+Exact search ("flat") reads every vector for every question: about 5 ms at 20k chunks on 2 cores,
+21 ms at 100k, against 0.5 ms for a tuned IVF index at 100k. So up to FLAT_LIMIT chunks kb searches
+exactly, and beyond it builds an inverted-file
+index ("ivf": quicker to build than HNSW, 10 s against 18 s at 100k) and tunes its `nprobe` at build
+time until recall@10 against exact search is at least MIN_RECALL on sample queries; the measured
+recall is recorded in the manifest. "-fp16" kinds halve the memory.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-FLAT_LIMIT = 200_000
+FLAT_LIMIT = 20_000
 KINDS = ("auto", "flat", "flat-fp16", "ivf", "ivf-fp16", "hnsw")
 MIN_RECALL = 0.98
 HNSW_M = 32

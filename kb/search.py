@@ -182,20 +182,23 @@ class Searcher:
             return fused
 
         ids = np.union1d(dense_ids, lexical_ids).astype(np.int64)
-        if fusion.neighbour_weight > 0 and len(ids):
-            around = [ids + d for d in range(-fusion.neighbour_span, fusion.neighbour_span + 1)]
-            ids = np.unique(np.concatenate(around))
-            ids = ids[(ids >= 0) & (ids < len(groups))]
-            if mask is not None:
-                ids = ids[mask[ids]]
+        span = fusion.neighbour_span if fusion.neighbour_weight > 0 else 0
+        if span and len(ids):
+            ids = _within(ids, span, len(groups), mask)
         if not len(ids):
             return []
-        dense = dense_of(ids)
-        fused = fused_of(ids, dense)
+        # Score the candidates and every neighbour the boost may consult in one pass: one matrix
+        # product and one coverage lookup instead of one per neighbour distance.
+        pool = _within(ids, span, len(groups), None) if span else ids
+        pool_dense = dense_of(pool)
+        pool_fused = fused_of(pool, pool_dense)
+        if mask is not None:
+            pool_fused = np.where(mask[pool], pool_fused, -np.inf)
+        at = np.searchsorted(pool, ids)
+        dense, fused = pool_dense[at], pool_fused[at]
 
         def masked_fused_of(neighbours: np.ndarray) -> np.ndarray:
-            values = fused_of(neighbours)
-            return values if mask is None else np.where(mask[neighbours], values, -np.inf)
+            return pool_fused[np.searchsorted(pool, neighbours)]
 
         final = neighbour_boost(ids, fused, groups, fusion.neighbour_weight, fusion.neighbour_span, masked_fused_of)
         order = np.lexsort((ids, -final))[:k]
@@ -238,6 +241,13 @@ class Searcher:
             if len(candidates) < depth or depth >= self.index.chunk_count:
                 return list(seen)
             depth *= 4
+
+
+def _within(ids: np.ndarray, span: int, count: int, mask: np.ndarray | None) -> np.ndarray:
+    """`ids` and every id up to `span` away, inside 0..count-1 and `mask`, sorted and unique."""
+    around = np.unique(np.concatenate([ids + d for d in range(-span, span + 1)]))
+    around = around[(around >= 0) & (around < count)]
+    return around if mask is None else around[mask[around]]
 
 
 def _top(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,7 @@ from kb.embed import HashEmbedder
 from kb.errors import BadQuestion
 from kb.index import IndexReader
 from kb.lexical import B, K1, LexicalIndex, content_terms, index_tokens, tokenize, top_k
+from kb.dense import choose_kind
 from kb.search import Searcher, clean_question, reciprocal_rank_fusion
 
 
@@ -67,6 +68,13 @@ def test_ivf_masked_search_and_vectors_survive_a_reload(tmp_path):
     mask[:100] = True
     ids, _ = loaded.search(vectors[3], 10, mask)
     assert ids[0] == 3 and all(i < 100 for i in ids)
+
+
+def test_exact_search_up_to_the_flat_limit_then_ivf():
+    from kb.dense import FLAT_LIMIT
+
+    assert choose_kind(FLAT_LIMIT) == "flat" and choose_kind(FLAT_LIMIT + 1) == "ivf"
+    assert choose_kind(10, "hnsw") == "hnsw"
 
 
 def test_saved_dense_index_loads_the_same(tmp_path):
@@ -180,8 +188,9 @@ def reference_coverage(question, chunk_tokens):
     return [sum(w for t, w in idf.items() if t in c) / total if total else 0.0 for c in chunk_tokens]
 
 
-def reference_hybrid(dense, lexical, coverage, groups, k, weight=0.4, span=2):
-    """The fused, neighbour-boosted ranking over every chunk, computed plainly."""
+def reference_hybrid(dense, lexical, coverage, groups, k, weight=0.4, span=2, mask=None):
+    """The fused, neighbour-boosted ranking over every chunk (or those in `mask`), computed plainly."""
+    allowed = [True] * len(dense) if mask is None else list(mask)
     top = max(lexical) if max(lexical) > 0 else 1.0
     fused = [0.6 * d + 0.4 * (l / top if max(lexical) > 0 else 0.0) + 0.3 * c
              for d, l, c in zip(dense, lexical, coverage)]
@@ -189,11 +198,12 @@ def reference_hybrid(dense, lexical, coverage, groups, k, weight=0.4, span=2):
     for i, score in enumerate(fused):
         boosted = score
         for distance in range(1, span + 1):
-            around = [j for j in (i - distance, i + distance) if 0 <= j < len(fused) and groups[j] == groups[i]]
+            around = [j for j in (i - distance, i + distance)
+                      if 0 <= j < len(fused) and groups[j] == groups[i] and allowed[j]]
             if around:
                 boosted += weight / distance * max(0.0, max(fused[j] for j in around) - score)
         final.append(boosted)
-    order = sorted(range(len(final)), key=lambda i: (-final[i], i))[:k]
+    order = sorted((i for i in range(len(final)) if allowed[i]), key=lambda i: (-final[i], i))[:k]
     return [(i, final[i]) for i in order]
 
 
@@ -219,6 +229,13 @@ def test_hybrid_ranking_equals_a_plain_reference(fake_settings):
         coverage = reference_coverage(question, chunk_tokens)
         expected = reference_hybrid(dense, lexical, coverage, groups, 8)
         got = searcher.candidates(question, k=8, depth=reader.chunk_count)
+        assert [c.chunk_id for c in got] == [i for i, _ in expected]
+        assert [c.score for c in got] == pytest.approx([s for _, s in expected], abs=1e-5)
+        # A filter (mask) keeps masked chunks out of the ranking and out of the neighbour boost.
+        mask = (groups % 2 == 0)
+        lexical = reader.lexical.scores(question, mask).tolist()
+        expected = reference_hybrid(dense, lexical, coverage, groups, 8, mask=mask)
+        got = searcher.candidates(question, k=8, depth=reader.chunk_count, mask=mask)
         assert [c.chunk_id for c in got] == [i for i, _ in expected]
         assert [c.score for c in got] == pytest.approx([s for _, s in expected], abs=1e-5)
 
