@@ -109,3 +109,13 @@ def test_help_and_status_do_not_import_torch(tmp_path):
 def test_python_dash_m_kb_works():
     result = subprocess.run([sys.executable, "-m", "kb", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("kb ")
+
+
+def test_ask_without_a_question_opens_a_prompt_that_keeps_the_index_loaded(cli_env):
+    run(["index"], cli_env)
+    result = runner.invoke(app, ["ask"], env=cli_env,
+                           input="What is the application fee for small firms?\n\n   \nWho must keep records?\n")
+    assert result.exit_code == 0, result.output
+    assert "Ctrl-D" in result.output
+    assert "500 credits" in result.output and "seven years" in result.output
+    assert result.output.count("[1] ") >= 2
