@@ -144,6 +144,9 @@ def index_command(
     wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for another running `kb index`."),
     dense: str = typer.Option("auto", "--dense", help="FAISS index: auto (exact up to 20k chunks, then IVF "
                               "tuned to recall@10 >= 0.98), flat, flat-fp16, ivf, ivf-fp16 or hnsw."),
+    ray: bool = typer.Option(False, "--ray", help="Embed on a Ray cluster (the `ray` extra); same index format."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster address (default: "
+                                              "RAY_ADDRESS, else a local Ray instance)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Build or update the index from a corpus folder (only changed files are re-read and re-embedded).
@@ -162,12 +165,24 @@ def index_command(
         return
     err = Console(stderr=True)
     show_progress = not as_json and err.is_terminal
-    if show_progress:
-        with _RichProgress(err) as progress:
-            report = build_index(settings, rebuild=rebuild, strict=strict, wait=wait, progress=progress,
-                                 dense_kind=dense)
-    else:
-        report = build_index(settings, rebuild=rebuild, strict=strict, wait=wait, dense_kind=dense)
+    opened: list[Any] = []
+    factory = None
+    if ray:
+        from kb.distributed import ray_embedder_factory
+
+        make = ray_embedder_factory(settings.backend, ray_address)
+        factory = lambda name: opened.append(make(name)) or opened[-1]  # noqa: E731  (closed below)
+    try:
+        if show_progress:
+            with _RichProgress(err) as progress:
+                report = build_index(settings, rebuild=rebuild, strict=strict, wait=wait, progress=progress,
+                                     dense_kind=dense, embedder_factory=factory)
+        else:
+            report = build_index(settings, rebuild=rebuild, strict=strict, wait=wait, dense_kind=dense,
+                                 embedder_factory=factory)
+    finally:
+        for embedder in opened:
+            embedder.close()
     if as_json:
         _print_json(_report_json(report))
         return

@@ -145,7 +145,7 @@ class WordPieceTokenizer:
 
 
 class SentenceTransformerEmbedder:
-    def __init__(self, name: str, model_path: Path) -> None:
+    def __init__(self, name: str, model_path: Path, threads: int | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
@@ -156,7 +156,7 @@ class SentenceTransformerEmbedder:
         transformers_logging.disable_progress_bar()  # "Loading weights" bars are not ours to show
         transformers_logging.set_verbosity_error()
 
-        torch.set_num_threads(os.cpu_count() or 1)
+        torch.set_num_threads(threads or os.cpu_count() or 1)
         try:
             self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
         except Exception as exc:  # a broken model folder can fail in many ways deep inside
@@ -273,12 +273,12 @@ def export_onnx(model_path: Path, target: Path) -> Path:
 class OnnxEmbedder:
     """The model's transformer in ONNX Runtime, with the same tokenizer, pooling and normalisation."""
 
-    def __init__(self, name: str, model_path: Path, onnx_path: Path) -> None:
+    def __init__(self, name: str, model_path: Path, onnx_path: Path, threads: int | None = None) -> None:
         import onnxruntime
         from tokenizers import Tokenizer as HFTokenizer
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
         # Idle threads must not spin: they would steal the cores FAISS and BM25 need between
@@ -341,8 +341,11 @@ def load_tokenizer(name: str) -> Tokenizer:
     return WordPieceTokenizer(resolve_model_path(name))
 
 
-def load_embedder(name: str, backend: str = "auto") -> Embedder:
-    """The model behind `name`. "auto" prefers the verified ONNX export and falls back to torch."""
+def load_embedder(name: str, backend: str = "auto", threads: int | None = None) -> Embedder:
+    """The model behind `name`. "auto" prefers the verified ONNX export and falls back to torch.
+
+    `threads` caps the model's thread pool (default: every core).
+    """
     dimension = _hash_dimension(name)
     if dimension is not None:
         return HashEmbedder(dimension)
@@ -354,7 +357,7 @@ def load_embedder(name: str, backend: str = "auto") -> Embedder:
         try:
             if not onnx_path.is_file():
                 export_onnx(model_path, onnx_path)
-            return OnnxEmbedder(name, model_path, onnx_path)
+            return OnnxEmbedder(name, model_path, onnx_path, threads)
         except ModelError:
             if backend == "onnx":
                 raise
@@ -364,7 +367,7 @@ def load_embedder(name: str, backend: str = "auto") -> Embedder:
     elif backend == "onnx":
         raise ModelError(f"The ONNX backend is not available for {name!r}.",
                          "Install onnxruntime, or set KB_BACKEND=torch.")
-    return SentenceTransformerEmbedder(name, model_path)
+    return SentenceTransformerEmbedder(name, model_path, threads)
 
 
 def model_dimension(name: str) -> int | None:

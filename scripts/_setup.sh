@@ -1,5 +1,5 @@
 # Shared by scripts/kb and scripts/test: make sure .venv holds kb and its dependencies.
-# Usage: source scripts/_setup.sh; ensure_venv [EXTRA]   (EXTRA: "" or "test")
+# Usage: source scripts/_setup.sh; ensure_venv [EXTRAS]   (EXTRAS: "", "test" or "test,ray")
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${KB_VENV:-$repo/.venv}"
@@ -19,13 +19,17 @@ _find_python() {
 }
 
 ensure_venv() {
-  local extra="${1:-}"
+  local wanted_extras="${1:-}"
   local stamp="$venv/.kb-installed"
-  local wanted
-  wanted="$(cat "$repo/pyproject.toml" | sha256sum | cut -c1-16)"
-  if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && grep -q "^$wanted" "$stamp" &&
-     { [ -z "$extra" ] || grep -q " $extra\$" "$stamp"; }; then
-    return 0
+  local hash installed="" extras missing=""
+  hash="$(sha256sum < "$repo/pyproject.toml" | cut -c1-16)"
+  # The stamp says which pyproject.toml and which extras the venv was installed from.
+  if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cut -d' ' -f1 "$stamp")" = "$hash" ]; then
+    installed="$(cut -s -d' ' -f2 "$stamp")"
+    for extra in ${wanted_extras//,/ }; do
+      case ",$installed," in *",$extra,"*) ;; *) missing=1 ;; esac
+    done
+    [ -z "$missing" ] && return 0
   fi
   echo "Setting up kb in $venv (first run only; a few minutes)..." >&2
   if [ ! -x "$venv/bin/python" ]; then
@@ -33,10 +37,11 @@ ensure_venv() {
   fi
   # CPU torch first: a bare `torch` requirement would pull a multi-GB CUDA build.
   "$venv/bin/python" -m pip install --quiet torch==2.13.0
-  if [ -n "$extra" ]; then
-    "$venv/bin/python" -m pip install --quiet -e "$repo[$extra]"
+  extras="$(printf '%s\n' ${installed//,/ } ${wanted_extras//,/ } | sort -u | paste -sd, -)"
+  if [ -n "$extras" ]; then
+    "$venv/bin/python" -m pip install --quiet -e "$repo[$extras]"
   else
     "$venv/bin/python" -m pip install --quiet -e "$repo"
   fi
-  echo "$wanted ${extra}" > "$stamp"
+  echo "$hash $extras" > "$stamp"
 }
