@@ -8,7 +8,6 @@ always assembled in the same order from all files, so its search results equal a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -26,6 +25,7 @@ from kb.chunk import ChunkerSettings, chunk_document
 from kb.config import Settings
 from kb.embed import Embedder, Tokenizer, load_embedder, load_tokenizer
 from kb.errors import BadDocument, EmptyCorpus, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing, KBError
+from kb.changes import READ_STATUSES, ChangePlan, plan_changes
 from kb.errors import StrictModeError
 from kb.index import FORMAT_VERSION, MANIFEST, IndexLayout, IndexReader, fsync_dir
 from kb.ingest import CorpusFile, CorpusScan, Skipped, read_file, scan_corpus
@@ -36,7 +36,6 @@ from kb.text import normalise_for_dedup, strip_controls, text_hash
 
 # Bump when the text given to the embedder changes, so old vectors are not re-used by mistake.
 EMBED_CONTEXT_VERSION = 2
-READ_STATUSES = {"indexed", "skipped", "stale"}  # files that were read (not ignored by the scan)
 
 
 class BuildProgress(Protocol):
@@ -86,40 +85,6 @@ class BuildReport:
         if self.stale:
             parts.append(f"{len(self.stale)} stale")
         return ", ".join(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class ChangePlan:
-    """How the corpus differs from the files an index was built from."""
-
-    unchanged: dict[str, FileRecord]
-    to_read: list[tuple[CorpusFile, str | None]]  # (file, sha256 or None when unreadable)
-    added: list[str]
-    changed: list[str]
-    removed: list[str]
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.to_read and not self.removed
-
-
-def plan_changes(scan: CorpusScan, old_files: dict[str, FileRecord]) -> ChangePlan:
-    unchanged: dict[str, FileRecord] = {}
-    to_read, added, changed = [], [], []
-    for file in scan.files:
-        old = old_files.get(file.rel)
-        if old and old.status in READ_STATUSES and old.size == file.size and old.mtime_ns == file.mtime_ns:
-            unchanged[file.rel] = old
-            continue
-        sha = _safe_sha(file)
-        if old and old.status in READ_STATUSES and sha is not None and sha == old.sha256:
-            unchanged[file.rel] = replace(old, mtime_ns=file.mtime_ns)  # touched, not changed
-            continue
-        to_read.append((file, sha))
-        (changed if old and old.status in READ_STATUSES else added).append(file.rel)
-    scanned = {file.rel for file in scan.files}
-    removed = sorted(p for p, r in old_files.items() if r.status in READ_STATUSES and p not in scanned)
-    return ChangePlan(unchanged, to_read, added, changed, removed)
 
 
 @dataclass
@@ -526,21 +491,6 @@ def write_build(layout: IndexLayout, settings: Settings, corpus: Path, metas: li
     fsync_dir(layout.root)
     progress.advance()
     return final
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _safe_sha(file: CorpusFile) -> str | None:
-    try:
-        return file_sha256(file.path)
-    except OSError:
-        return None
 
 
 def _unreadable_reason(path: Path) -> str:

@@ -18,13 +18,14 @@ import sqlite3
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Sequence
 
 from kb.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from kb.models import Chunk, DocumentMeta
 from kb.store import FileRecord, chunk_from_row, connect, meta_from_row, read_files
+
+if TYPE_CHECKING:  # numpy is imported where it is used: `kb status` must not pay for it
+    import numpy as np
 
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
@@ -174,6 +175,8 @@ class IndexReader:
     @cached_property
     def chunk_documents(self) -> np.ndarray:
         """Document row of every chunk, for filters and per-document grouping."""
+        import numpy as np
+
         rows = self.db.execute("SELECT document FROM chunks ORDER BY id").fetchall()
         return np.fromiter((row[0] for row in rows), dtype=np.int32, count=len(rows))
 
@@ -199,6 +202,8 @@ class IndexReader:
         return {row[0]: row[1] for row in self.db.execute("SELECT embed_key, id FROM chunks")}
 
     def vectors(self) -> np.ndarray:
+        import numpy as np
+
         cache = self.build / "vectors.npy"
         if cache.is_file():
             return np.load(cache, mmap_mode="r")
@@ -235,7 +240,7 @@ class IndexReader:
             return "the source file has been removed since indexing"
         if info.st_size == record.size and info.st_mtime_ns == record.mtime_ns:
             return None
-        from kb.build import file_sha256
+        from kb.changes import file_sha256
 
         try:
             same = file_sha256(path) == record.sha256

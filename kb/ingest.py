@@ -17,8 +17,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
-
 from kb.errors import BadDocument, CorpusError
 from kb.models import Document, DocumentMeta
 
@@ -193,6 +191,8 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int, str | None]
     match = _FRONT_MATTER.match(text)
     if not match:
         return {}, text, 0, None
+    import yaml  # here, not at the top: `kb status` scans the corpus but never parses front matter
+
     body = text[match.end():]
     skipped_lines = text.count("\n", 0, match.end())
     try:

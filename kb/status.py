@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kb.build import plan_changes
+from kb.changes import plan_changes
 from kb.index import IndexReader
 from kb.ingest import scan_corpus
 

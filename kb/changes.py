@@ -1,0 +1,65 @@
+"""What changed in a corpus since an index was built: cheap enough for `kb status` (no numpy, no model).
+
+A file is unchanged when its size and modification time match the index's record; when only the
+time differs, its SHA-256 decides (a touched file is not re-read).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from kb.ingest import CorpusFile, CorpusScan
+from kb.store import FileRecord
+
+READ_STATUSES = {"indexed", "skipped", "stale"}  # files that were read (not ignored by the scan)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePlan:
+    """How the corpus differs from the files an index was built from."""
+
+    unchanged: dict[str, FileRecord]
+    to_read: list[tuple[CorpusFile, str | None]]  # (file, sha256 or None when unreadable)
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.to_read and not self.removed
+
+
+def plan_changes(scan: CorpusScan, old_files: dict[str, FileRecord]) -> ChangePlan:
+    unchanged: dict[str, FileRecord] = {}
+    to_read, added, changed = [], [], []
+    for file in scan.files:
+        old = old_files.get(file.rel)
+        if old and old.status in READ_STATUSES and old.size == file.size and old.mtime_ns == file.mtime_ns:
+            unchanged[file.rel] = old
+            continue
+        sha = _safe_sha(file)
+        if old and old.status in READ_STATUSES and sha is not None and sha == old.sha256:
+            unchanged[file.rel] = replace(old, mtime_ns=file.mtime_ns)  # touched, not changed
+            continue
+        to_read.append((file, sha))
+        (changed if old and old.status in READ_STATUSES else added).append(file.rel)
+    scanned = {file.rel for file in scan.files}
+    removed = sorted(p for p, r in old_files.items() if r.status in READ_STATUSES and p not in scanned)
+    return ChangePlan(unchanged, to_read, added, changed, removed)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _safe_sha(file: CorpusFile) -> str | None:
+    try:
+        return file_sha256(file.path)
+    except OSError:
+        return None
