@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from _obliqa import DATA, DEFAULT_INDEX, available, obliqa_settings
@@ -48,13 +49,16 @@ def main() -> int:
 
     questions = load_questions(DATA / "dev.jsonl", args.limit)
     reader = IndexReader.open(settings.index, model=settings.model)
-    runs = [("kb hybrid (dense + BM25, neighbour boost)", "hybrid", Fusion())]
+    runs = [("kb hybrid (all of the below)", "hybrid", Fusion())]
     if args.ablation:
+        plain = Fusion(coverage_weight=0.0, neighbour_weight=0.0)
         runs += [
-            ("dense only (all-MiniLM-L6-v2)", "dense", Fusion()),
-            ("lexical only (kb BM25)", "lexical", Fusion()),
+            ("dense only (all-MiniLM-L6-v2, chunk vectors)", "dense", Fusion()),
+            ("lexical only (kb BM25: stems, names, pairs)", "lexical", Fusion()),
             ("hybrid, reciprocal rank fusion", "hybrid", Fusion(method="rrf")),
-            ("hybrid, linear fusion, no neighbour boost", "hybrid", Fusion(neighbour_weight=0.0)),
+            ("hybrid, linear fusion", "hybrid", plain),
+            ("  + term coverage", "hybrid", replace(plain, coverage_weight=Fusion().coverage_weight)),
+            ("  + neighbour boost (= kb hybrid)", "hybrid", Fusion()),
         ]
     results = []
     embedder = None
