@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -123,6 +124,8 @@ class DenseIndex:
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        if self.kind == "flat":
+            return self._flat_search(query[0], k, mask)
         if self.kind == "hnsw":
             params = faiss.SearchParametersHNSW()
             params.efSearch = max(HNSW_EF_SEARCH, 2 * k)
@@ -138,6 +141,28 @@ class DenseIndex:
         scores, ids = self._index.search(query, k, params=params)
         keep = ids[0] >= 0
         return ids[0][keep].astype(np.int64), scores[0][keep]
+
+    def _flat_search(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Exact search as one matrix-vector product over FAISS's own (memory-mapped) vectors.
+
+        For a single question this is several times faster than IndexFlat.search (0.75 against
+        3.2 ms at 14k chunks on 2 cores), whose thread start-up dominates at this size.
+        """
+        scores = self._flat_vectors @ query
+        if mask is not None:
+            scores[~mask] = -np.inf
+        k = min(k, len(scores) if mask is None else int(mask.sum()))
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        top = top[np.lexsort((top, -scores[top]))]  # best first, ties by id: the same order every time
+        return top.astype(np.int64), scores[top]
+
+    @cached_property
+    def _flat_vectors(self) -> np.ndarray:
+        import faiss
+
+        return faiss.rev_swig_ptr(self._index.get_xb(), self.size * self.dimension).reshape(self.size, self.dimension)
 
     def vectors_of(self, ids: np.ndarray) -> np.ndarray:
         """Stored vectors of some chunks (exact for flat, IVF-flat and HNSW; fp16 kinds are rounded)."""
