@@ -83,3 +83,16 @@ def test_onnx_backend_reproduces_the_model():
              (REPO / "corpus" / "uk-crypto-lobby-tech-bridge-2025.md").read_text(encoding="utf-8")[:1500]]
     cosines = (onnx.embed(texts, batch_size=2) * torch_model.embed(texts, batch_size=3)).sum(axis=1)
     assert cosines.min() >= 0.9999
+
+
+def test_timeline_of_the_bundled_corpus_lists_the_fca_licensing_opening_in_2026(real_env):
+    result = runner.invoke(app, ["timeline", "--jurisdiction", "UK", "--as-of", "2025-10-01", "--json"], env=real_env)
+    assert result.exit_code == 0, result.output
+    events = json.loads(result.output)["events"]
+    opening = [e for e in events if "licensing applications expected to open in 2026" in e["event"]]
+    assert len(opening) == 1
+    event = opening[0]
+    assert event["date"] == "2026" and event["precision"] == "year" and event["status"] == "upcoming"
+    assert event["source"] == "uk-crypto-lobby-tech-bridge-2025.md" and event["lines"] == [48, 49]
+    dates = [e["first"] for e in events]
+    assert dates == sorted(dates)  # chronological
