@@ -170,17 +170,6 @@ class Searcher:
         scale = 1.0 / best_lexical if best_lexical > 0 else 0.0
         groups = self._groups
         terms = content_terms(question) if fusion.coverage_weight else set()
-
-        def dense_of(ids: np.ndarray) -> np.ndarray:
-            return self.index.dense.vectors_of(ids) @ vector
-
-        def fused_of(ids: np.ndarray, dense: np.ndarray | None = None) -> np.ndarray:
-            dense = dense_of(ids) if dense is None else dense
-            fused = fusion.dense_weight * dense + fusion.lexical_weight * scale * lexical_all[ids]
-            if terms:
-                fused += fusion.coverage_weight * self.index.lexical.coverage(terms, ids)
-            return fused
-
         ids = np.union1d(dense_ids, lexical_ids).astype(np.int64)
         span = fusion.neighbour_span if fusion.neighbour_weight > 0 else 0
         if span and len(ids):
@@ -190,8 +179,10 @@ class Searcher:
         # Score the candidates and every neighbour the boost may consult in one pass: one matrix
         # product and one coverage lookup instead of one per neighbour distance.
         pool = _within(ids, span, len(groups), None) if span else ids
-        pool_dense = dense_of(pool)
-        pool_fused = fused_of(pool, pool_dense)
+        pool_dense = self.index.dense.vectors_of(pool) @ vector
+        pool_fused = fusion.dense_weight * pool_dense + fusion.lexical_weight * scale * lexical_all[pool]
+        if terms:
+            pool_fused += fusion.coverage_weight * self.index.lexical.coverage(terms, pool)
         if mask is not None:
             pool_fused = np.where(mask[pool], pool_fused, -np.inf)
         at = np.searchsorted(pool, ids)
