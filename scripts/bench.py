@@ -38,10 +38,10 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-OBLIQA = REPO.parent / "shared" / "data" / "obliqa"
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from _obliqa import DATA as OBLIQA, DEFAULT_INDEX  # noqa: E402
 from kb.build import build_index, embed_text, write_build  # noqa: E402
 from kb.config import load_settings  # noqa: E402
 from kb.embed import load_embedder, resolve_model_path  # noqa: E402
@@ -173,7 +173,7 @@ def ray_throughput(settings, embedder, passages: int) -> dict | None:
 def base_material(settings, embedder) -> tuple[IndexReader, list[str], str]:
     """A real index to replicate: the ObliQA one when built (scripts/eval_obliqa.py), else a synthetic one."""
     try:
-        reader = IndexReader.open(REPO / "indexes" / "obliqa", model=settings.model)
+        reader = IndexReader.open(DEFAULT_INDEX, model=settings.model)
         return reader, _questions(), f"the ObliQA index ({reader.chunk_count:,} chunks)"
     except Exception:
         pass

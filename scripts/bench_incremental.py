@@ -35,8 +35,8 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "obliqa"
+from _obliqa import DATA, REPO
+
 PASSAGES = DATA / "passages.jsonl"
 ADDED_SENTENCE = " This sentence was added by the incremental indexing benchmark to change one document."
 QUICK_RECORDS = 2000
