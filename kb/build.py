@@ -74,7 +74,7 @@ class BuildReport:
     ignored: tuple[Skipped, ...]  # hidden files and folders
     stale: tuple[Skipped, ...]  # failed to read now; their chunks from the last build are kept
     warnings: tuple[FileNote, ...]  # indexed, but with a problem worth knowing (bad .jsonl line, ...)
-    duplicates: int  # chunks dropped because the same text was already indexed
+    duplicates: int  # chunks dropped because their document already holds the same text
     embedded: int  # chunks embedded in this run
     reused: int  # chunks whose vectors came from the previous build
     seconds: float
@@ -100,6 +100,11 @@ class _Row:
     chunk: Chunk
     embed_key: str | None  # None until computed for freshly chunked text
     embed_text: str | None = None
+
+
+# How chunks become the index. A build with another value re-reads every file (vectors are still re-used).
+# "per-document": a document never holds the same text twice; two documents may (two citations).
+ASSEMBLY = {"repeats": "per-document"}
 
 
 def manifest_chunker(settings: Settings) -> dict:
@@ -215,11 +220,14 @@ class _Builder:
         if not scan.files:
             raise EmptyCorpus(f"No supported files in {corpus}.")
         previous, full_reason = self._previous(corpus)
-        old_files = previous.files() if previous else {}
+        reread = previous is not None and previous.manifest.get("assembly") != ASSEMBLY
+        if reread:
+            full_reason = "assembly changed; every file re-read, vectors re-used"
+        old_files = previous.files() if previous and not reread else {}
         plan = plan_changes(scan, old_files)
         touched = any(record.mtime_ns != old_files[path].mtime_ns for path, record in plan.unchanged.items())
         kind_changed = previous is not None and self.dense_kind not in ("auto", previous.manifest["dense"]["kind"])
-        if previous is not None and plan.is_empty and not touched and not kind_changed:
+        if previous is not None and plan.is_empty and not touched and not kind_changed and not reread:
             return self._report(corpus, scan, plan, None, written=False, previous=previous)
 
         tokenizer = load_tokenizer(self.settings.model)
@@ -308,7 +316,9 @@ class _Builder:
         rows: list[_Row] = []
         warnings: list[FileNote] = []
         seen_ids: set[str] = set()
-        seen_texts: set[str] = set()
+        # Repeats are dropped within a document only: the same rule in two documents is two citations
+        # (search returns it once and names the other copy, see Searcher.search).
+        seen_texts: set[tuple[int, str]] = set()
         duplicates = 0
         for result in ordered:
             path = result.record.path
@@ -326,7 +336,7 @@ class _Builder:
                 normal = normalise_for_dedup(chunk.text)
                 if meta_index not in row_of_meta or not normal:
                     continue
-                fingerprint = text_hash(normal)
+                fingerprint = (row_of_meta[meta_index], text_hash(normal))
                 if fingerprint in seen_texts:
                     duplicates += 1
                     continue
@@ -462,6 +472,7 @@ def write_build(layout: IndexLayout, settings: Settings, corpus: Path, metas: li
         "kb_version": __version__,
         "model": {"name": settings.model, "dimension": int(vectors.shape[1])},
         "chunker": manifest_chunker(settings),
+        "assembly": ASSEMBLY,
         "dense": {"kind": kind, "metric": "inner_product", "normalized": True,
                   "nprobe": dense.tuning.nprobe, "recall_at_10": dense.tuning.recall_at_10},
         "lexical": {"method": "bm25s lucene", "k1": K1, "b": B, "tokenizer": "kb.lexical v1"},

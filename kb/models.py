@@ -61,6 +61,7 @@ class Hit:
     dense_score: float | None = None  # cosine similarity to the question
     lexical_score: float | None = None  # BM25 score
     chunk_id: int = -1
+    also_in: tuple[Chunk, ...] = ()  # the same text in other documents, returned once (here)
 
 
 @dataclass(frozen=True, slots=True)

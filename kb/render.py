@@ -58,6 +58,12 @@ def citation(hit: Hit, corpus: Path) -> Text:
     line.append(" — ")
     line.append(display_path(corpus, chunk.meta.source) + location(chunk), style="green")
     line.append(f" ({citation_details(chunk)})", style="red" if chunk.stale else "dim")
+    for copy in hit.also_in:
+        line.append("\n    also in: ", style="dim")
+        line.append(copy.meta.title, style="bold")
+        line.append(" — ")
+        line.append(display_path(corpus, copy.meta.source) + location(copy), style="green")
+        line.append(f" ({citation_details(copy)})", style="red" if copy.stale else "dim")
     return line
 
 
@@ -136,6 +142,9 @@ def hit_to_json(hit: Hit) -> dict[str, Any]:
     }
     if chunk.page_start is not None:
         record["pages"] = [chunk.page_start, chunk.page_end]
+    if hit.also_in:
+        record["also_in"] = [{"doc_id": c.meta.doc_id, "source": c.meta.source, "title": c.meta.title,
+                              "lines": [c.line_start, c.line_end]} for c in hit.also_in]
     return record
 
 

@@ -77,13 +77,21 @@ def test_repeated_body_is_indexed_once_and_returned_once(tmp_path):
     assert sum("expects applications to open in 2032" in t for t in found) == 1
 
 
-def test_identical_passages_in_two_files_are_indexed_once(tmp_path):
-    corpus = tmp_path / "corpus"
-    paragraph = "Sprocket firms must file an annual sprocket return with the Fixture Board."
-    write(corpus / "a.md", f"# A\n\n{paragraph}\n")
-    write(corpus / "b.md", f"# B\n\n{paragraph.upper()}\n")
-    report = build_index(_settings(tmp_path, corpus))
-    assert report.duplicates == 1 and report.chunks == 1
+def test_an_index_assembled_the_old_way_is_re_read_without_re_embedding(fake_settings):
+    """Builds from before per-document repeats lack the "assembly" mark: every file is read again
+    (an old build may lack chunks the new rules keep), but no vector is computed twice."""
+    first = build_index(fake_settings)
+    reader = IndexReader.open(fake_settings.index)
+    manifest_path = reader.build / "manifest.json"
+    reader.close()
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["assembly"]
+    manifest_path.write_text(json.dumps(manifest))
+    factory = CountingFactory()
+    report = build_index(fake_settings, embedder_factory=factory)
+    assert report.written and report.full_reason.startswith("assembly changed")
+    assert factory.calls == 0 and report.reused == first.chunks == report.chunks
+    assert not build_index(fake_settings, embedder_factory=factory).written
 
 
 def test_the_seed_article_is_not_returned_twice(tmp_path):
