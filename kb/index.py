@@ -180,6 +180,14 @@ class IndexReader:
         rows = self.db.execute("SELECT document FROM chunks ORDER BY id").fetchall()
         return np.fromiter((row[0] for row in rows), dtype=np.int32, count=len(rows))
 
+    @cached_property
+    def chunk_chars(self) -> np.ndarray:
+        """Length of every chunk's text in characters, for the length prior of hybrid search."""
+        import numpy as np
+
+        rows = self.db.execute("SELECT length(text) FROM chunks ORDER BY id").fetchall()
+        return np.fromiter((row[0] for row in rows), dtype=np.int32, count=len(rows))
+
     def files(self) -> dict[str, FileRecord]:
         return read_files(self.db)
 

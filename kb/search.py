@@ -4,7 +4,9 @@
             + COVERAGE_WEIGHT · share of the question's words (idf-weighted) the passage contains
     then each passage gains NEIGHBOUR_WEIGHT/d of the amount by which a passage d places away in
     the same file (d ≤ NEIGHBOUR_SPAN) outscores it: rules cluster, so the passage next to a
-    strong hit is often relevant too.
+    strong hit is often relevant too;
+    and a passage shorter than FULL_LENGTH characters loses LENGTH_WEIGHT · ln((1 + FULL_LENGTH) /
+    (1 + its length)): a bare heading or list label matches a question's words without answering it.
 
 The weights were chosen on ObliQA dev as a whole (README, "Retrieval quality", has the ablation);
 no question-specific tuning. Candidates are the union of both rankers' top `depth`, and their
@@ -25,7 +27,7 @@ from kb.embed import Embedder, load_embedder
 from kb.errors import BadQuestion
 from kb.index import IndexReader
 from kb.lexical import content_terms
-from kb.models import Hit
+from kb.models import Chunk, Hit
 from kb.text import normalise_for_dedup
 
 MAX_QUESTION_CHARS = 4000
@@ -34,6 +36,8 @@ LEXICAL_WEIGHT = 0.4
 COVERAGE_WEIGHT = 0.3
 NEIGHBOUR_WEIGHT = 0.4
 NEIGHBOUR_SPAN = 2
+LENGTH_WEIGHT = 0.05
+FULL_LENGTH = 300  # characters, about 50 words
 DEPTH = 100
 MODES = ("hybrid", "dense", "lexical")
 RRF_K = 60
@@ -72,6 +76,7 @@ class Fusion:
     coverage_weight: float = COVERAGE_WEIGHT
     neighbour_weight: float = NEIGHBOUR_WEIGHT
     neighbour_span: int = NEIGHBOUR_SPAN
+    length_weight: float = LENGTH_WEIGHT
     method: str = "linear"  # or "rrf": reciprocal rank fusion, the baseline of the README's ablation
 
 
@@ -109,6 +114,11 @@ def neighbour_boost(ids: np.ndarray, scores: np.ndarray, groups: np.ndarray, wei
         gain = np.where(np.isfinite(best), np.maximum(best - scores, 0.0), 0.0)
         boosted += weight / distance * gain
     return boosted
+
+
+def shortness(chars: np.ndarray) -> np.ndarray:
+    """ln((1 + FULL_LENGTH) / (1 + length)): 0 for a passage of FULL_LENGTH characters or more."""
+    return np.log1p(FULL_LENGTH) - np.log1p(np.minimum(chars, FULL_LENGTH))
 
 
 class Searcher:
@@ -192,6 +202,9 @@ class Searcher:
             return pool_fused[np.searchsorted(pool, neighbours)]
 
         final = neighbour_boost(ids, fused, groups, fusion.neighbour_weight, fusion.neighbour_span, masked_fused_of)
+        if fusion.length_weight:
+            # After the boost, so a strong heading still lifts the passages under it.
+            final -= fusion.length_weight * shortness(self.index.chunk_chars[ids])
         order = np.lexsort((ids, -final))[:k]
         return [Candidate(int(ids[i]), float(final[i]), float(dense[i]),
                           float(lexical_all[ids[i]]) if lexical_all[ids[i]] > 0 else None) for i in order]
@@ -201,18 +214,19 @@ class Searcher:
         question = clean_question(question)
         candidates = self.candidates(question, k=k * 4, mode=mode, mask=mask)
         chunks = self.index.chunks([c.chunk_id for c in candidates])
-        hits: list[Hit] = []
-        kept_texts: list[str] = []
+        kept: list[tuple[Candidate, Chunk, str, list[Chunk]]] = []
         for candidate, chunk in zip(candidates, chunks):
             normal = normalise_for_dedup(chunk.text)
-            if any(_overlaps(normal, other) for other in kept_texts):
-                continue
-            kept_texts.append(normal)
-            hits.append(Hit(chunk, len(hits) + 1, candidate.score, candidate.dense_score, candidate.lexical_score,
-                            candidate.chunk_id))
-            if len(hits) == k:
-                break
-        return hits
+            same = next((entry for entry in kept if _overlaps(normal, entry[2])), None)
+            if same is not None:
+                # A document repeats its own text only in overlapping chunks; another document's
+                # copy is another citation of the same words, so name it with the hit.
+                if chunk.meta.doc_id != same[1].meta.doc_id and all(c.meta.doc_id != chunk.meta.doc_id for c in same[3]):
+                    same[3].append(chunk)
+            elif len(kept) < k:
+                kept.append((candidate, chunk, normal, []))
+        return [Hit(chunk, rank, c.score, c.dense_score, c.lexical_score, c.chunk_id, tuple(copies))
+                for rank, (c, chunk, _, copies) in enumerate(kept, start=1)]
 
     def search_documents(self, question: str, k: int = 10, *, mode: str = "hybrid",
                          mask: np.ndarray | None = None, query_vector: np.ndarray | None = None) -> list[str]:

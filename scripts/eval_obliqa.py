@@ -51,14 +51,15 @@ def main() -> int:
     reader = IndexReader.open(settings.index, model=settings.model)
     runs = [("kb hybrid (all of the below)", "hybrid", Fusion())]
     if args.ablation:
-        plain = Fusion(coverage_weight=0.0, neighbour_weight=0.0)
+        plain = Fusion(coverage_weight=0.0, neighbour_weight=0.0, length_weight=0.0)
         runs += [
             ("dense only (all-MiniLM-L6-v2, chunk vectors)", "dense", Fusion()),
             ("lexical only (kb BM25: stems, names, pairs)", "lexical", Fusion()),
             ("hybrid, reciprocal rank fusion", "hybrid", Fusion(method="rrf")),
             ("hybrid, linear fusion", "hybrid", plain),
             ("  + term coverage", "hybrid", replace(plain, coverage_weight=Fusion().coverage_weight)),
-            ("  + neighbour boost (= kb hybrid)", "hybrid", Fusion()),
+            ("  + neighbour boost", "hybrid", Fusion(length_weight=0.0)),
+            ("  + length prior (= kb hybrid)", "hybrid", Fusion()),
         ]
     results = []
     embedder = None

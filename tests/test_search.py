@@ -1,3 +1,4 @@
+import json
 import math
 
 import numpy as np
@@ -10,7 +11,8 @@ from kb.errors import BadQuestion
 from kb.index import IndexReader
 from kb.lexical import B, K1, LexicalIndex, content_terms, index_tokens, tokenize, top_k
 from kb.dense import choose_kind
-from kb.search import Searcher, clean_question, reciprocal_rank_fusion
+from kb.render import hit_to_json
+from kb.search import Fusion, Searcher, clean_question, reciprocal_rank_fusion, shortness
 
 
 def unit_vectors(count, dimension, seed):
@@ -188,8 +190,8 @@ def reference_coverage(question, chunk_tokens):
     return [sum(w for t, w in idf.items() if t in c) / total if total else 0.0 for c in chunk_tokens]
 
 
-def reference_hybrid(dense, lexical, coverage, groups, k, weight=0.4, span=2, mask=None):
-    """The fused, neighbour-boosted ranking over every chunk (or those in `mask`), computed plainly."""
+def reference_hybrid(dense, lexical, coverage, groups, k, lengths, weight=0.4, span=2, mask=None):
+    """The fused, neighbour-boosted, length-weighted ranking over every chunk (or those in `mask`), computed plainly."""
     allowed = [True] * len(dense) if mask is None else list(mask)
     top = max(lexical) if max(lexical) > 0 else 1.0
     fused = [0.6 * d + 0.4 * (l / top if max(lexical) > 0 else 0.0) + 0.3 * c
@@ -202,7 +204,7 @@ def reference_hybrid(dense, lexical, coverage, groups, k, weight=0.4, span=2, ma
                       if 0 <= j < len(fused) and groups[j] == groups[i] and allowed[j]]
             if around:
                 boosted += weight / distance * max(0.0, max(fused[j] for j in around) - score)
-        final.append(boosted)
+        final.append(boosted - 0.05 * math.log((1 + 300) / (1 + min(lengths[i], 300))))
     order = sorted((i for i in range(len(final)) if allowed[i]), key=lambda i: (-final[i], i))[:k]
     return [(i, final[i]) for i in order]
 
@@ -222,19 +224,21 @@ def test_hybrid_ranking_equals_a_plain_reference(fake_settings):
     groups = searcher._groups
     from kb.build import lexical_text
 
-    chunk_tokens = [set(index_tokens(lexical_text(c))) for c in reader.chunks(range(reader.chunk_count))]
+    chunks = reader.chunks(range(reader.chunk_count))
+    chunk_tokens = [set(index_tokens(lexical_text(c))) for c in chunks]
+    lengths = [len(c.text) for c in chunks]
     for question in ("widget licence fees", "sprocket audits and records", "compliance officer", "zebra"):
         dense = (vectors @ embedder.embed([question])[0]).tolist()
         lexical = reader.lexical.scores(question).tolist()
         coverage = reference_coverage(question, chunk_tokens)
-        expected = reference_hybrid(dense, lexical, coverage, groups, 8)
+        expected = reference_hybrid(dense, lexical, coverage, groups, 8, lengths)
         got = searcher.candidates(question, k=8, depth=reader.chunk_count)
         assert [c.chunk_id for c in got] == [i for i, _ in expected]
         assert [c.score for c in got] == pytest.approx([s for _, s in expected], abs=1e-5)
         # A filter (mask) keeps masked chunks out of the ranking and out of the neighbour boost.
         mask = (groups % 2 == 0)
         lexical = reader.lexical.scores(question, mask).tolist()
-        expected = reference_hybrid(dense, lexical, coverage, groups, 8, mask=mask)
+        expected = reference_hybrid(dense, lexical, coverage, groups, 8, lengths, mask=mask)
         got = searcher.candidates(question, k=8, depth=reader.chunk_count, mask=mask)
         assert [c.chunk_id for c in got] == [i for i, _ in expected]
         assert [c.score for c in got] == pytest.approx([s for _, s in expected], abs=1e-5)
@@ -251,3 +255,47 @@ def test_rules_that_differ_only_in_a_number_are_both_returned(tmp_path):
     build_index(settings)
     hits = Searcher(IndexReader.open(settings.index), HashEmbedder(64)).search("widget return days", k=5)
     assert len(hits) == 2
+
+
+def test_a_bare_heading_ranks_below_a_rule_it_barely_outscores(tmp_path):
+    from kb.config import Settings
+    from conftest import write
+
+    rule = ("Sprocket firms keep audit records for six years, in a form the Fixture Board can read, and produce "
+            "them within ten days of a request from the Board or from its appointed auditors; records of every "
+            "sprocket sale are kept with them.")
+    corpus = tmp_path / "corpus"
+    write(corpus / "records.jsonl", "\n".join(json.dumps(r) for r in (
+        {"id": "H", "text": "Audit records"}, {"id": "X", "text": "Widgets are blue."}, {"id": "R", "text": rule})) + "\n")
+    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
+    build_index(settings)
+    reader = IndexReader.open(settings.index)
+    plain = Searcher(reader, HashEmbedder(64), fusion=Fusion(length_weight=0.0))
+    weighted = Searcher(reader, HashEmbedder(64))
+    question = "sprocket audit records"
+    assert plain.search_documents(question, k=2) == ["H", "R"]
+    assert weighted.search_documents(question, k=2) == ["R", "H"]
+    # The prior is applied after the neighbour boost: every score drops by exactly its own shortness.
+    before = {c.chunk_id: c.score for c in plain.candidates(question, k=3)}
+    after = {c.chunk_id: c.score for c in weighted.candidates(question, k=3)}
+    lengths = reader.chunk_chars
+    assert after == pytest.approx({i: s - 0.05 * math.log(301 / (1 + min(lengths[i], 300))) for i, s in before.items()})
+    assert shortness(np.array([0, 150, 300, 5000])).tolist() == pytest.approx(
+        [math.log(301), math.log(301 / 151), 0.0, 0.0])
+
+
+def test_the_same_text_in_two_documents_is_returned_once_naming_both(tmp_path):
+    from kb.config import Settings
+    from conftest import write
+
+    corpus = tmp_path / "corpus"
+    paragraph = "Sprocket firms must file an annual sprocket return with the Fixture Board."
+    write(corpus / "a.md", f"# A\n\n{paragraph}\n")
+    write(corpus / "b.md", f"# B\n\n{paragraph.upper()}\n")
+    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
+    report = build_index(settings)
+    assert report.duplicates == 0 and report.chunks == 2  # each document keeps its citation
+    hits = Searcher(IndexReader.open(settings.index), HashEmbedder(64)).search("annual sprocket return", k=5)
+    assert len(hits) == 1
+    assert {hits[0].chunk.meta.source, *(c.meta.source for c in hits[0].also_in)} == {"a.md", "b.md"}
+    assert hit_to_json(hits[0])["also_in"][0]["lines"] == [3, 3]
