@@ -52,6 +52,7 @@ def test_build_writes_a_complete_self_describing_index(fake_settings):
 def test_every_chunk_is_verbatim_in_its_source_at_the_cited_lines(fake_settings):
     build_index(fake_settings)
     reader = IndexReader.open(fake_settings.index)
+    assert reader.chunk_chars.tolist() == [len(c.text) for c in all_chunks(reader)]
     for chunk in all_chunks(reader):
         lines = (fake_settings.corpus / chunk.meta.source).read_text(encoding="utf-8").splitlines()
         cited = "\n".join(lines[chunk.line_start - 1:chunk.line_end])
