@@ -3,7 +3,7 @@
 same process (or the same shell), so the numbers travel between machines.
 
     .venv/bin/python scripts/bench.py                 # everything, a table per part (about 20 minutes)
-    .venv/bin/python scripts/bench.py --parts query   # one part: throughput, query, ray, cold
+    .venv/bin/python scripts/bench.py --parts query   # one part: throughput, query, ray, batch, cold
     .venv/bin/python scripts/bench.py --json > b.json # one JSON object; --render b.json prints its tables
 
 Parts:
@@ -14,6 +14,8 @@ Parts:
               with noise; recall@10 of the approximate index; RAM and disk per chunk
   ray         chunks/s of `kb index --ray` on a local Ray instance (one model per core) vs a local
               `kb index` of the same corpus: the basis of the 10M-chunk estimate in the README
+  batch       texts/s of kb's embedder at batch sizes 4, 8, 16 and 32 on the same random sample of
+              ObliQA passages (the basis of the default batch_size; texts are sorted by length first)
   cold        `kb ask` end to end in a new process vs `python -c` loading the model with
               sentence-transformers and encoding one sentence; `kb --help` and `kb status`
 Uses ../shared/data/obliqa/ when present (the ObliQA passages and dev questions), otherwise
@@ -89,6 +91,30 @@ def obliqa_slice(folder: Path, count: int) -> bool:
                 break
             out.write(line)
     return True
+
+
+# --- batch size -------------------------------------------------------------------------------------
+
+
+def batch_sizes(embedder, count: int = 2000, sizes=(4, 8, 16, 32), seed: int = 1) -> list[dict]:
+    source = OBLIQA / "passages.jsonl"
+    if source.is_file():
+        texts = [json.loads(line)["text"] for line in source.open(encoding="utf-8")]
+        texts, sample = random.Random(seed).sample(texts, min(count, len(texts))), "random ObliQA passages"
+    else:
+        rng = random.Random(seed)
+        texts = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 200))) for _ in range(count)]
+        sample = "generated texts of 5-200 words"
+    embedder.embed(texts[:200])  # warm up: the first batches pay for memory allocation
+    results = []
+    for size in sizes:
+        started = time.perf_counter()
+        embedder.embed(texts, batch_size=size)
+        results.append({"batch_size": size, "texts": len(texts), "sample": sample, "texts_per_s": round(len(texts) / (time.perf_counter() - started), 1)})
+    largest = next(r["texts_per_s"] for r in results if r["batch_size"] == max(sizes))
+    for r in results:
+        r["ratio_vs_largest"] = round(r["texts_per_s"] / largest, 3)
+    return results
 
 
 # --- throughput -------------------------------------------------------------------------------------
@@ -287,7 +313,7 @@ def cold_start(settings) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", default="throughput,query,ray,cold")
+    parser.add_argument("--parts", default="throughput,query,ray,batch,cold")
     parser.add_argument("--passages", type=int, default=4000, help="ObliQA passages for the throughput part")
     parser.add_argument("--files", type=int, default=300, help="synthetic markdown files for the throughput part")
     parser.add_argument("--sizes", default="10000,100000,1000000", help="chunk counts for the query part")
@@ -308,6 +334,8 @@ def main() -> int:
         out["query"], out["query_base"] = query_latency(settings, embedder, [int(s) for s in args.sizes.split(",")])
     if "ray" in parts:
         out["ray"] = ray_throughput(settings, embedder, args.passages // 4)
+    if "batch" in parts:
+        out["batch"] = batch_sizes(embedder)
     if "cold" in parts:
         out["cold"] = cold_start(settings)
     if args.json:
@@ -346,6 +374,13 @@ def render(out: dict) -> None:
             print(f"| local `kb index` | {r['chunks']:,} | {r['local_s']} | {r['local_chunks_per_s']} |")
             print(f"| `kb index --ray`, local Ray, one model per core | {r['chunks']:,} | {r['ray_s']} "
                   f"| {r['ray_chunks_per_s']} |\n| ratio ray / local | | | {r['ratio_ray_vs_local']} |\n")
+    if "batch" in out:
+        rows = out["batch"]
+        print(f"Embedding batch size ({rows[0]['texts']:,} {rows[0]['sample']}, sorted by length):\n")
+        print("| batch size | texts/s | ratio to the largest |\n|---|---|---|")
+        for r in rows:
+            print(f"| {r['batch_size']} | {r['texts_per_s']} | {r['ratio_vs_largest']} |")
+        print()
     if "cold" in out:
         c = out["cold"]
         print("| cold start | seconds |\n|---|---|")
