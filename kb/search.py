@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -217,7 +217,10 @@ class Searcher:
         kept: list[tuple[Candidate, Chunk, str, list[Chunk]]] = []
         for candidate, chunk in zip(candidates, chunks):
             normal = normalise_for_dedup(chunk.text)
-            same = next((entry for entry in kept if _overlaps(normal, entry[2])), None)
+            if len(kept) < k:
+                same = next((entry for entry in kept if _overlaps(normal, entry[2])), None)
+            else:  # past the last hit only exact copies are looked for: the fuzzy test costs 2 ms here
+                same = next((entry for entry in kept if normal == entry[2]), None)
             if same is not None:
                 # A document repeats its own text only in overlapping chunks; another document's
                 # copy is another citation of the same words, so name it with the hit.
@@ -273,6 +276,7 @@ def _overlaps(a: str, b: str) -> bool:
     return similar and _NUMBERS.findall(a) == _NUMBERS.findall(b)
 
 
-def _shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
+@lru_cache(maxsize=256)  # a search compares each candidate with every kept hit: build each set once
+def _shingles(text: str, n: int = 4) -> frozenset[tuple[str, ...]]:
     words = text.split()
-    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+    return frozenset(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
