@@ -123,3 +123,17 @@ def test_ask_without_a_question_opens_a_prompt_that_keeps_the_index_loaded(cli_e
     assert "Ctrl-D" in result.output
     assert "500 credits" in result.output and "seven years" in result.output
     assert result.output.count("[1] ") >= 2
+
+
+def test_ask_names_the_other_documents_that_hold_the_same_text(cli_env, tmp_path):
+    corpus = tmp_path / "copies"
+    corpus.mkdir()
+    rule = "Sprocket firms must file an annual sprocket return with the Fixture Board within 90 days."
+    (corpus / "rulebook-a.md").write_text(f"# Rulebook A\n\n{rule}\n")
+    (corpus / "rulebook-b.md").write_text(f"# Rulebook B\n\nSee the fees chapter.\n\n## Returns\n\n{rule}\n")
+    env = {**cli_env, "KB_CORPUS": str(corpus), "COLUMNS": "400"}  # no wrapping inside the long tmp paths
+    run(["index"], env)
+    result = run(["ask", "When must the annual sprocket return be filed?"], env)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("within 90 days") == 2  # the answer, and one passage: not two
+    assert "also in: Rulebook B" in result.output and "rulebook-b.md:7 (§ Returns" in result.output
