@@ -172,22 +172,27 @@ class IndexReader:
         """Every document, indexed by its row number."""
         return [meta_from_row(row) for row in self.db.execute("SELECT * FROM documents ORDER BY id")]
 
-    @cached_property
+    @property
     def chunk_documents(self) -> np.ndarray:
         """Document row of every chunk, for filters and per-document grouping."""
-        import numpy as np
+        return self._chunk_columns[0]
 
-        rows = self.db.execute("SELECT document FROM chunks ORDER BY id").fetchall()
-        return np.fromiter((row[0] for row in rows), dtype=np.int32, count=len(rows))
-
-    @cached_property
+    @property
     def chunk_chars(self) -> np.ndarray:
         """Length of every chunk's text in characters, for the length prior of hybrid search."""
+        return self._chunk_columns[1]
+
+    @cached_property
+    def _chunk_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """(document row, length) of every chunk, in one pass over the chunks table.
+
+        Lengths come from the offsets, not length(text), which would read every chunk's text.
+        """
         import numpy as np
 
-        # From the offsets, not length(text): that would read every chunk's text from disk.
-        rows = self.db.execute("SELECT char_end - char_start FROM chunks ORDER BY id").fetchall()
-        return np.fromiter((row[0] for row in rows), dtype=np.int32, count=len(rows))
+        rows = self.db.execute("SELECT document, char_end - char_start FROM chunks ORDER BY id").fetchall()
+        table = np.array(rows, dtype=np.int32).reshape(len(rows), 2)
+        return table[:, 0].copy(), table[:, 1].copy()
 
     def files(self) -> dict[str, FileRecord]:
         return read_files(self.db)
