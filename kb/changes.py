@@ -36,15 +36,17 @@ def plan_changes(scan: CorpusScan, old_files: dict[str, FileRecord]) -> ChangePl
     to_read, added, changed = [], [], []
     for file in scan.files:
         old = old_files.get(file.rel)
-        if old and old.status in READ_STATUSES and old.size == file.size and old.mtime_ns == file.mtime_ns:
+        if old is not None and old.status not in READ_STATUSES:
+            old = None  # ignored last time: new to the index now
+        if old and old.size == file.size and old.mtime_ns == file.mtime_ns:
             unchanged[file.rel] = old
             continue
         sha = _safe_sha(file)
-        if old and old.status in READ_STATUSES and sha is not None and sha == old.sha256:
+        if old and sha is not None and sha == old.sha256:
             unchanged[file.rel] = replace(old, mtime_ns=file.mtime_ns)  # touched, not changed
             continue
         to_read.append((file, sha))
-        (changed if old and old.status in READ_STATUSES else added).append(file.rel)
+        (changed if old else added).append(file.rel)
     scanned = {file.rel for file in scan.files}
     removed = sorted(p for p, r in old_files.items() if r.status in READ_STATUSES and p not in scanned)
     return ChangePlan(unchanged, to_read, added, changed, removed)
