@@ -24,8 +24,8 @@ from kb import __version__
 from kb.chunk import ChunkerSettings, chunk_document
 from kb.config import Settings
 from kb.embed import Embedder, Tokenizer, load_embedder, load_tokenizer
+from kb.changes import ChangePlan, plan_changes
 from kb.errors import BadDocument, EmptyCorpus, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing, KBError
-from kb.changes import READ_STATUSES, ChangePlan, plan_changes
 from kb.errors import StrictModeError
 from kb.index import FORMAT_VERSION, MANIFEST, IndexLayout, IndexReader, fsync_dir
 from kb.ingest import CorpusFile, CorpusScan, Skipped, read_file, scan_corpus

@@ -48,7 +48,6 @@ from kb.build import build_index, embed_text, write_build  # noqa: E402
 from kb.config import load_settings  # noqa: E402
 from kb.embed import load_embedder, resolve_model_path  # noqa: E402
 from kb.index import IndexLayout, IndexReader  # noqa: E402
-from kb.models import DocumentMeta  # noqa: E402
 from kb.search import Searcher  # noqa: E402
 from kb.store import FileRecord  # noqa: E402
 
