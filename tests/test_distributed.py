@@ -74,47 +74,22 @@ def test_dimension_and_tokenizer_do_not_start_ray(monkeypatch):
     assert embedder.tokenizer.count(["Rule 1.1 applies."]) == [6]
 
 
-def make_corpus(root: Path) -> Path:
-    corpus = root / "corpus"
-    write(corpus / "widgets.md", """
-        ---
-        title: "Fixture: Widget Authority notice"
-        date: 2031-03-04
-        jurisdiction: Examplia
-        ---
-
-        # Widget licensing
-
-        The Widget Authority regulates widget dealers in Examplia.
-
-        ## Applications
-
-        Widget licence applications are expected to open in 2032. Firms should prepare documents early.
-
-        ## Fees
-
-        The application fee is 500 credits for small firms and 900 credits for large firms.
-        """)
+def add_sprocket_rulebook(corpus: Path) -> Path:
+    """The shared fixture corpus plus a long rulebook, so the Ray build spans many batches."""
     sections = "\n\n".join(f"## Rule {n}\n\nA sprocket firm must keep record type {n} for {n + 2} years, "
                            f"and report breaches of rule {n} to the Sprocket Board within {n * 3} days."
                            for n in range(1, 40))
     write(corpus / "sprockets.md", f"# Sprocket rulebook\n\n{sections}\n")
-    write(corpus / "gadgets.md", """
-        # Gadget oversight
-
-        Gadget makers must register with the Gadget Board before selling gadgets.
-        Registration takes twelve weeks from a complete application.
-        """)
     return corpus
 
 
-def test_build_with_ray_matches_a_local_build(ray_session, tmp_path):
+def test_build_with_ray_matches_a_local_build(ray_session, fixture_corpus, tmp_path):
     from kb.build import build_index
     from kb.config import Settings
     from kb.distributed import ray_embedder_factory
     from kb.index import IndexReader
 
-    corpus = make_corpus(tmp_path)
+    corpus = add_sprocket_rulebook(fixture_corpus)
     local = Settings(corpus=corpus, index=tmp_path / "local", model=FAKE_MODEL, chunk_tokens=40, overlap_tokens=8)
     distributed = Settings(corpus=corpus, index=tmp_path / "ray", model=FAKE_MODEL, chunk_tokens=40, overlap_tokens=8)
 
