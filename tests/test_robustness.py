@@ -221,12 +221,21 @@ def test_sigkill_at_any_moment_leaves_a_usable_index(tmp_path, fixture_corpus):
     subprocess.run(command, env=env, check=True, capture_output=True)
     layout = IndexLayout(tmp_path / "index")
     first = layout.current_build()
+
+    def change(tag: str) -> None:  # so the next run has work to do
+        for n in range(0, 400, 7):
+            (fixture_corpus / "bulk" / f"part{n:03}.md").write_text(f"# Part {n}\n\nChanged {tag} {n}.\n")
+
+    # Kill at fractions of how long an incremental run takes on this machine, not at fixed delays.
+    change("timed")
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    duration = time.perf_counter() - started
     killed = 0
-    for delay in (0.3, 0.8, 1.5, 2.5):
-        for n in range(0, 400, 7):  # a change, so the next run has work to do
-            (fixture_corpus / "bulk" / f"part{n:03}.md").write_text(f"# Part {n}\n\nChanged {delay} {n}.\n")
+    for fraction in (0.15, 0.35, 0.55, 0.75, 0.9):
+        change(str(fraction))
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+        time.sleep(fraction * duration)
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             killed += 1
