@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import time
 from collections import defaultdict
@@ -27,7 +26,7 @@ from kb.embed import Embedder, Tokenizer, load_embedder, load_tokenizer
 from kb.changes import ChangePlan, plan_changes
 from kb.errors import BadDocument, EmptyCorpus, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing, KBError
 from kb.errors import StrictModeError
-from kb.index import FORMAT_VERSION, MANIFEST, IndexLayout, IndexReader, fsync_dir
+from kb.index import FORMAT_VERSION, MANIFEST, TEMPORARY_PREFIX, IndexLayout, IndexReader, fsync_dir, new_build_name
 from kb.ingest import CorpusFile, CorpusScan, Skipped, read_file, scan_corpus
 from kb.metadata import complete as complete_metadata
 from kb.models import Chunk, DocumentMeta
@@ -155,7 +154,7 @@ def build_index(
 
     layout = IndexLayout(Path(settings.index))
     try:
-        layout.root.mkdir(parents=True, exist_ok=True)
+        layout.claim(Path(settings.corpus))
     except OSError as exc:
         raise KBError(f"Cannot create the index folder {layout.root}: {exc.strerror}") from None
     lock = FileLock(str(layout.lock_file), timeout=max(wait, 0))
@@ -216,7 +215,7 @@ class _Builder:
 
     def run(self) -> BuildReport:
         corpus = Path(self.settings.corpus).resolve()
-        scan = scan_corpus(corpus)
+        scan = scan_corpus(corpus, exclude=self.layout.root)
         if not scan.files:
             raise EmptyCorpus(f"No supported files in {corpus}.")
         previous, full_reason = self._previous(corpus)
@@ -390,8 +389,9 @@ class _Builder:
                            dense_kind=self.dense_kind, started=self.started, progress=self.progress)
 
     def _clean_up(self, keep: set[str]) -> None:
-        """Remove all builds but the live and the previous one (a reader may still use it), and crashed temps."""
-        for entry in self.layout.builds.iterdir():
+        """Remove kb's own builds but the live and the previous one (a reader may still use it), and
+        crashed temps. Anything else in the folder is not kb's and is left alone."""
+        for entry in self.layout.own_builds():
             if entry.name not in keep:
                 shutil.rmtree(entry, ignore_errors=True)
 
@@ -446,9 +446,9 @@ def write_build(layout: IndexLayout, settings: Settings, corpus: Path, metas: li
 
     started = time.perf_counter() if started is None else started
     progress = progress or _NoProgress()
-    name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{secrets.token_hex(3)}"
+    name = new_build_name()
     layout.builds.mkdir(parents=True, exist_ok=True)
-    temporary = layout.builds / f".tmp-{name}"
+    temporary = layout.builds / f"{TEMPORARY_PREFIX}{name}"
     temporary.mkdir()
     progress.start("Writing", 4)
     db = create(temporary / "meta.sqlite")

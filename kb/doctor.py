@@ -33,7 +33,7 @@ def diagnose(index: Path) -> list[Check]:
     if not build.is_dir():
         return [Check("current build", False, f"CURRENT names a missing build ({build.name})", fix)]
     checks.append(Check("current build", True, build.name))
-    leftovers = sorted(p.name for p in layout.builds.iterdir() if p.name.startswith(".tmp-"))
+    leftovers = layout.temporary_builds()
     if leftovers:
         checks.append(Check("interrupted builds", True, f"{len(leftovers)} left by an interrupted `kb index`",
                             "harmless: the next `kb index` removes them"))

@@ -45,6 +45,12 @@ class IndexCorrupt(KBError):
     default_hint = "Check it with `kb doctor`; rebuild with `kb index --rebuild`."
 
 
+class IndexFolderInUse(KBError):
+    """The index folder holds files kb did not make: kb refuses to write (or delete) there."""
+
+    default_hint = "Choose a new or empty folder for the index: --index PATH (default indexes/default)."
+
+
 class IndexLocked(KBError):
     default_hint = "Wait for the other `kb index` to finish, or pass --wait SECONDS."
 

@@ -1,5 +1,6 @@
 """The on-disk index: layout, manifest, and reading a built index.
 
+    INDEX/KB-INDEX           says "this folder is a kb index": kb writes and deletes only in such a folder
     INDEX/CURRENT            name of the live build (replaced atomically when a build finishes)
     INDEX/builds/NAME/       manifest.json, meta.sqlite, dense.faiss, lexical/ (and vectors.npy
                              for lossy dense kinds)
@@ -8,19 +9,25 @@
 
 Readers resolve CURRENT once and read only that complete build, so a `kb ask` during a rebuild,
 or after a crashed one, always sees the last complete index.
+
+kb deletes only what its own naming identifies (build folders named by `new_build_name`), and only
+in a folder that is a kb index: a folder that holds anything else is refused, never cleaned.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 import sqlite3
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from kb.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from kb.errors import IndexCorrupt, IndexFolderInUse, IndexMismatch, IndexMissing
 from kb.models import Chunk, DocumentMeta
 from kb.store import FileRecord, chunk_from_row, connect, meta_from_row, read_files
 
@@ -30,6 +37,15 @@ if TYPE_CHECKING:  # numpy is imported where it is used: `kb status` must not pa
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
+MARKER = "KB-INDEX"
+MARKER_TEXT = "This folder is a kb index. kb writes and removes only its own builds here (see builds/).\n"
+TEMPORARY_PREFIX = ".tmp-"
+# 20251130T061500-1234-a1b2c3: build time, process id, random suffix.
+BUILD_NAME = re.compile(r"\d{8}T\d{6}-\d+-[0-9a-f]{6}")
+
+
+def new_build_name() -> str:
+    return time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +64,61 @@ class IndexLayout:
     def lock_file(self) -> Path:
         return self.root / ".lock"
 
+    @property
+    def marker(self) -> Path:
+        return self.root / MARKER
+
+    def is_kb_index(self) -> bool:
+        """Marked as a kb index, or an index from before the marker (CURRENT naming a build)."""
+        if self.marker.is_file():
+            return True
+        try:
+            name = self.current_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return False
+        return bool(BUILD_NAME.fullmatch(name)) and (self.builds / name / MANIFEST).is_file()
+
+    def claim(self, corpus: Path) -> None:
+        """Make `root` a kb index folder, or refuse: a folder holding other files is not kb's to write in.
+
+        Creates the folder when it does not exist. Raises IndexFolderInUse when it holds anything
+        kb did not make, or when it is, or contains, the corpus folder.
+        """
+        root = self.root.resolve()
+        corpus = corpus.resolve()
+        apart = "Keep the index apart from the documents, e.g. --index indexes/default."
+        if corpus == root:
+            raise IndexFolderInUse(f"The index folder {self.root} is the corpus folder.", apart)
+        if self.root.exists() and not self.root.is_dir():
+            raise IndexFolderInUse(f"The index path {self.root} is a file, not a folder.")
+        if self.root.is_dir() and not self.is_kb_index():
+            # A lock file alone is a first build starting: another `kb index` holds it.
+            entries = sorted(entry.name for entry in self.root.iterdir() if entry.name != self.lock_file.name)
+            if entries:
+                shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
+                raise IndexFolderInUse(f"The index folder {self.root} is not empty and is not a kb index "
+                                       f"(it holds {shown}); kb will not write there.")
+        if corpus.is_relative_to(root):
+            raise IndexFolderInUse(f"The index folder {self.root} contains the corpus folder {corpus}.", apart)
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not self.marker.is_file():
+            self.marker.write_text(MARKER_TEXT, encoding="utf-8")
+
+    def own_builds(self) -> list[Path]:
+        """Build folders kb made here, complete or temporary: the only entries it may remove."""
+        if not self.builds.is_dir():
+            return []
+        found = []
+        for entry in self.builds.iterdir():
+            name = entry.name.removeprefix(TEMPORARY_PREFIX)
+            if BUILD_NAME.fullmatch(name) and entry.is_dir() and not entry.is_symlink():
+                found.append(entry)
+        return sorted(found)
+
+    def temporary_builds(self) -> list[Path]:
+        """Builds left by an interrupted `kb index`."""
+        return [path for path in self.own_builds() if path.name.startswith(TEMPORARY_PREFIX)]
+
     def current_build(self) -> Path | None:
         try:
             name = self.current_file.read_text(encoding="utf-8").strip()
@@ -55,7 +126,9 @@ class IndexLayout:
             return None
         except OSError as exc:
             raise IndexCorrupt(f"Cannot read {self.current_file}: {exc.strerror}") from None
-        if not name or "/" in name or name.startswith("."):
+        except UnicodeDecodeError:
+            raise IndexCorrupt(f"{self.current_file} does not name a build (it is not text).") from None
+        if not BUILD_NAME.fullmatch(name):
             raise IndexCorrupt(f"{self.current_file} does not name a build: {name!r}")
         return self.builds / name
 

@@ -51,9 +51,14 @@ class ReadResult:
 # --- walking -----------------------------------------------------------------------------------
 
 
-def scan_corpus(root: Path) -> CorpusScan:
-    """Every supported file under `root` (recursively, following symlinks once), sorted by path."""
+def scan_corpus(root: Path, exclude: Path | None = None) -> CorpusScan:
+    """Every supported file under `root` (recursively, following symlinks once), sorted by path.
+
+    `exclude` (the index folder, when it sits inside the corpus) is passed over without a note:
+    kb's own files are not documents.
+    """
     root = Path(root)
+    excluded = _identity(exclude)
     if not root.exists():
         raise CorpusError(f"Corpus folder not found: {root}")
     if not root.is_dir():
@@ -81,6 +86,8 @@ def scan_corpus(root: Path) -> CorpusScan:
         for entry in entries:
             path = Path(entry.path)
             rel = _rel(path, root)
+            if excluded is not None and entry.is_dir() and _identity(path) == excluded:
+                continue
             if entry.name.startswith("."):
                 skipped.append(Skipped(rel, "hidden"))
                 continue
@@ -102,6 +109,14 @@ def scan_corpus(root: Path) -> CorpusScan:
     walk(root)
     files.sort(key=lambda f: f.rel)
     return CorpusScan(root, tuple(files), tuple(skipped))
+
+
+def _identity(path: Path | None) -> tuple[int, int] | None:
+    try:
+        info = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return None if info is None else (info.st_dev, info.st_ino)
 
 
 def _rel(path: Path, root: Path) -> str:

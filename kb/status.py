@@ -65,7 +65,7 @@ def index_status(index: Path) -> IndexStatus:
     added = changed = removed = ()
     missing = not corpus.is_dir()
     if not missing:
-        plan = plan_changes(scan_corpus(corpus), files)
+        plan = plan_changes(scan_corpus(corpus, exclude=Path(index)), files)
         added, changed, removed = tuple(plan.added), tuple(plan.changed), tuple(plan.removed)
     reader.close()
     return IndexStatus(

@@ -1,0 +1,82 @@
+"""What a corpus, a path or a crash must never do: delete a user's files, mislead a reader, hang kb."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from kb.build import build_index
+from kb.cli import app
+from kb.config import Settings
+from kb.index import IndexLayout, IndexReader
+
+from conftest import FAKE_MODEL, write
+
+runner = CliRunner()
+
+
+def one_doc_corpus(folder: Path) -> Path:
+    write(folder / "note.md", "# Widget note\n\nThe Widget Authority opens its gateway in 2032.\n")
+    return folder
+
+
+# --- kb deletes only what it made ------------------------------------------------------------------
+
+
+def test_index_refuses_a_folder_that_holds_other_files_and_deletes_nothing(tmp_path, cli_env, monkeypatch):
+    project = tmp_path / "proj"
+    one_doc_corpus(project / "corpus")
+    keep = write(project / "builds" / "rel" / "app.bin", "release artefact")
+    monkeypatch.chdir(project)
+    result = runner.invoke(app, ["index", "corpus", "--index", "."], env=cli_env)
+    assert result.exit_code == 1
+    assert "not a kb index" in result.output and "builds" in result.output
+    assert "Traceback" not in result.output
+    assert keep.read_text() == "release artefact"
+    assert not (project / "CURRENT").exists() and not (project / "KB-INDEX").exists()
+
+
+def test_index_refuses_the_corpus_folder_itself(tmp_path, cli_env):
+    corpus = one_doc_corpus(tmp_path / "c2")
+    keep = write(corpus / "builds" / "2024" / "gateway.md", "# Gateway\n\nApplications open in 2031.\n")
+    result = runner.invoke(app, ["index", str(corpus), "--index", str(corpus)], env=cli_env)
+    assert result.exit_code == 1 and "is the corpus folder" in result.output
+    assert keep.is_file() and sorted(p.name for p in corpus.iterdir()) == ["builds", "note.md"]
+
+
+def test_clean_up_removes_only_builds_that_kb_named(tmp_path):
+    corpus = one_doc_corpus(tmp_path / "corpus")
+    settings = Settings(corpus=corpus, index=tmp_path / "index", model=FAKE_MODEL)
+    build_index(settings)
+    layout = IndexLayout(settings.index)
+    stranger = write(layout.builds / "notes" / "mine.txt", "not kb's")
+    lookalike = write(layout.builds / ".tmp-keep-me" / "x", "not kb's either")
+    for n in range(3):  # each build removes kb's older builds
+        (corpus / "note.md").write_text(f"# Widget note\n\nRevision {n} of the gateway notice.\n")
+        build_index(settings)
+    assert stranger.is_file() and lookalike.is_file()
+    assert len([p for p in layout.own_builds() if not p.name.startswith(".")]) == 2  # live and previous
+
+
+def test_an_index_from_before_the_marker_is_still_recognised(tmp_path):
+    corpus = one_doc_corpus(tmp_path / "corpus")
+    settings = Settings(corpus=corpus, index=tmp_path / "index", model=FAKE_MODEL)
+    build_index(settings)
+    layout = IndexLayout(settings.index)
+    layout.marker.unlink()
+    assert layout.is_kb_index()
+    (corpus / "other.md").write_text("# Other\n\nGadget rules.\n")
+    report = build_index(settings)
+    assert report.added == ("other.md",) and layout.marker.is_file()
+
+
+def test_an_index_folder_inside_the_corpus_is_not_read_as_documents(tmp_path, cli_env):
+    corpus = one_doc_corpus(tmp_path / "docs")
+    settings = Settings(corpus=corpus, index=corpus / "_index", model=FAKE_MODEL)
+    build_index(settings, strict=True)
+    report = build_index(settings, strict=True)  # its own files would be "unsupported" and fail --strict
+    assert not report.written and not report.skipped
+    assert {d.source for d in IndexReader.open(settings.index).documents} == {"note.md"}
+    status = runner.invoke(app, ["status", "--index", str(settings.index)], env=cli_env)
+    assert status.exit_code == 0 and "unchanged since the build" in status.output
