@@ -75,6 +75,16 @@ class DatedStatement:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerSpan:
+    """The typed value inside an answer ("17 January 2025", "$100,000 for each day"): `answer[start:end]`."""
+
+    text: str
+    start: int
+    end: int
+    kind: str  # kb.spans.SpanKind: date, duration, amount, organisation, reference, place
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """An extractive answer: a sentence of a cited passage, or an honest no-answer."""
 
@@ -82,10 +92,13 @@ class Answer:
     text: str | None  # the answering sentence(s); None when the corpus does not answer
     answerable: bool
     passages: tuple[Hit, ...]
-    citation: int | None = None  # rank of the passage the answer is taken from
+    citation: int | None = None  # rank of the passage the answer is taken from (may be beyond --top-k)
     highlight: tuple[int, int] | None = None  # span of the answer inside that passage's text
     confidence: float = 0.0
     dates: tuple[str, ...] = ()  # dates found in the answer, normalised (see kb.dates)
     notes: tuple[str, ...] = ()  # warnings, e.g. a cited source changed since indexing
     # When sources disagree on a date: every source's statement, newest publication first.
     date_statements: tuple[DatedStatement, ...] = ()
+    span: AnswerSpan | None = None  # the asked-for value inside `text`, for typed questions
+    lines: tuple[int, int] | None = None  # set when the answer is not inside the passage text (a heading)
+    answer_type: str | None = None  # what the question asked for (kb.question.AnswerType)

@@ -86,7 +86,7 @@ def passage_text(hit: Hit, highlight: tuple[int, int] | None = None) -> Text:
 def render_answer(answer: Answer, corpus: Path) -> Group:
     parts: list[Any] = []
     if answer.answerable and answer.text:
-        cited = answer.passages[answer.citation - 1]
+        cited = next(hit for hit in answer.passages if hit.rank == answer.citation)
         lines = answer_lines(answer)
         head = Text("Answer ", style="bold")
         head.append(f"[{answer.citation}] ", style="bold cyan")
