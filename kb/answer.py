@@ -68,6 +68,7 @@ class Candidate:
     prior: float  # retrieval: 1 for the top passage, falling with rank
     event: float  # +1 the date is of the asked-for event, -1 of another, 0 unknown
     shape: float  # fits the question's form: a list for "which activities", "means" for "what is"
+    terms: frozenset[str] = frozenset()  # the unit's word tokens (synonyms folded)
     anchor: float = 0.0  # share of the references and quoted terms of the question the unit (or its document) names
     phrase: float = 0.0  # share of the question's word pairs the unit has ("obliged entities")
     dates: tuple[str, ...] = ()  # normalised dates in the span (date questions)
@@ -87,6 +88,7 @@ class Evidence:
     hits: tuple[Hit, ...]
     candidates: tuple[Candidate, ...]  # best first
     vectors: np.ndarray | None = None  # embedding of each of the first len(vectors) candidates
+    missing_anchors: dict[str, frozenset[str]] | None = None  # doc_id → the question's anchors it never names
 
     @property
     def best(self) -> Candidate | None:
@@ -118,7 +120,23 @@ def gather_evidence(searcher: Searcher, question: str, k: int = 5, *, mask: np.n
         order = sorted(range(len(shortlist)), key=lambda i: -shortlist[i].score)
         shortlist = [shortlist[i] for i in order]
         vectors = vectors[order]
-    return Evidence(analysis, tuple(hits), tuple(shortlist), vectors)
+    return Evidence(analysis, tuple(hits), tuple(shortlist), vectors, _missing_anchors(searcher, analysis, shortlist, hits))
+
+
+def _missing_anchors(searcher: Searcher, question: Question, candidates: list[Candidate],
+                     hits: list[Hit]) -> dict[str, frozenset[str]]:
+    """For each document a candidate comes from: the question's references and quoted terms it never names."""
+    if not question.anchors:
+        return {}
+    owner, documents = searcher.index.chunk_documents, searcher.index.documents
+    texts = _document_texts(hits)
+    holders = {anchor: {documents[owner[i]].doc_id for i in searcher.index.lexical.chunks_with(anchor).tolist()}
+               for anchor in question.anchors}
+    missing = {}
+    for doc in {hits[c.unit.passage].chunk.meta.doc_id for c in candidates}:
+        missing[doc] = frozenset(a for a in question.anchors
+                                 if doc not in holders[a] and _normal(a) not in texts.get(doc, ""))
+    return missing
 
 
 # --- candidates and their signals ------------------------------------------------------------------
@@ -163,7 +181,7 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
                 unit=unit, text=text, spans=spans, focus=focus,
                 prior=1.0 - passage / max(len(hits), 1),
                 event=_event_agreement(question, text, mentions, chunk.meta.date) if settings.events else 0.0,
-                shape=_shape(question, unit, text),
+                shape=_shape(question, unit, text), terms=frozenset(words),
                 anchor=_anchor_share(question, text, documents.get(chunk.meta.doc_id, "")),
                 phrase=len(pairs & _pairs(tokens)) / len(pairs) if pairs else 0.0,
                 dates=dates,
@@ -179,6 +197,7 @@ HEADING_PASSAGES = 5  # headings of this many top passages are candidates too
 SYNONYMS = (
     ("rescind", "revok", "withdraw", "withdrew", "repeal", "cancel"),
     ("fine", "penalti", "sanction"),
+    ("fee", "charg"),
     ("publish", "issu", "releas"),
     ("start", "commenc", "begin", "began"),
     ("deliv", "given", "gave"),
@@ -378,6 +397,8 @@ def _event_agreement(question: Question, text: str, dates: list[tuple[str, bool]
         return 2.0
     if _EVENT_WORDS[question.event].search(text):
         return 1.0
+    if question.event is Event.END and _START_WORDS.search(text):
+        return 0.5  # "the deadline for applying the Duty": the date it comes into force
     return -1.0 if any(p.search(text) for e, p in _EVENT_WORDS.items() if e is not question.event) else 0.0
 
 
@@ -472,6 +493,8 @@ def _answers(span: TypedSpan, question: Question) -> bool:
     reference asked for is a numbered one ("CP25/41", "section 15(2)"), not any capitalised name."""
     if not _new_words(span.text, question):
         return False
+    if span.kind is SpanKind.DURATION and question.time_unit and question.time_unit not in span.text.casefold():
+        return False  # "within how many hours" is not answered by "five working days"
     return span.kind is not SpanKind.REFERENCE or any(c.isdigit() for c in span.text)
 
 
@@ -500,8 +523,13 @@ def _score(candidate: Candidate, question: Question, settings: AnswerSettings) -
 def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings()) -> Answer:
     question, hits = evidence.question, evidence.hits
     shown = hits[:k]
-    eligible = [c for c in evidence.candidates if c.typed or not question.is_typed or not settings.typed_spans]
+    eligible = [c for c in evidence.candidates if _fits(c, question, settings)]
     best = eligible[0] if eligible else None
+    if best is not None and evidence.missing_anchors:
+        missing = evidence.missing_anchors.get(hits[best.unit.passage].chunk.meta.doc_id, frozenset())
+        if missing:
+            named = ", ".join(f"“{a}”" for a in sorted(missing))
+            return _no_answer(evidence, shown, f"The passages that come closest never mention {named}.", best)
     if best is not None and settings.jurisdiction and question.jurisdictions:
         local = [c for c in eligible if _jurisdiction_fits(question, hits[c.unit.passage])]
         if not local or _confidence(local[0], question) < ANSWERABLE_AT:
@@ -536,6 +564,24 @@ def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings
         span=span,
         answer_type=question.type.value,
     )
+
+
+def _fits(candidate: Candidate, question: Question, settings: AnswerSettings) -> bool:
+    """Whether a unit can answer at all: holds the asked-for type of value, in the form asked for."""
+    kind = question.type
+    if question.is_typed and settings.typed_spans and not candidate.typed:
+        return False
+    if not settings.question_types:
+        return True
+    if kind is AnswerType.LIST and candidate.shape < (1.0 if question.count else 0.8):
+        return False  # "which activities" wants a list; "the four outcomes" four of them
+    if kind is AnswerType.YES_NO and candidate.shape < 0.8:
+        return False  # a yes or no rests on a rule: "shall", "may", "does not"
+    if settings.events and kind is AnswerType.START and candidate.event < 1:
+        return False  # "when does it apply" is not answered by a date of something else
+    if settings.events and kind is AnswerType.DEADLINE and candidate.event < 0.5:
+        return False
+    return not question.required_terms or bool(_canonical(list(question.required_terms)) & candidate.terms)
 
 
 def _confidence(candidate: Candidate, question: Question) -> float:

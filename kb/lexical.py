@@ -175,6 +175,18 @@ class LexicalIndex:
             result[term] = float(np.log(1 + (self.size - frequency + 0.5) / (frequency + 0.5)))
         return result
 
+    def chunks_with(self, query: str) -> np.ndarray:
+        """Ids of the chunks that hold every index token of `query` ("CP25/42", "covered stablecoins")."""
+        vocab, indptr, indices = self._model.vocab_dict, self._model.scores["indptr"], self._model.scores["indices"]
+        tokens = [t for t in index_tokens(query) if "_" not in t]
+        if not tokens or any(t not in vocab for t in tokens):
+            return np.zeros(0, dtype=np.int64)
+        found = None
+        for token in tokens:
+            holders = indices[indptr[vocab[token]]:indptr[vocab[token] + 1]]
+            found = holders if found is None else np.intersect1d(found, holders, assume_unique=True)
+        return np.asarray(found, dtype=np.int64)
+
     def coverage(self, terms: Iterable[str], ids: np.ndarray) -> np.ndarray:
         """For each chunk in `ids`: the idf-weighted share of `terms` it contains (0..1).
 

@@ -68,6 +68,8 @@ class Question:
     main_focus: frozenset[str] = frozenset()  # focus terms of the clause that asks (not of a condition before it)
     count: int | None = None  # "which three areas": how many items a list answer should have
     definiendum: str | None = None  # "what counts as inside information": the term to be defined
+    required_terms: frozenset[str] = frozenset()  # "what annual fee": an amount answer must name a fee (or charge)
+    time_unit: str | None = None  # "within how many hours": the unit a duration answer must be in
     notes: tuple[str, ...] = field(default=(), compare=False)  # why the type was chosen (for --explain/tests)
 
     @property
@@ -357,8 +359,22 @@ def analyse(text: str) -> Question:
     count = _count(asking) if kind is AnswerType.LIST else None
     anchors = anchors_of(normal)
     definiendum = _definiendum(asking) if kind is AnswerType.DEFINITION and not anchors else None
+    required = frozenset()
+    if kind is AnswerType.AMOUNT and phrase:
+        head = phrase.group(1).casefold().split()[-1]
+        if re.fullmatch(_SUBSTANTIVE_AMOUNTS, head):
+            required = frozenset(tokenize(head))
+    unit = _TIME_UNIT_ASKED.search(asking) if kind is AnswerType.DURATION else None
     return Question(text, kind, focus, _event(asking, kind), places, regulators, anchors, main_focus,
-                    count, definiendum, (rule,))
+                    count, definiendum, required, (unit.group(1) or unit.group(2)).casefold() if unit else None, (rule,))
+
+
+# Amounts of a named kind: the answer must name it too ("what annual fee" is not answered by a fine).
+# Measure words ("limit", "figure", "threshold", "cap") say only that a number is wanted.
+_SUBSTANTIVE_AMOUNTS = (r"(?:fee|fees|fine|fines|penalty|penalties|sanctions?|capital|price|prices|cost|costs|charge|charges|levy|"
+                        r"salary|premium|premiums|turnover|leverage|compensation|deposit|deposits|payment|payments)")
+_TIME_UNIT_ASKED = re.compile(r"\bhow\s+many\s+(?:\w+\s+)?(hour|day|week|month|year)s?\b|\bwithin\s+how\s+many\s+(?:\w+\s+)?"
+                              r"(hour|day|week|month|year)s?\b", re.I)
 
 
 _DEFINIENDUM = re.compile(r"\b(?:what\s+(?:is|are)(?:\s+meant\s+by)?|what\s+counts\s+as|who\s+counts\s+as|definition\s+of|"

@@ -56,6 +56,10 @@ _DURATION = re.compile(
 
 # --- amounts -----------------------------------------------------------------------------------
 
+# "more than one authority" is no amount; "fewer than ten persons" is.
+_COUNTED = (r"(?:persons|people|members|employees|staff|individuals|customers|accounts|firms|entities|shares|votes|units|"
+            r"tokens|transactions|times|percent|per\s?cent)\b")
+
 _SCALE = r"(?:\s*(?:million|billion|trillion|thousand|mn|bn|m|k)\b)?"
 _CURRENCY_CODE = r"(?:USD|EUR|GBP|HKD|SGD|AED|CHF|JPY|AUD|CAD|CNY|INR|US\$|S\$|HK\$|A\$|C\$)"
 _AMOUNT = re.compile(
@@ -66,7 +70,7 @@ _AMOUNT = re.compile(
     r"|\b(?:one|two|three)[\s-](?:half|halves|thirds?|quarters?|fifths?)\b|\b(?:simple|qualified|absolute)\s+majority\b"
     r"|\bone[\s-]to[\s-]one\b|\b1:1\b"
     rf"|\b(?:fewer|less|more|greater|not\s+more|not\s+less|no\s+more|no\s+less|at\s+least|at\s+most|up\s+to|exceed(?:ing|s)?|"
-    rf"over|under|below|above|maximum\s+of|minimum\s+of)\s+(?:than\s+)?{_NUMBER}(?:\s+\w+)?"
+    rf"over|under|below|above|maximum\s+of|minimum\s+of)\s+(?:than\s+)?(?:\d[\d,]*(?:\.\d+)?(?:\s+\w+)?|{_NUMBER_WORD}(?:[\s-]+{_NUMBER_WORD})*\s+{_COUNTED})"
     rf"|\b\d[\d,]*(?:\.\d+)?\s+(?:persons|people|members|employees|staff|individuals|customers|accounts|firms|entities|"
     r"shares|votes|units|tokens|transactions)\b",
     re.I)
