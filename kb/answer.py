@@ -143,17 +143,20 @@ def _missing_anchors(searcher: Searcher, question: Question, candidates: list[Ca
 
 
 def _candidates(searcher: Searcher, question: Question, hits: list[Hit], settings: AnswerSettings) -> list[Candidate]:
-    before = _preceding_texts(searcher, hits) if settings.units else {}
-    abbreviations = defined_abbreviations([*before.values(), *(hit.chunk.text for hit in hits)])
+    neighbours = _neighbour_texts(searcher, hits) if settings.units else {}
+    abbreviations = defined_abbreviations([*(b for b, _ in neighbours.values()), *(hit.chunk.text for hit in hits)])
     weights = _focus_weights(searcher, question, abbreviations) if settings.focus else {}
     kinds = question.required_spans
     documents = _document_texts(hits)
     pairs = _pairs(tokenize(question.text))
+    # A question is about a document itself when its title states most of the question's focus.
+    about = {hit.chunk.meta.doc_id: _coverage(weights, _words(hit.chunk.meta.title), set()) >= ABOUT_DOCUMENT
+             for hit in hits}
     candidates = []
     for passage, hit in enumerate(hits):
         chunk = hit.chunk
         context = expand(_words(" ".join((chunk.meta.title, *chunk.section))), abbreviations)
-        units = (units_of(passage, chunk.text, before.get(passage, "")) if settings.units else
+        units = (units_of(passage, chunk.text, *neighbours.get(passage, ("", ""))) if settings.units else
                  [Unit(passage, s, e) for s, e in split_sentences(chunk.text) if _readable(chunk.text, s, e)])
         previous = ""
         for unit in units:
@@ -180,7 +183,8 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
             candidates.append(Candidate(
                 unit=unit, text=text, spans=spans, focus=focus,
                 prior=1.0 - passage / max(len(hits), 1),
-                event=_event_agreement(question, text, mentions, chunk.meta.date) if settings.events else 0.0,
+                event=_event_agreement(question, text, mentions, chunk.meta.date, about[chunk.meta.doc_id])
+                if settings.events else 0.0,
                 shape=_shape(question, unit, text), terms=frozenset(words),
                 anchor=_anchor_share(question, text, documents.get(chunk.meta.doc_id, "")),
                 phrase=len(pairs & _pairs(tokens)) / len(pairs) if pairs else 0.0,
@@ -192,6 +196,7 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
 
 
 HEADING_PASSAGES = 5  # headings of this many top passages are candidates too
+ABOUT_DOCUMENT = 0.4  # share of a question's focus a document's title must state for "when was it published"
 
 # Words a question and a text use for the same thing in regulatory English (stems, as kb.lexical makes them).
 SYNONYMS = (
@@ -300,7 +305,8 @@ def _heading_candidates(searcher: Searcher, question: Question, hits: list[Hit],
             found.append(Candidate(
                 unit=Unit(passage, 0, 0, kind="heading", display=heading, line=line), text=heading, spans=spans,
                 focus=_coverage(weights, words, context), prior=1.0 - passage / max(len(hits), 1),
-                event=_event_agreement(question, heading, mentions, chunk.meta.date), shape=0.5,
+                event=_event_agreement(question, heading, mentions, chunk.meta.date,
+                                       _coverage(weights, _words(chunk.meta.title), set()) >= ABOUT_DOCUMENT), shape=0.5,
                 anchor=_anchor_share(question, heading, documents.get(chunk.meta.doc_id, "")),
                 dates=tuple(label for label, _ in mentions)))
     return found
@@ -339,18 +345,20 @@ def _clean_marker(text: str) -> str:
     return _BULLET.sub("", text).strip()
 
 
-def _preceding_texts(searcher: Searcher, hits: list[Hit]) -> dict[int, str]:
-    """Text of the chunk before each hit in the same document: where a cut list's lead-in is."""
-    owner = searcher.index.chunk_documents
-    wanted = {}
+def _neighbour_texts(searcher: Searcher, hits: list[Hit]) -> dict[int, tuple[str, str]]:
+    """Texts of the chunks just before and after each hit in the same document: where a cut list's
+    lead-in and its last items are."""
+    owner, count = searcher.index.chunk_documents, len(searcher.index.chunk_documents)
+    wanted: dict[int, tuple[int | None, int | None]] = {}
     for passage, hit in enumerate(hits):
-        previous = hit.chunk_id - 1
-        if hit.chunk_id > 0 and owner[previous] == owner[hit.chunk_id]:
-            wanted[passage] = previous
-    if not wanted:
-        return {}
-    chunks = searcher.index.chunks(list(wanted.values()))
-    return {passage: chunk.text for passage, chunk in zip(wanted, chunks)}
+        i = hit.chunk_id
+        before = i - 1 if i > 0 and owner[i - 1] == owner[i] else None
+        after = i + 1 if i + 1 < count and owner[i + 1] == owner[i] else None
+        wanted[passage] = (before, after)
+    ids = sorted({i for pair in wanted.values() for i in pair if i is not None})
+    texts = dict(zip(ids, (chunk.text for chunk in searcher.index.chunks(ids))))
+    return {passage: (texts.get(b, "") if b is not None else "", texts.get(a, "") if a is not None else "")
+            for passage, (b, a) in wanted.items()}
 
 
 def _focus_weights(searcher: Searcher, question: Question, abbreviations: dict[str, frozenset[str]]) -> dict[str, float]:
@@ -379,22 +387,23 @@ _START_WORDS = re.compile(r"\b(?:appl(?:y|ies|ied)\s+(?:from|as\s+from|to)|shall
                           r"effective|in(?:to)?\s+force|commenc\w*|start\w*|begin\w*|began|open(?:s|ed|ing)?|"
                           r"go(?:es)?\s+live|entry\s+into|from\s+\d|as\s+from)\b", re.I)
 _END_WORDS = re.compile(r"\b(?:until|till|deadline|no\s+later\s+than|not\s+later\s+than|clos(?:e|es|ed|ing)|ends?|"
-                        r"expir\w*|due|last\s+day|(?:by|before)\s+(?:the\s+end|end|\d|[a-z]+\s+\d))\b", re.I)
+                        r"expir\w*|due|last\s+day|(?:by|before)\s+(?:the\s+end|end|\d+|[a-z]+\s+\d+))\b", re.I)
 _PUBLISH_WORDS = re.compile(r"\b(?:publish\w*|issu\w*|releas\w*|announc\w*|launch\w*|dated|today|deliver\w*|"
                             r"made|signed|adopted|enacted|laid)\b", re.I)
 _EVENT_WORDS = {Event.START: _START_WORDS, Event.END: _END_WORDS, Event.PUBLISH: _PUBLISH_WORDS}
 
 
-def _event_agreement(question: Question, text: str, dates: list[tuple[str, bool]], published: str | None) -> float:
+def _event_agreement(question: Question, text: str, dates: list[tuple[str, bool]], published: str | None,
+                     about_document: bool = True) -> float:
     """+1 when the sentence says the asked-for event happens then, -1 when it speaks only of others.
 
     A publication question is answered best by the document's own date line ("Issued: May 9, 2019").
     """
     if question.event is None:
         return 0.0
-    if question.event is Event.PUBLISH and published and any(
+    if question.event is Event.PUBLISH and about_document and published and any(
             label[:10] == published[:10] and not relative for label, relative in dates):
-        return 2.0
+        return 2.0  # asked when this document came out, and the line that gives its own date
     if _EVENT_WORDS[question.event].search(text):
         return 1.0
     if question.event is Event.END and _START_WORDS.search(text):
@@ -422,7 +431,9 @@ def _shape(question: Question, unit: Unit, text: str) -> float:
     if _OPEN.search(text) and unit.kind != "list":
         return -0.5
     if unit.kind == "field" and _field_fits(question, unit.lead):
-        return 2.0
+        return 3.0  # "who is it addressed to" and a "To" line: the document says so in as many words
+    if question.plural and unit.kind == "list":
+        return 1.0
     if kind is AnswerType.LIST:
         if unit.kind == "list":
             shape = 1.0 if question.count is None or unit.members >= question.count else 0.5

@@ -70,6 +70,7 @@ class Question:
     definiendum: str | None = None  # "what counts as inside information": the term to be defined
     required_terms: frozenset[str] = frozenset()  # "what annual fee": an amount answer must name a fee (or charge)
     time_unit: str | None = None  # "within how many hours": the unit a duration answer must be in
+    plural: bool = False  # "which bodies", "which firms": several answers, a list fits
     notes: tuple[str, ...] = field(default=(), compare=False)  # why the type was chosen (for --explain/tests)
 
     @property
@@ -365,8 +366,12 @@ def analyse(text: str) -> Question:
         if re.fullmatch(_SUBSTANTIVE_AMOUNTS, head):
             required = frozenset(tokenize(head))
     unit = _TIME_UNIT_ASKED.search(asking) if kind is AnswerType.DURATION else None
+    head_word = phrase.group(1).casefold().split()[-1] if phrase else ""
+    plural = kind in (AnswerType.ORGANISATION, AnswerType.PLACE) and head_word.endswith(("ies", "s")) \
+        and not head_word.endswith(("ss", "us"))
     return Question(text, kind, focus, _event(asking, kind), places, regulators, anchors, main_focus,
-                    count, definiendum, required, (unit.group(1) or unit.group(2)).casefold() if unit else None, (rule,))
+                    count, definiendum, required, (unit.group(1) or unit.group(2)).casefold() if unit else None,
+                    plural, (rule,))
 
 
 # Amounts of a named kind: the answer must name it too ("what annual fee" is not answered by a fine).

@@ -67,7 +67,7 @@ class _Line:
     blank: bool
 
 
-def _lines(text: str) -> list[_Line]:
+def _lines(text: str, part_starts: tuple[int, ...] = (0,)) -> list[_Line]:
     """Lines with their depth. Indentation gives depth where the text has it; flat legal text
     ("(2) ... come into force—" then "(a) this regulation;") nests by marker kind: an item that
     opens ("—", ":") and is followed by items of another kind is their parent."""
@@ -87,11 +87,12 @@ def _lines(text: str) -> list[_Line]:
                        bool(_OPEN_END.search(stripped))])
     # A passage starts where the chunker cut, its first line's indentation trimmed away: an item
     # there is as deep as the next item with the same kind of marker ("(B)" like the "(C)" below it).
-    first = next((i for i, p in enumerate(parsed) if p is not None), None)
-    if first is not None and parsed[first][3]:
-        sibling = next((p for p in parsed[first + 1:] if p is not None and p[4] == parsed[first][4]), None)
-        if sibling is not None:
-            parsed[first][2] = sibling[2]
+    for part_start in part_starts:
+        first = next((i for i, p in enumerate(parsed) if p is not None and p[0] >= part_start), None)
+        if first is not None and parsed[first][3]:
+            sibling = next((p for p in parsed[first + 1:] if p is not None and p[4] == parsed[first][4]), None)
+            if sibling is not None:
+                parsed[first][2] = sibling[2]
     lines = []
     stack: list[tuple[int, str, bool]] = []  # open enumerations: (indent, marker class, opens)
     for entry in parsed:
@@ -140,57 +141,71 @@ def _marker_class(line: str) -> str:
     return "lower" if label.islower() else "upper"
 
 
-def units_of(passage: int, text: str, before: str = "") -> list[Unit]:
-    """Every candidate unit of one passage. `before` is the text of the passage that precedes it in
-    the same document (or ""), where a list's lead-in may be."""
-    if before:  # depths are read over both passages, so an item cut from its lead-in still nests under it
-        shift = len(before) + 1
-        stitched = _lines(before + "\n" + text)
-        cut = len(before.split("\n"))
-        context = stitched[:cut]
-        lines = [_Line(line.start - shift, line.end - shift, line.level, line.item, line.blank) for line in stitched[cut:]]
-    else:
-        lines, context = _lines(text), []
+def units_of(passage: int, text: str, before: str = "", after: str = "") -> list[Unit]:
+    """Every candidate unit of one passage. `before` and `after` are the texts of the passages next
+    to it in the same document (or ""): a list's lead-in may be before it, its last items after it.
+
+    The three are read as one text, so depth and lead-ins carry across the cuts; units are spans of
+    the passage itself, and a list's items from the neighbours are shown, not highlighted.
+    """
+    base = len(before) + 1 if before else 0
+    combined = (before + "\n" if before else "") + text + ("\n" + after if after else "")
+    stop = base + len(text)
+    lines = _lines(combined, (0, base, stop + 1) if after else (0, base))
+    inside = [i for i, line in enumerate(lines) if base <= line.start and line.end <= stop]
     units: list[Unit] = []
     # Prose: sentences, one paragraph at a time (a sentence never spans paragraphs).
-    for index, line in enumerate(lines):
-        if line.blank or line.item:
+    for index in inside:
+        line = lines[index]
+        if line.blank or line.item or _is_continuation(lines, index):
             continue
-        if _is_continuation(lines, index):
-            continue
-        paragraph_end = _paragraph_end(lines, index)
-        label = _field_label(passage, text, lines, index, paragraph_end)
+        paragraph_end = min(_paragraph_end(lines, index), stop)
+        label = _field_label(passage, combined, lines, index, paragraph_end, base)
         if label is not None:
             units.extend(label)
             continue
-        for start, end in split_sentences(text, line.start, paragraph_end):
-            if _usable(text, start, end):
-                units.append(Unit(passage, start, end))
+        for start, end in split_sentences(combined, line.start, paragraph_end):
+            if _usable(combined, start, end):
+                units.append(Unit(passage, start - base, end - base))
     # Items, each with its chain of lead-ins; and whole lists under a lead-in.
-    children: dict[tuple[int, int], list[tuple[int, int, str, bool]]] = {}
+    children: dict[int, list[tuple[int, int]]] = {}
     for index, line in enumerate(lines):
         if not line.item:
             continue
-        start, end = line.start, _item_end(lines, index)
-        start, end = trim_span(text, start, end)
-        lead, parent, adjacent = _lead_chain(text, lines, index, before, context)
-        if end - start <= MAX_UNIT_CHARS:
-            units.append(Unit(passage, start, end, lead, "item", adjacent))
-        else:
-            units.extend(Unit(passage, s, e, lead, "item", False) for s, e in split_sentences(text, start, end)
-                         if _usable(text, s, e))
+        # An item ends at the end of its passage: the next passage's first line is not its continuation.
+        limit = stop if line.start < stop else len(combined)
+        if line.start < base:
+            limit = base - 1
+        start, end = trim_span(combined, line.start, min(_item_end(lines, index), limit))
+        lead, parent, adjacent = _lead_chain(combined, lines, index)
         if parent is not None:
-            children.setdefault(parent, []).append((start, end, lead, adjacent))
-    for members in children.values():
-        if len(members) < 2:
+            siblings = children.setdefault(parent, [])
+            if all(combined[s:e] != combined[start:end] for s, e in siblings):  # passages overlap a little
+                siblings.append((start, end))
+        if not (base <= start and end <= stop):
             continue
-        start, end = members[0][0], members[-1][1]
-        lead, adjacent = members[0][2], members[0][3]
+        if end - start <= MAX_UNIT_CHARS:
+            units.append(Unit(passage, start - base, end - base, lead, "item", adjacent))
+        else:
+            units.extend(Unit(passage, s - base, e - base, lead, "item", False)
+                         for s, e in split_sentences(combined, start, end) if _usable(combined, s, e))
+    for parent, members in children.items():
+        here = [(s, e) for s, e in members if base <= s and e <= stop]
+        if len(members) < 2 or not here:
+            continue
+        lead, _, adjacent = _lead_chain(combined, lines, _line_at(lines, members[0][0]))
+        start, end = here[0][0], here[-1][1]
         display = ""
-        if end - start > MAX_LIST_CHARS:  # too long to show whole: each item's opening words
-            display = "; ".join(_preview(collapse_whitespace(text[s:e])) for s, e, _, _ in members)
-        units.append(Unit(passage, start, end, lead, "list", adjacent, display, len(members)))
+        if len(here) < len(members) or members[-1][1] - members[0][0] > MAX_LIST_CHARS:
+            # Items beyond the passage, or too many words: each item's opening words.
+            display = "; ".join(_preview(collapse_whitespace(combined[s:e])) for s, e in members)
+        units.append(Unit(passage, start - base, end - base, lead, "list", adjacent and here[0] == members[0],
+                          display, len(members)))
     return sorted(set(units), key=lambda u: (u.start, u.end, u.kind))
+
+
+def _line_at(lines: list[_Line], offset: int) -> int:
+    return next(i for i, line in enumerate(lines) if line.start <= offset <= max(line.end, line.start))
 
 
 def _preview(item: str) -> str:
@@ -232,7 +247,8 @@ def _item_end(lines: list[_Line], index: int) -> int:
     return end
 
 
-def _field_label(passage: int, text: str, lines: list[_Line], index: int, paragraph_end: int) -> list[Unit] | None:
+def _field_label(passage: int, text: str, lines: list[_Line], index: int, paragraph_end: int,
+                 base: int = 0) -> list[Unit] | None:
     """"To" / "Issued:" on a line of its own labels the paragraph after it: read them together."""
     line = lines[index]
     label = text[line.start:line.end].strip()
@@ -248,25 +264,25 @@ def _field_label(passage: int, text: str, lines: list[_Line], index: int, paragr
     start, stop = sentences[0]
     if not _usable(text, start, stop):
         return None
-    return [Unit(passage, start, stop, label.rstrip(":"), "field", True)]
+    return [Unit(passage, start - base, stop - base, label.rstrip(":"), "field", True)]
 
 
-def _lead_chain(text: str, lines: list[_Line], index: int, before: str,
-                context: list[_Line]) -> tuple[str, tuple[int, int] | None, bool]:
-    """(lead-in text, identity of the direct parent, whether the parent directly precedes the item).
+def _lead_chain(text: str, lines: list[_Line], index: int) -> tuple[str, int | None, bool]:
+    """(lead-in text, index of the direct parent line, whether the parent directly precedes the item).
 
-    The chain runs from the outermost lead-in to the direct parent, each cut to its first sentence.
+    The chain runs from the outer lead-in to the direct parent (two at most), each cut to its
+    last open sentence ("... means—").
     """
     level = lines[index].level
     chain: list[str] = []  # nearest lead-in first; two are enough to read an item by
     parent = None
     adjacent = True
-    source, pool, position = text, lines, index
+    position = index
     skipped = False
     while level > 0 and len(chain) < 2:
         found = None
         for i in range(position - 1, -1, -1):
-            candidate = pool[i]
+            candidate = lines[i]
             if candidate.blank:
                 continue
             if candidate.level < level:
@@ -275,20 +291,15 @@ def _lead_chain(text: str, lines: list[_Line], index: int, before: str,
             if candidate.item and candidate.level == level:
                 skipped = True  # a sibling item lies between the item and its lead-in
         if found is None:
-            if pool is lines and context:
-                source, pool, position = before, context, len(context)
-                skipped = True
-                continue
             break
-        line = pool[found]
-        piece = _lead_text(source, line)
+        piece = _lead_text(text, lines[found])
         if piece is None:
             break
         if parent is None:
-            parent = (id(pool), found)
+            parent = found
             adjacent = not skipped
         chain.append(piece)
-        level = line.level
+        level = lines[found].level
         position = found
     lead = " ".join(reversed(chain))
     if len(lead) > MAX_LEAD_CHARS:
