@@ -207,6 +207,7 @@ SYNONYMS = (
     ("start", "commenc", "begin", "began"),
     ("deliv", "given", "gave"),
     ("find", "determin"),
+    ("submit", "file", "lodg"),
 )
 _CANONICAL = {word: group[0] for group in SYNONYMS for word in group}
 
@@ -403,7 +404,7 @@ def _event_agreement(question: Question, text: str, dates: list[tuple[str, bool]
         return 0.0
     if question.event is Event.PUBLISH and about_document and published and any(
             label[:10] == published[:10] and not relative for label, relative in dates):
-        return 2.0  # asked when this document came out, and the line that gives its own date
+        return 3.0  # asked when this document came out, and the line that gives its own date
     if _EVENT_WORDS[question.event].search(text):
         return 1.0
     if question.event is Event.END and _START_WORDS.search(text):
@@ -418,6 +419,7 @@ _NEGATION = re.compile(r"\b(?:shall\s+not|must\s+not|may\s+not|does\s+not|do\s+n
                        r"no\s+\w+\s+(?:shall|may|is)|neither|nor)\b", re.I)
 _MODAL = re.compile(r"\b(?:shall|must|may|should|can|applies|apply|only|unless|except|exempt\w*|required?|"
                     r"prohibit\w*|permit\w*|allow\w*|entitled|bound)\b", re.I)
+_CONDITION_FIRST = re.compile(r"^\W*(?:\(?\w{1,4}[.)]\s+)?(?:where|if|when|unless|in\s+case|provided\s+that)\b[^,;]{0,200},", re.I)
 _INLINE_LIST = re.compile(r":\s*[^;]+;[^;]+(?:;|\band\b)|(?:[^,;]+,){2,}[^,;]*\b(?:and|or)\b", re.I)
 _OPEN = re.compile(r"(?:[:—–]|\s-|\bmeans)\s*$")
 _ADDRESSED = re.compile(r"\b(?:address(?:ed)?|sent|directed|written|aimed)\s+to\b|\bto\s+whom\b|\bintended\s+for\b", re.I)
@@ -449,7 +451,8 @@ def _shape(question: Question, unit: Unit, text: str) -> float:
             return 1.5
         return 0.6 if _DEFINING.search(text) else 0.0
     if kind is AnswerType.YES_NO:
-        return 1.5 if _NEGATION.search(text) else 0.8 if _MODAL.search(text) else 0.0
+        ruling = _CONDITION_FIRST.sub("", text)  # "Where X is not complete, ... shall set": the rule, not the condition
+        return 1.5 if _NEGATION.search(ruling) else 0.8 if _MODAL.search(text) else 0.0
     if kind is AnswerType.REFERENCE and _NUMBER_ASKED.search(question.text) and _IDENTIFIER.search(text):
         return 1.5
     return 0.5
@@ -521,6 +524,8 @@ def _score(candidate: Candidate, question: Question, settings: AnswerSettings) -
     if candidate.spans and question.type in DATE_TYPES:
         precision = 1.0 - min(s.precision for s in candidate.spans) / 6
     length = max(0.0, len(candidate.text) - 350) / 1000
+    if question.type is AnswerType.LIST and candidate.unit.kind == "list":
+        length = 0.0  # a list is as long as it is
     unsure = question.event in (Event.START, Event.END) and candidate.event == 0
     return (WEIGHTS["cosine"] * candidate.cosine - 0.03 * unsure + WEIGHTS["focus"] * candidate.focus
             + WEIGHTS["rank"] * candidate.prior + WEIGHTS["event"] * candidate.event

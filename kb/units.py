@@ -23,7 +23,7 @@ from kb.text import collapse_whitespace, split_sentences, trim_span
 MAX_UNIT_CHARS = 700  # longer sentences are not answers a reader can check at a glance
 MAX_LIST_CHARS = 900
 MAX_LEAD_CHARS = 300
-ITEM_PREVIEW_CHARS = 110  # each item of a long list, as shown in the answer
+ITEM_PREVIEW_CHARS = 150  # each item of a long list, as shown in the answer
 
 # "- (a) ", "(iv) ", "1. ", "12) ", "• ", "(25) ": a list item's marker, after optional indentation.
 _ITEM = re.compile(r"[ \t]*(?:[-*+•][ \t]+)?(?:\(\s*[0-9a-zA-Z]{1,5}\s*\)|[0-9]{1,3}[.)]|[a-zA-Z][.)]|[ivxlc]{1,6}[.)])[ \t]+"
