@@ -155,7 +155,7 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
     candidates = []
     for passage, hit in enumerate(hits):
         chunk = hit.chunk
-        context = expand(_words(" ".join((chunk.meta.title, *chunk.section))), abbreviations)
+        context = expand(_words(" ".join((chunk.meta.title, *chunk.section, *_names(chunk.meta)))), abbreviations)
         units = (units_of(passage, chunk.text, *neighbours.get(passage, ("", ""))) if settings.units else
                  [Unit(passage, s, e) for s, e in split_sentences(chunk.text) if _readable(chunk.text, s, e)])
         previous = ""
@@ -185,7 +185,7 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
                 prior=1.0 - passage / max(len(hits), 1),
                 event=_event_agreement(question, text, mentions, chunk.meta.date, about[chunk.meta.doc_id])
                 if settings.events else 0.0,
-                shape=_shape(question, unit, text), terms=frozenset(words),
+                shape=_shape(question, unit, text, spans), terms=frozenset(words),
                 anchor=_anchor_share(question, text, documents.get(chunk.meta.doc_id, "")),
                 phrase=len(pairs & _pairs(tokens)) / len(pairs) if pairs else 0.0,
                 dates=dates,
@@ -334,6 +334,17 @@ def _heading_line(lines: list[str] | None, heading: str, before: int) -> int | N
     return None
 
 
+def _names(meta) -> list[str]:
+    """The document's jurisdiction and regulator, short and long ("UK", "United Kingdom"): what it is about
+    even where its text does not say so."""
+    names = []
+    for value in (meta.jurisdiction, meta.regulator):
+        if value:
+            names.append(value)
+            names.extend(name for term in TERMS if term.short == value for name in term.names[:1])
+    return names
+
+
 def _readable(text: str, start: int, end: int) -> bool:
     return 0 < end - start <= 700 and any(c.isalpha() for c in text[start:end])
 
@@ -387,7 +398,7 @@ def _coverage(weights: dict[str, float], words: set[str], context: set[str]) -> 
 _START_WORDS = re.compile(r"\b(?:appl(?:y|ies|ied)\s+(?:from|as\s+from|to)|shall\s+apply|take[sn]?\s+effect|took\s+effect|"
                           r"effective|in(?:to)?\s+force|commenc\w*|start\w*|begin\w*|began|open(?:s|ed|ing)?|"
                           r"go(?:es)?\s+live|entry\s+into|from\s+\d|as\s+from)\b", re.I)
-_END_WORDS = re.compile(r"\b(?:until|till|deadline|no\s+later\s+than|not\s+later\s+than|clos(?:e|es|ed|ing)|ends?|"
+_END_WORDS = re.compile(r"\b(?:until|till|deadline|no\s+later\s+than|not\s+later\s+than|clos(?:e|es|ed|ing)|ends?\s+(?:on|in|at)|"
                         r"expir\w*|due|last\s+day|(?:by|before)\s+(?:the\s+end|end|\d+|[a-z]+\s+\d+))\b", re.I)
 _PUBLISH_WORDS = re.compile(r"\b(?:publish\w*|issu\w*|releas\w*|announc\w*|launch\w*|dated|today|deliver\w*|"
                             r"made|signed|adopted|enacted|laid)\b", re.I)
@@ -425,12 +436,12 @@ _OPEN = re.compile(r"(?:[:—–]|\s-|\bmeans)\s*$")
 _ADDRESSED = re.compile(r"\b(?:address(?:ed)?|sent|directed|written|aimed)\s+to\b|\bto\s+whom\b|\bintended\s+for\b", re.I)
 
 
-def _shape(question: Question, unit: Unit, text: str) -> float:
+def _shape(question: Question, unit: Unit, text: str, spans: tuple[TypedSpan, ...] = ()) -> float:
     """How well the unit's form fits the question's: a list for "which activities", "means" for
     "what is", a ruling ("may refuse", "does not") for a yes/no question, a labelled line ("To")
     for "who is it addressed to". A lead-in on its own ("... means—") says nothing yet."""
     kind = question.type
-    if _OPEN.search(text) and unit.kind != "list":
+    if _OPEN.search(text) and unit.kind != "list" and not (question.is_typed and spans):
         return -0.5
     if unit.kind == "field" and _field_fits(question, unit.lead):
         return 3.0  # "who is it addressed to" and a "To" line: the document says so in as many words
@@ -447,8 +458,9 @@ def _shape(question: Question, unit: Unit, text: str) -> float:
             shape += 0.3
         return shape
     if kind is AnswerType.DEFINITION:
-        if any(_defines(text, anchor) for anchor in question.anchors):
-            return 1.5
+        terms = question.anchors + ((question.definiendum,) if question.definiendum else ())
+        if any(_defines(text, term) for term in terms):
+            return 1.5 if unit.kind != "item" else 1.0  # the whole definition over one of its limbs
         return 0.6 if _DEFINING.search(text) else 0.0
     if kind is AnswerType.YES_NO:
         ruling = _CONDITION_FIRST.sub("", text)  # "Where X is not complete, ... shall set": the rule, not the condition

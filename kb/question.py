@@ -42,7 +42,7 @@ REQUIRED_SPANS: dict[AnswerType, frozenset[SpanKind]] = {
     AnswerType.DURATION: frozenset({SpanKind.DURATION}),
     AnswerType.AMOUNT: frozenset({SpanKind.AMOUNT}),
     AnswerType.ORGANISATION: frozenset({SpanKind.ORGANISATION}),
-    AnswerType.PLACE: frozenset({SpanKind.ORGANISATION, SpanKind.PLACE}),
+    AnswerType.PLACE: frozenset({SpanKind.PLACE}),
     AnswerType.REFERENCE: frozenset({SpanKind.REFERENCE}),
 }
 DATE_TYPES = frozenset({AnswerType.DATE, AnswerType.START, AnswerType.DEADLINE})

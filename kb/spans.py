@@ -115,7 +115,9 @@ _PLACE = re.compile(
     r"\b\d{1,4}[A-Za-z]?\s+(?:[A-Z][\w'-]*\s+){1,4}(?:Street|St|Square|Road|Rd|Avenue|Ave|Lane|Place|Way|Quay|Wharf|Court|"
     r"Plaza|Boulevard|Building|Tower|House)\b"
     r"|\b(?:home|host)\s+Member\s+State\b|\bMember\s+States?\b"
-    r"|\b(?:in|at|from)\s+(?:the\s+)?[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,4}",
+    r"|\b(?:home|host)\s+(?:Member\s+)?(?:State|country|authority)\b"
+    r"|\b(?:in|at|to)\s+(?:the\s+)?(?!(?:Article|Section|Regulation|Rule|Part|Chapter|Schedule|Annex|Title|Paragraph)\b)"
+    r"[A-Z][\w'-]+(?:\s+(?:of\s+|for\s+|and\s+)?[A-Z][\w'-]+){0,6}",
     re.M)
 
 
