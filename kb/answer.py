@@ -31,12 +31,12 @@ from kb.units import Unit, units_of
 
 ANSWER_PASSAGES = 10  # candidate answers come from this many top passages, whatever --top-k is
 EMBEDDED_CANDIDATES = 24  # the best units by the cheap signals are embedded and scored in full
-WEIGHTS = {"cosine": 0.45, "focus": 0.45, "rank": 0.12, "event": 0.08, "precision": 0.03, "primary": 0.03,
-           "shape": 0.06, "length": 0.10}
+WEIGHTS = {"cosine": 0.5, "focus": 0.68, "rank": 0.8, "event": 0.2, "unsure": 0.1, "precision": 0.05, "shape": 0.35,
+           "length": 0.15, "anchor": 0.4, "phrase": 0.33}
 MAIN_CLAUSE_WEIGHT = 2.0  # focus terms of the clause that asks, against those of a condition before it
-# Answerable when the best unit holds the question's type (typed questions) and scores at least this.
-ANSWERABLE_AT = 0.52
-MIN_FOCUS = 0.34  # share (idf-weighted) of the question's focus a typed answer must mention, with its context
+# Answerable when the best unit fits the question (kb.answer._fits) and scores at least this.
+ANSWERABLE_AT = 0.7
+MIN_FOCUS = 0.2  # share (idf-weighted) of the question's focus a typed answer must mention, with its context
 DISAGREEMENT_MARGIN = 0.12  # another source's dated statement this close to the best one is shown too
 SAME_STATEMENT_COSINE = 0.7  # ... if it says the same thing (cosine between the two statements)
 PRIMARY_TYPES = {"law", "regulation", "policy statement", "policy-statement", "consultation", "guidance", "rule",
@@ -108,7 +108,7 @@ def gather_evidence(searcher: Searcher, question: str, k: int = 5, *, mask: np.n
     analysis = analyse(text) if settings.question_types else replace(analyse(text), type=AnswerType.OTHER)
     hits = searcher.search(text, max(k, settings.passages), mask=mask)
     read = hits[:settings.passages]
-    candidates = _candidates(searcher, analysis, read, settings)
+    candidates = [c for c in _candidates(searcher, analysis, read, settings) if _fits(c, analysis, settings)]
     candidates.sort(key=lambda c: -_cheap_score(c, analysis))
     shortlist = candidates[:EMBEDDED_CANDIDATES]
     vectors = None
@@ -116,7 +116,7 @@ def gather_evidence(searcher: Searcher, question: str, k: int = 5, *, mask: np.n
         vectors = searcher.embedder.embed([c.text for c in shortlist])
         cosines = vectors @ searcher.embed_query(text) if settings.cosine else np.zeros(len(shortlist))
         shortlist = [replace(c, cosine=float(cos)) for c, cos in zip(shortlist, cosines.tolist())]
-        shortlist = [replace(c, score=_score(c, analysis, settings)) for c in shortlist]
+        shortlist = [replace(c, score=_score(c, analysis)) for c in shortlist]
         order = sorted(range(len(shortlist)), key=lambda i: -shortlist[i].score)
         shortlist = [shortlist[i] for i in order]
         vectors = vectors[order]
@@ -525,13 +525,11 @@ def _answers(span: TypedSpan, question: Question) -> bool:
 
 
 def _cheap_score(candidate: Candidate, question: Question) -> float:
-    """Ranks units before the embedder sees any: typed first, then focus and retrieval rank."""
-    typed = 1.0 if candidate.typed or not question.is_typed else 0.0
-    return typed + WEIGHTS["focus"] * candidate.focus + WEIGHTS["rank"] * candidate.prior + 0.05 * candidate.shape
+    """The score without meaning (cosine): ranks units before the embedder sees any."""
+    return _score(candidate, question)
 
 
-def _score(candidate: Candidate, question: Question, settings: AnswerSettings) -> float:
-    hit_type = 1.0 if candidate.typed or not question.is_typed else 0.0
+def _score(candidate: Candidate, question: Question) -> float:
     precision = 0.0
     if candidate.spans and question.type in DATE_TYPES:
         precision = 1.0 - min(s.precision for s in candidate.spans) / 6
@@ -539,10 +537,11 @@ def _score(candidate: Candidate, question: Question, settings: AnswerSettings) -
     if question.type is AnswerType.LIST and candidate.unit.kind == "list":
         length = 0.0  # a list is as long as it is
     unsure = question.event in (Event.START, Event.END) and candidate.event == 0
-    return (WEIGHTS["cosine"] * candidate.cosine - 0.03 * unsure + WEIGHTS["focus"] * candidate.focus
-            + WEIGHTS["rank"] * candidate.prior + WEIGHTS["event"] * candidate.event
-            + WEIGHTS["precision"] * precision + WEIGHTS["shape"] * candidate.shape
-            - WEIGHTS["length"] * length - (1.0 - hit_type))
+    w = WEIGHTS
+    return (w["cosine"] * candidate.cosine + w["focus"] * candidate.focus + w["rank"] * candidate.prior
+            + w["event"] * candidate.event - w["unsure"] * unsure + w["precision"] * precision
+            + w["shape"] * candidate.shape - w["length"] * length + w["anchor"] * candidate.anchor
+            + w["phrase"] * candidate.phrase)
 
 
 # --- the decision --------------------------------------------------------------------------------
@@ -551,7 +550,7 @@ def _score(candidate: Candidate, question: Question, settings: AnswerSettings) -
 def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings()) -> Answer:
     question, hits = evidence.question, evidence.hits
     shown = hits[:k]
-    eligible = [c for c in evidence.candidates if _fits(c, question, settings)]
+    eligible = list(evidence.candidates)  # gather_evidence kept only the units that fit the question
     best = eligible[0] if eligible else None
     if best is not None and evidence.missing_anchors:
         missing = evidence.missing_anchors.get(hits[best.unit.passage].chunk.meta.doc_id, frozenset())
