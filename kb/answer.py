@@ -33,7 +33,7 @@ ANSWER_PASSAGES = 10  # candidate answers come from this many top passages, what
 EMBEDDED_CANDIDATES = 24  # the best units by the cheap signals are embedded and scored in full
 WEIGHTS = {"cosine": 0.5, "focus": 0.68, "rank": 0.8, "event": 0.2, "unsure": 0.1, "precision": 0.05, "shape": 0.35,
            "length": 0.15, "anchor": 0.4, "phrase": 0.33}
-MAIN_CLAUSE_WEIGHT = 2.0  # focus terms of the clause that asks, against those of a condition before it
+MAIN_CLAUSE_WEIGHT = 3.0  # focus terms of the clause that asks, against those of a condition before it
 # Answerable when the best unit fits the question (kb.answer._fits) and scores at least this.
 ANSWERABLE_AT = 0.7
 MIN_FOCUS = 0.2  # share (idf-weighted) of the question's focus a typed answer must mention, with its context
@@ -186,7 +186,7 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
                 event=_event_agreement(question, text, mentions, chunk.meta.date, about[chunk.meta.doc_id])
                 if settings.events else 0.0,
                 shape=_shape(question, unit, text, spans), terms=frozenset(words),
-                anchor=_anchor_share(question, text, documents.get(chunk.meta.doc_id, "")),
+                anchor=_anchor_share(question, text, documents.get(chunk.meta.doc_id, ""), chunk.meta.title),
                 phrase=len(pairs & _pairs(tokens)) / len(pairs) if pairs else 0.0,
                 dates=dates,
             ))
@@ -237,7 +237,7 @@ def _document_texts(hits: list[Hit]) -> dict[str, str]:
     return {doc: _normal(" ".join(parts)) for doc, parts in texts.items()}
 
 
-def _anchor_share(question: Question, text: str, document: str) -> float:
+def _anchor_share(question: Question, text: str, document: str, title: str = "") -> float:
     """How the unit meets the question's anchors (references, quoted and defined terms), averaged:
     1 when it defines or states the anchor, 1/2 when only its document does; a unit that defines
     some other term ("'medium-sized enterprise' means" for "'small enterprise'") scores 0."""
@@ -245,12 +245,13 @@ def _anchor_share(question: Question, text: str, document: str) -> float:
     if not anchors:
         return 0.0
     unit = _normal(text)
+    title = _normal(title)
     defined = _defined_terms(text)
     total = 0.0
     for anchor in anchors:
         wanted = _normal(anchor)
-        if wanted in defined or (wanted in unit and not defined):
-            total += 1.0
+        if wanted in title or wanted in defined or (wanted in unit and not defined):
+            total += 1.0  # in the title, the anchor names the document: every passage of it is about it
         elif wanted in unit or (wanted in document and not defined):
             total += 0.5
     return total / len(anchors)
@@ -430,6 +431,12 @@ _NEGATION = re.compile(r"\b(?:shall\s+not|must\s+not|may\s+not|does\s+not|do\s+n
                        r"no\s+\w+\s+(?:shall|may|is)|neither|nor)\b", re.I)
 _MODAL = re.compile(r"\b(?:shall|must|may|should|can|applies|apply|only|unless|except|exempt\w*|required?|"
                     r"prohibit\w*|permit\w*|allow\w*|entitled|bound)\b", re.I)
+# What kind of rule a yes/no question asks about, and the words that state such a rule.
+_PERMISSION = re.compile(r"\b(?:may|can|permitted|allowed|entitled|authori[sz]ed)\b", re.I)
+_OBLIGATION = re.compile(r"\b(?:shall|must|required|obliged|need|has\s+to|have\s+to)\b", re.I)
+_MODALITIES = {"can": _PERMISSION, "could": _PERMISSION, "may": _PERMISSION, "might": _PERMISSION,
+               "must": _OBLIGATION, "should": _OBLIGATION, "need": _OBLIGATION, "have": _OBLIGATION, "has": _OBLIGATION}
+_ASKED_MODALITY = re.compile(r"\b(can|could|may|might|must|should|need|have|has)\b(?=\s+(?:\w+\s+){0,3}?\w+)", re.I)
 _CONDITION_FIRST = re.compile(r"^\W*(?:\(?\w{1,4}[.)]\s+)?(?:where|if|when|unless|in\s+case|provided\s+that)\b[^,;]{0,200},", re.I)
 _INLINE_LIST = re.compile(r":\s*[^;]+;[^;]+(?:;|\band\b)|(?:[^,;]+,){2,}[^,;]*\b(?:and|or)\b", re.I)
 _OPEN = re.compile(r"(?:[:—–]|\s-|\bmeans)\s*$")
@@ -450,8 +457,8 @@ def _shape(question: Question, unit: Unit, text: str, spans: tuple[TypedSpan, ..
     if kind is AnswerType.LIST:
         if unit.kind == "list":
             shape = 1.0 if question.count is None or unit.members >= question.count else 0.5
-        elif _INLINE_LIST.search(text):
-            shape = 0.8
+        elif unit.kind != "item" and _INLINE_LIST.search(text):
+            shape = 1.0 if _enumerated(text) >= 3 else 0.8
         else:
             shape = 0.2 if unit.kind == "item" else 0.0
         if question.count is not None and _mentions_count(text, question.count):
@@ -464,7 +471,12 @@ def _shape(question: Question, unit: Unit, text: str, spans: tuple[TypedSpan, ..
         return 0.6 if _DEFINING.search(text) else 0.0
     if kind is AnswerType.YES_NO:
         ruling = _CONDITION_FIRST.sub("", text)  # "Where X is not complete, ... shall set": the rule, not the condition
-        return 1.5 if _NEGATION.search(ruling) else 0.8 if _MODAL.search(text) else 0.0
+        if _NEGATION.search(ruling):
+            return 1.5
+        asked = _ASKED_MODALITY.search(question.text)
+        if asked and _MODALITIES[asked.group(1).casefold()].search(ruling):
+            return 1.2  # "can the authority ...?" and "the authority may ...": the same kind of rule
+        return 0.8 if _MODAL.search(text) else 0.0
     if kind is AnswerType.REFERENCE and _NUMBER_ASKED.search(question.text) and _IDENTIFIER.search(text):
         return 1.5
     return 0.5
@@ -473,6 +485,25 @@ def _shape(question: Question, unit: Unit, text: str, spans: tuple[TypedSpan, ..
 # "What's the reference number" asks for a code: "FIN-2019-G001", "CP25/41", "PS6/21", "No. 2024/1624".
 _NUMBER_ASKED = re.compile(r"\b(?:number|reference|ref)\b", re.I)
 _IDENTIFIER = re.compile(r"\b(?=[A-Z0-9/-]*\d)(?=[A-Z0-9/-]*[A-Z])[A-Z0-9]+(?:[/-][A-Z0-9]+)+\b|\bNo\.?\s*\d[\d/]*")
+
+
+def _enumerated(text: str) -> int:
+    """How many short items a sentence enumerates in a row ("to operating a CATP, staking, arranging
+    deals and dealing as agent"; "three fronts: the G20 roadmap ...; the Digital Pound ...; and ..."):
+    a real enumeration, not a sentence that happens to have commas."""
+    if ":" in text:
+        tail = text.split(":", 1)[1]
+        if tail.count(";") >= 2:
+            return tail.count(";") + 1
+    best = run = 0
+    for part in re.split(r",", text):
+        words = part.split()
+        if 0 < len(words) <= 6 or (run and re.match(r"\s*(?:and|or)\s", part) and len(words) <= 8):
+            run += 1
+            best = max(best, run)
+        else:
+            run = 0
+    return best
 
 
 _NUMBER_NAMES = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
