@@ -32,8 +32,8 @@ from kb.units import Unit, units_of
 ANSWER_PASSAGES = 10  # candidate answers come from this many top passages, whatever --top-k is
 EMBEDDED_CANDIDATES = 24  # the best units by the cheap signals are embedded and scored in full
 WEIGHTS = {"cosine": 0.5, "focus": 0.68, "rank": 0.8, "event": 0.2, "unsure": 0.1, "precision": 0.05, "shape": 0.35,
-           "length": 0.15, "anchor": 0.4, "phrase": 0.33}
-MAIN_CLAUSE_WEIGHT = 3.0  # focus terms of the clause that asks, against those of a condition before it
+           "length": 0.15, "anchor": 0.4, "phrase": 0.33, "main": 0.3}
+MAIN_CLAUSE_WEIGHT = 2.0  # focus terms of the clause that asks, against those of a condition before it
 # Answerable when the best unit fits the question (kb.answer._fits) and scores at least this.
 ANSWERABLE_AT = 0.7
 MIN_FOCUS = 0.2  # share (idf-weighted) of the question's focus a typed answer must mention, with its context
@@ -71,6 +71,7 @@ class Candidate:
     terms: frozenset[str] = frozenset()  # the unit's word tokens (synonyms folded)
     anchor: float = 0.0  # share of the references and quoted terms of the question the unit (or its document) names
     phrase: float = 0.0  # share of the question's word pairs the unit has ("obliged entities")
+    main: float = 0.0  # coverage of the clause that asks, when a condition comes first ("..., whose recommendation?")
     dates: tuple[str, ...] = ()  # normalised dates in the span (date questions)
     cosine: float = 0.0
     score: float = 0.0
@@ -149,6 +150,8 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
     kinds = question.required_spans
     documents = _document_texts(hits)
     pairs = _pairs(tokenize(question.text))
+    main_weights = {t: w for t, w in weights.items() if t in _canonical(list(question.main_focus))} \
+        if question.main_focus != question.focus else {}
     # A question is about a document itself when its title states most of the question's focus.
     about = {hit.chunk.meta.doc_id: _coverage(weights, _words(hit.chunk.meta.title), set()) >= ABOUT_DOCUMENT
              for hit in hits}
@@ -188,6 +191,7 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
                 shape=_shape(question, unit, text, spans), terms=frozenset(words),
                 anchor=_anchor_share(question, text, documents.get(chunk.meta.doc_id, ""), chunk.meta.title),
                 phrase=len(pairs & _pairs(tokens)) / len(pairs) if pairs else 0.0,
+                main=_coverage(main_weights, words, set()) if main_weights else 0.0,
                 dates=dates,
             ))
     if kinds and settings.units:
@@ -496,9 +500,9 @@ def _enumerated(text: str) -> int:
         if tail.count(";") >= 2:
             return tail.count(";") + 1
     best = run = 0
-    for part in re.split(r",", text):
+    for part in re.split(r",|\band\b|\bor\b", text):
         words = part.split()
-        if 0 < len(words) <= 6 or (run and re.match(r"\s*(?:and|or)\s", part) and len(words) <= 8):
+        if 0 < len(words) <= 6:
             run += 1
             best = max(best, run)
         else:
@@ -514,9 +518,8 @@ def _mentions_count(text: str, count: int) -> bool:
 
 
 def _defines(text: str, term: str) -> bool:
-    """"“digital asset” means", "'major' ... is defined as": the unit defines the quoted term."""
-    return bool(re.search(re.escape(term) + r"[”\"'’]?,?\s+(?:\([^)]{0,60}\)\s+)?(?:means|shall\s+mean|is\s+defined|refers\s+to|"
-                          r"has\s+the\s+meaning|includes)", text, re.I))
+    """"“digital asset” means", "inside information shall comprise": the unit defines the term."""
+    return _normal(term) in _defined_terms(text)
 
 
 def _field_fits(question: Question, label: str) -> bool:
@@ -572,7 +575,7 @@ def _score(candidate: Candidate, question: Question) -> float:
     return (w["cosine"] * candidate.cosine + w["focus"] * candidate.focus + w["rank"] * candidate.prior
             + w["event"] * candidate.event - w["unsure"] * unsure + w["precision"] * precision
             + w["shape"] * candidate.shape - w["length"] * length + w["anchor"] * candidate.anchor
-            + w["phrase"] * candidate.phrase)
+            + w["phrase"] * candidate.phrase + w["main"] * candidate.main)
 
 
 # --- the decision --------------------------------------------------------------------------------
