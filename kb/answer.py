@@ -31,13 +31,13 @@ from kb.units import Unit, units_of
 
 ANSWER_PASSAGES = 10  # candidate answers come from this many top passages, whatever --top-k is
 EMBEDDED_CANDIDATES = 24  # the best units by the cheap signals are embedded and scored in full
-WEIGHTS = {"cosine": 0.5, "focus": 0.68, "rank": 0.8, "event": 0.2, "unsure": 0.1, "precision": 0.05, "shape": 0.35,
+WEIGHTS = {"cosine": 0.5, "focus": 0.68, "rank": 0.8, "event": 0.2, "unsure": 0.1, "precision": 0.15, "shape": 0.35,
            "length": 0.15, "anchor": 0.4, "phrase": 0.33, "main": 0.3}
 MAIN_CLAUSE_WEIGHT = 2.0  # focus terms of the clause that asks, against those of a condition before it
 # Answerable when the best unit fits the question (kb.answer._fits) and scores at least this.
 ANSWERABLE_AT = 0.7
 MIN_FOCUS = 0.2  # share (idf-weighted) of the question's focus a typed answer must mention, with its context
-DISAGREEMENT_MARGIN = 0.12  # another source's dated statement this close to the best one is shown too
+DISAGREEMENT_MARGIN = 0.3  # another source's dated statement this close to the best one is shown too
 SAME_STATEMENT_COSINE = 0.7  # ... if it says the same thing (cosine between the two statements)
 PRIMARY_TYPES = {"law", "regulation", "policy statement", "policy-statement", "consultation", "guidance", "rule",
                  "directive", "statute", "order", "rulebook", "standard", "decision"}
@@ -185,7 +185,7 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
                 focus = 0.6 * focus + 0.4 * specific
             candidates.append(Candidate(
                 unit=unit, text=text, spans=spans, focus=focus,
-                prior=1.0 - passage / max(len(hits), 1),
+                prior=1.0 - passage / ANSWER_PASSAGES,
                 event=_event_agreement(question, text, mentions, chunk.meta.date, about[chunk.meta.doc_id])
                 if settings.events else 0.0,
                 shape=_shape(question, unit, text, spans), terms=frozenset(words),
@@ -310,7 +310,7 @@ def _heading_candidates(searcher: Searcher, question: Question, hits: list[Hit],
             context = expand(_words(chunk.meta.title), abbreviations)
             found.append(Candidate(
                 unit=Unit(passage, 0, 0, kind="heading", display=heading, line=line), text=heading, spans=spans,
-                focus=_coverage(weights, words, context), prior=1.0 - passage / max(len(hits), 1),
+                focus=_coverage(weights, words, context), prior=1.0 - passage / ANSWER_PASSAGES,
                 event=_event_agreement(question, heading, mentions, chunk.meta.date,
                                        _coverage(weights, _words(chunk.meta.title), set()) >= ABOUT_DOCUMENT), shape=0.5,
                 anchor=_anchor_share(question, heading, documents.get(chunk.meta.doc_id, "")),

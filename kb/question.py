@@ -38,7 +38,7 @@ class AnswerType(StrEnum):
 REQUIRED_SPANS: dict[AnswerType, frozenset[SpanKind]] = {
     AnswerType.DATE: frozenset({SpanKind.DATE}),
     AnswerType.START: frozenset({SpanKind.DATE}),
-    AnswerType.DEADLINE: frozenset({SpanKind.DATE}),
+    AnswerType.DEADLINE: frozenset({SpanKind.DATE, SpanKind.DURATION}),  # "within 90 days of the year end"
     AnswerType.DURATION: frozenset({SpanKind.DURATION}),
     AnswerType.AMOUNT: frozenset({SpanKind.AMOUNT}),
     AnswerType.ORGANISATION: frozenset({SpanKind.ORGANISATION}),
@@ -118,6 +118,9 @@ _YES_NO = re.compile(rf"^\W*{_AUX}\b|(?:^|[,;:-]\s*|\bor\s+){_AUX}\s+(?:it|that|
                      rf"\b(?:is|are)\s+(?:that|this|it)\s+(?:allowed|permitted|possible|required|ok|okay|legal)\b", re.I)
 _WHEN_WORDS = r"(?:date|day|year|month|time|deadline|point)"
 _DEADLINE = re.compile(
+    r"\bwhen\s+(?:must|should|shall|do|does|did|will)\s+(?:\w+\s+){0,6}?(?:have\s+to\s+|need\s+to\s+|be\s+)?"
+    r"(?:filed|submitted|reported|notified|paid|completed|made|sent|lodged|registered|file|submit|report|notify|pay|complete|"
+    r"send|lodge|register|respond|apply)\b|"
     r"\bby\s+(?:when|what\s+(?:date|day|time|point))\b|\buntil\s+(?:when|what\s+date)\b|\bdeadline\b|"
     r"\b(?:last|final|closing|latest)\s+(?:day|date)\b|\bno\s+later\s+than\s+when\b|\bdue\s+date\b|\bcut-?off\b|"
     r"\bhow\s+long\s+(?:do|does|did)\s+\w+(?:\s+\w+){0,3}\s+have\s+to\s+(?:respond|comment|reply|submit|object|apply)\b", re.I)
