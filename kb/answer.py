@@ -404,7 +404,8 @@ _START_WORDS = re.compile(r"\b(?:appl(?:y|ies|ied)\s+(?:from|as\s+from|to)|shall
                           r"effective|in(?:to)?\s+force|commenc\w*|start\w*|begin\w*|began|open(?:s|ed|ing)?|"
                           r"go(?:es)?\s+live|entry\s+into|from\s+\d|as\s+from)\b", re.I)
 _END_WORDS = re.compile(r"\b(?:until|till|deadline|no\s+later\s+than|not\s+later\s+than|clos(?:e|es|ed|ing)|ends?\s+(?:on|in|at)|"
-                        r"expir\w*|due|last\s+day|(?:by|before)\s+(?:the\s+end|end|\d+|[a-z]+\s+\d+))\b", re.I)
+                        r"expir\w*|due|last\s+day|(?:by|before)\s+(?:the\s+end|end|\d+|[a-z]+\s+\d+)|within\s+(?:\w+[\s-]+){1,2}"
+                        r"(?:working\s+|business\s+|calendar\s+)?(?:hours?|days?|weeks?|months?|years?))\b", re.I)
 _PUBLISH_WORDS = re.compile(r"\b(?:publish\w*|issu\w*|releas\w*|announc\w*|launch\w*|dated|today|deliver\w*|"
                             r"made|signed|adopted|enacted|laid)\b", re.I)
 _EVENT_WORDS = {Event.START: _START_WORDS, Event.END: _END_WORDS, Event.PUBLISH: _PUBLISH_WORDS}

@@ -112,7 +112,10 @@ _MAIN_CLAUSE = re.compile(r",\s*((?:and\s+|then\s+|so\s+)?(?:what|what's|which|w
 # --- type rules, tried in order ------------------------------------------------------------------
 
 _AUX = r"(?:does|do|did|is|are|was|were|can|could|may|might|must|shall|should|will|would|has|have|had)"
-_WH_START = re.compile(r"^\W*(?:and\s+|so\s+|but\s+)?(?:what|what's|whats|which|who|whom|whose|when|where|how|why|until|by|from|"
+_WH_FROM_WHEN = re.compile(r"\b(?:from|since|starting|beginning|as\s+of|with\s+effect\s+from)\s+(?:when|what\s+(?:date|day|time|year|month))\b"
+                        r"|\b(?:what|which)\s+(?:date|day|year|month)\b.*\b(?:begin|began|start|started|commence\w*|take\s+effect|"
+                        r"took\s+effect|come\s+into\s+force|came\s+into\s+force|apply|applies|open|opens)\b", re.I | re.S)
+_START = re.compile(r"^\W*(?:and\s+|so\s+|but\s+)?(?:what|what's|whats|which|who|whom|whose|when|where|how|why|until|by|from|"
                        r"within|since|on|in|for|under|to|above|below|after|before|at|according|once)\b", re.I)
 _YES_NO = re.compile(rf"^\W*{_AUX}\b|(?:^|[,;:-]\s*|\bor\s+){_AUX}\s+(?:it|that|this|they|we|i|he|she|there|the|a|an|\w+'s)\b|"
                      rf"\b(?:is|are)\s+(?:that|this|it)\s+(?:allowed|permitted|possible|required|ok|okay|legal)\b", re.I)
@@ -120,10 +123,13 @@ _WHEN_WORDS = r"(?:date|day|year|month|time|deadline|point)"
 _DEADLINE = re.compile(
     r"\bwhen\s+(?:must|should|shall|do|does|did|will)\s+(?:\w+\s+){0,6}?(?:have\s+to\s+|need\s+to\s+|be\s+)?"
     r"(?:filed|submitted|reported|notified|paid|completed|made|sent|lodged|registered|file|submit|report|notify|pay|complete|"
-    r"send|lodge|register|respond|apply)\b|"
+    r"send|lodge|register|respond)\b|"
     r"\bby\s+(?:when|what\s+(?:date|day|time|point))\b|\buntil\s+(?:when|what\s+date)\b|\bdeadline\b|"
     r"\b(?:last|final|closing|latest)\s+(?:day|date)\b|\bno\s+later\s+than\s+when\b|\bdue\s+date\b|\bcut-?off\b|"
     r"\bhow\s+long\s+(?:do|does|did)\s+\w+(?:\s+\w+){0,3}\s+have\s+to\s+(?:respond|comment|reply|submit|object|apply)\b", re.I)
+_FROM_WHEN = re.compile(r"\b(?:from|since|starting|beginning|as\s+of|with\s+effect\s+from)\s+(?:when|what\s+(?:date|day|time|year|month))\b"
+                        r"|\b(?:what|which)\s+(?:date|day|year|month)\b.*\b(?:begin|began|start|started|commence\w*|take\s+effect|"
+                        r"took\s+effect|come\s+into\s+force|came\s+into\s+force|apply|applies|open|opens)\b", re.I | re.S)
 _START = re.compile(
     r"\b(?:from|since|starting|beginning|as\s+of|with\s+effect\s+from)\s+(?:when|what\s+(?:date|day|time|year|month))\b|"
     r"\bwhen\s+(?:does|do|did|will|would|is|are|was|were|shall)\b.*\b(?:apply|applies|take\s+effect|took\s+effect|"
@@ -207,6 +213,8 @@ def _answer_type(asking: str) -> tuple[AnswerType, str]:
     has_wh = bool(re.search(r"\b(?:what|what's|whats|which|who|whom|whose|when|where|how)\b", asking, re.I))
     if re.match(rf"^\W*{_AUX}\b", asking, re.I) or not has_wh and _YES_NO.search(asking):
         return AnswerType.YES_NO, "yes/no form"  # "Is X bound by what ... says?" asks yes or no
+    if _FROM_WHEN.search(asking):
+        return AnswerType.START, "start"
     for kind, pattern in ((AnswerType.DEADLINE, _DEADLINE), (AnswerType.DURATION, _DURATION), (AnswerType.START, _START),
                           (AnswerType.DATE, _DATE), (AnswerType.DEFINITION, _DEFINITION), (AnswerType.PLACE, _PLACE)):
         if pattern.search(asking):
@@ -240,23 +248,40 @@ _REFERENCE_COMPOUND = re.compile(r"\b(?:reference\s+number|consultation\s+paper|
 _COUNTED = re.compile(r"^(?:two|three|four|five|six|seven|eight|nine|ten|\d+)\b", re.I)
 
 
+# "Which interagency statements did the OCC withdraw from?" asks for several: a list, not one reference.
+_LIST_PLURAL_REFERENCE = re.compile(r"\b(?:which|what)\s+(?:\w+[\s-]+){0,2}?(?:statements|documents|letters|bulletins|"
+                                    r"notices|papers|reports|rules|regulations|acts|laws)\b", re.I)
+
+
+def head_word(phrase: str) -> str:
+    """The word of a "which/what ..." phrase that names the kind of answer (else its last word)."""
+    words = phrase.casefold().split()
+    named = [w for w in words if any(re.fullmatch(p, w) for p in (_ORGANISATION_NOUNS, _AMOUNT_NOUNS, _REFERENCE_NOUNS))]
+    return named[-1] if named else words[-1] if words else ""  # "government bodies": the last one
+
+
 def _head_type(phrase: str) -> AnswerType | None:
+    """The type a "which/what ..." phrase asks for: its first word that names a kind of answer
+    ("which regulator supervises ...", "what annual fee", "which government bodies"), else a plural
+    or counted phrase asks for a list."""
     phrase = phrase.casefold()
-    head = phrase.split()[-1]
     if _REFERENCE_COMPOUND.search(phrase):
         return AnswerType.REFERENCE
-    if re.fullmatch(_ORGANISATION_NOUNS, head):
-        return AnswerType.ORGANISATION
-    if re.fullmatch(_AMOUNT_NOUNS, head) or re.search(r"\b(?:maximum|minimum|max|min|highest|lowest|largest|smallest|"
-                                                      r"upper|lower|total|most|least)\b", phrase):
-        return AnswerType.AMOUNT
-    if re.fullmatch(r"(?:date|day|year|month)s?", head):
-        return AnswerType.DATE
-    if _COUNTED.match(phrase) or re.fullmatch(r"(?:kinds?|types?|sorts?|categories|forms?)", head):
-        return AnswerType.LIST
-    if re.fullmatch(_REFERENCE_NOUNS, head):
-        return AnswerType.REFERENCE
-    if head.endswith("s") and not head.endswith(("ss", "us", "is")) and len(head) > 3:
+    words = phrase.split()
+    for word in words:
+        if re.fullmatch(_ORGANISATION_NOUNS, word):
+            return AnswerType.ORGANISATION
+        if re.fullmatch(_AMOUNT_NOUNS, word) or re.fullmatch(r"(?:maximum|minimum|max|min|highest|lowest|largest|smallest|"
+                                                            r"upper|lower|total|most|least)", word):
+            return AnswerType.AMOUNT
+        if re.fullmatch(r"(?:date|day|year|month)s?", word):
+            return AnswerType.DATE
+        if re.fullmatch(r"(?:kinds?|types?|sorts?|categories|forms?)", word):
+            return AnswerType.LIST
+        if re.fullmatch(_REFERENCE_NOUNS, word):
+            return AnswerType.LIST if _LIST_PLURAL_REFERENCE.search(f"which {word}") else AnswerType.REFERENCE
+    head = words[-1]
+    if _COUNTED.match(phrase) or (head.endswith("s") and not head.endswith(("ss", "us", "is")) and len(head) > 3):
         return AnswerType.LIST
     return None
 
@@ -355,8 +380,9 @@ def analyse(text: str) -> Question:
 
     focus = frozenset(content_terms(" ".join(words)) - _TYPE_WORDS)
     phrase = _NOUN_PHRASE.search(asking)
-    if phrase and kind in (AnswerType.ORGANISATION, AnswerType.PLACE):
-        focus -= frozenset(tokenize(phrase.group(1).split()[-1]))  # "which agency": the kind asked for, not a topic
+    head = head_word(phrase.group(1)) if phrase else ""
+    if kind in (AnswerType.ORGANISATION, AnswerType.PLACE):
+        focus -= frozenset(tokenize(head))  # "which agency": the kind asked for, not a topic
     main_focus = focus & frozenset(content_terms(asking)) if asking != normal.strip() else focus
     regulators = named_regulators(normal)
     places = named_places(normal) | regulator_places(regulators)
@@ -364,14 +390,11 @@ def analyse(text: str) -> Question:
     anchors = anchors_of(normal)
     definiendum = _definiendum(asking) if kind is AnswerType.DEFINITION and not anchors else None
     required = frozenset()
-    if kind is AnswerType.AMOUNT and phrase:
-        head = phrase.group(1).casefold().split()[-1]
-        if re.fullmatch(_SUBSTANTIVE_AMOUNTS, head):
-            required = frozenset(tokenize(head))
+    if kind is AnswerType.AMOUNT and re.fullmatch(_SUBSTANTIVE_AMOUNTS, head):
+        required = frozenset(tokenize(head))
     unit = _TIME_UNIT_ASKED.search(asking) if kind is AnswerType.DURATION else None
-    head_word = phrase.group(1).casefold().split()[-1] if phrase else ""
-    plural = kind in (AnswerType.ORGANISATION, AnswerType.PLACE) and head_word.endswith(("ies", "s")) \
-        and not head_word.endswith(("ss", "us"))
+    plural = kind in (AnswerType.ORGANISATION, AnswerType.PLACE) and head.endswith(("ies", "s")) \
+        and not head.endswith(("ss", "us"))
     return Question(text, kind, focus, _event(asking, kind), places, regulators, anchors, main_focus,
                     count, definiendum, required, (unit.group(1) or unit.group(2)).casefold() if unit else None,
                     plural, (rule,))

@@ -70,7 +70,7 @@ _AMOUNT = re.compile(
     r"|\b(?:one|two|three)[\s-](?:half|halves|thirds?|quarters?|fifths?)\b|\b(?:simple|qualified|absolute)\s+majority\b"
     r"|\bone[\s-]to[\s-]one\b|\b1:1\b"
     rf"|\b(?:fewer|less|more|greater|not\s+more|not\s+less|no\s+more|no\s+less|at\s+least|at\s+most|up\s+to|exceed(?:ing|s)?|"
-    rf"over|under|below|above|maximum\s+of|minimum\s+of)\s+(?:than\s+)?(?:\d[\d,]*(?:\.\d+)?(?:\s+\w+)?|{_NUMBER_WORD}(?:[\s-]+{_NUMBER_WORD})*\s+{_COUNTED})"
+    rf"over|under|below|above|maximum\s+of|minimum\s+of)\s+(?:than\s+)?(?:\d[\d,]*(?:\.\d+)?(?:\s*%|\s+per\s?cent\b|\s+\w+)?|{_NUMBER_WORD}(?:[\s-]+{_NUMBER_WORD})*\s+{_COUNTED})"
     rf"|\b\d[\d,]*(?:\.\d+)?\s+(?:persons|people|members|employees|staff|individuals|customers|accounts|firms|entities|"
     r"shares|votes|units|tokens|transactions)\b",
     re.I)
