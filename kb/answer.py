@@ -37,7 +37,9 @@ MAIN_CLAUSE_WEIGHT = 2.0  # focus terms of the clause that asks, against those o
 # Answerable when the best unit fits the question (kb.answer._fits) and scores at least this.
 ANSWERABLE_AT = 0.7
 MIN_FOCUS = 0.2  # share (idf-weighted) of the question's focus a typed answer must mention, with its context
-DISAGREEMENT_MARGIN = 0.3  # another source's dated statement this close to the best one is shown too
+DISAGREEMENT_MARGIN = 0.3
+# A unit of the asked-for jurisdiction this far below another jurisdiction's best is not its answer.
+ELSEWHERE_MARGIN = 0.5  # another source's dated statement this close to the best one is shown too
 SAME_STATEMENT_COSINE = 0.7  # ... if it says the same thing (cosine between the two statements)
 PRIMARY_TYPES = {"law", "regulation", "policy statement", "policy-statement", "consultation", "guidance", "rule",
                  "directive", "statute", "order", "rulebook", "standard", "decision"}
@@ -373,9 +375,15 @@ def _neighbour_texts(searcher: Searcher, hits: list[Hit]) -> dict[int, tuple[str
         after = i + 1 if i + 1 < count and owner[i + 1] == owner[i] else None
         wanted[passage] = (before, after)
     ids = sorted({i for pair in wanted.values() for i in pair if i is not None})
-    texts = dict(zip(ids, (chunk.text for chunk in searcher.index.chunks(ids))))
-    return {passage: (texts.get(b, "") if b is not None else "", texts.get(a, "") if a is not None else "")
-            for passage, (b, a) in wanted.items()}
+    chunks = dict(zip(ids, searcher.index.chunks(ids)))
+
+    def text_of(i: int | None, passage: int) -> str:
+        # Only a neighbour in the same section continues the passage: a heading lies between the others.
+        if i is None or chunks[i].section != hits[passage].chunk.section:
+            return ""
+        return chunks[i].text
+
+    return {passage: (text_of(b, passage), text_of(a, passage)) for passage, (b, a) in wanted.items()}
 
 
 def _focus_weights(searcher: Searcher, question: Question, abbreviations: dict[str, frozenset[str]]) -> dict[str, float]:
@@ -594,7 +602,7 @@ def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings
             return _no_answer(evidence, shown, f"The passages that come closest never mention {named}.", best)
     if best is not None and settings.jurisdiction and question.jurisdictions:
         local = [c for c in eligible if _jurisdiction_fits(question, hits[c.unit.passage])]
-        if not local or _confidence(local[0], question) < ANSWERABLE_AT:
+        if not local or _confidence(local[0], question) < max(ANSWERABLE_AT, best.score - ELSEWHERE_MARGIN):
             elsewhere = best if _confidence(best, question) >= ANSWERABLE_AT else None
             return _no_answer(evidence, shown, _elsewhere_note(question, hits, elsewhere))
         best = local[0]

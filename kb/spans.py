@@ -71,8 +71,8 @@ _AMOUNT = re.compile(
     r"|\bone[\s-]to[\s-]one\b|\b1:1\b"
     rf"|\b(?:fewer|less|more|greater|not\s+more|not\s+less|no\s+more|no\s+less|at\s+least|at\s+most|up\s+to|exceed(?:ing|s)?|"
     rf"over|under|below|above|maximum\s+of|minimum\s+of)\s+(?:than\s+)?(?:\d[\d,]*(?:\.\d+)?(?:\s*%|\s+per\s?cent\b|\s+\w+)?|{_NUMBER_WORD}(?:[\s-]+{_NUMBER_WORD})*\s+{_COUNTED})"
-    rf"|\b\d[\d,]*(?:\.\d+)?\s+(?:persons|people|members|employees|staff|individuals|customers|accounts|firms|entities|"
-    r"shares|votes|units|tokens|transactions)\b",
+    rf"|\b\d[\d,]*(?:\.\d+)?{_SCALE}\s+(?!(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|quarters?|working|"
+    r"business|calendar)\b)[a-z]+s\b",  # "250 persons", "500 credits": a count of something
     re.I)
 
 # --- organisations and people --------------------------------------------------------------------
