@@ -492,7 +492,15 @@ def _shape(question: Question, unit: Unit, text: str, spans: tuple[TypedSpan, ..
         return 0.8 if _MODAL.search(text) else 0.0
     if kind is AnswerType.REFERENCE and _NUMBER_ASKED.search(question.text) and _IDENTIFIER.search(text):
         return 1.5
+    if _defines_asked(text, question):
+        return 1.0  # "who is the primary regulator of ..." and "“primary regulator” means— ... (D) ..."
     return 0.5
+
+
+def _defines_asked(text: str, question: Question) -> bool:
+    """The unit defines a term of two or more words that the question uses."""
+    asked = set(tokenize(question.text))
+    return any(len(words) >= 2 and words <= asked for words in (set(tokenize(t)) for t in _defined_terms(text)))
 
 
 # "What's the reference number" asks for a code: "FIN-2019-G001", "CP25/41", "PS6/21", "No. 2024/1624".
@@ -549,12 +557,13 @@ _SPAN_STOP = frozenset("the a an of and or for in on to at by s".split())
 
 
 def _new_words(text: str, question: Question) -> set[str]:
-    """Words of a span that the question does not already say (its regulators' full names included)."""
-    said = set(words_of(question.text))
+    """Words of a span that the question does not already say (compared by stem; the full names of
+    the regulators it names count as said)."""
+    said = set(tokenize(question.text))
     for term in TERMS:
         if term.short in question.regulators:
-            said.update(w for name in term.names for w in words_of(name))
-    return set(words_of(text)) - said - _SPAN_STOP
+            said.update(t for name in term.names for t in tokenize(name))
+    return set(tokenize(text)) - said
 
 
 def _answers(span: TypedSpan, question: Question) -> bool:
