@@ -75,7 +75,7 @@ def parse_blocks(document: Document) -> list[_Block]:
     in_fence = False
     boundary = False
 
-    def close_paragraph(is_last_in_run: bool = True) -> None:
+    def close_paragraph() -> None:
         nonlocal paragraph_start, paragraph_lines, boundary
         if paragraph_start < 0:
             return
