@@ -18,6 +18,7 @@ from rich.text import Text
 from kb import __version__
 from kb.config import Settings, load_settings
 from kb.errors import KBError
+from kb.text import strip_controls
 
 app = typer.Typer(
     name="kb",
@@ -236,7 +237,7 @@ def _print_report(report, console: Console) -> None:
         details.add_column("")
         details.add_column("Reason", overflow="fold")
         for path, kind, reason in problems[:200]:
-            details.add_row(path, kind, reason)
+            details.add_row(strip_controls(path), kind, strip_controls(reason))
         if len(problems) > 200:
             details.add_row(f"… {len(problems) - 200} more", "", "see kb index --json")
         console.print(details)
@@ -353,7 +354,7 @@ def status_command(
         for label, paths, style in (("added", status.added, "green"), ("changed", status.changed, "yellow"),
                                     ("removed", status.removed, "red")):
             for path in paths:
-                console.print(Text(f"  {label:<8}", style=style) + Text(path))
+                console.print(Text(f"  {label:<8}", style=style) + Text(strip_controls(path)))
         console.print(Text("Run `kb index` to bring the index up to date.", style="bold"))
 
 
@@ -402,12 +403,12 @@ def sources_command(
         table.add_column(column, justify="right" if column == "Chunks" else "left", overflow="fold")
 
     def mark(meta, field: str, value: str | None) -> str:
-        return "" if value is None else value + ("*" if field in meta.inferred else "")
+        return "" if value is None else strip_controls(value) + ("*" if field in meta.inferred else "")
 
     for row, meta in shown:
-        table.add_row(meta.title, mark(meta, "date", meta.date) or "undated",
+        table.add_row(strip_controls(meta.title), mark(meta, "date", meta.date) or "undated",
                       mark(meta, "jurisdiction", meta.jurisdiction), mark(meta, "regulator", meta.regulator),
-                      mark(meta, "doc_type", meta.doc_type), str(chunks[row]), meta.source)
+                      mark(meta, "doc_type", meta.doc_type), str(chunks[row]), strip_controls(meta.source))
     console = Console()
     console.print(table)
     if any(meta.inferred for _, meta in shown):

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from kb.errors import BadDocument
+from kb.text import collapse_whitespace, strip_controls
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +41,6 @@ class Extracted:
 
 # --- shared text hygiene ---------------------------------------------------------------------------
 
-# C0/C1 controls except \t and \n, lone surrogates (unencodable) and stray byte-order marks.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
 _BLANK_RUN = re.compile(r"\n{4,}")  # three or more blank lines
 
 
@@ -52,14 +51,14 @@ def _clean_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # str.splitlines() breaks lines at these too; the chunker's line numbers count only "\n".
     text = text.replace("\x85", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = _CONTROL.sub("", text)
+    text = strip_controls(text)
     # Line by line: a trailing-space regex backtracks quadratically on long runs of inner spaces.
     text = "\n".join(line.rstrip(" \t\f\v\xa0") for line in text.split("\n"))
     return _BLANK_RUN.sub("\n\n\n", text).strip()
 
 
 def _one_line(text: str | None) -> str:
-    return " ".join(_CONTROL.sub("", str(text or "")).split())
+    return collapse_whitespace(str(text or ""))
 
 
 def _reason(exc: BaseException) -> str:

@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from kb.errors import BadDocument, CorpusError
 from kb.models import Document, DocumentMeta
+from kb.text import CONTROL_CHARACTERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,12 +187,9 @@ def _guess_encoding(raw: bytes) -> tuple[str, str]:
     return str(best), f"not UTF-8; decoded as {best.encoding} (guessed)"
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-
-
 def _control_share(text: str) -> float:
     sample = text[:65536]
-    return len(_CONTROL.findall(sample)) / max(len(sample), 1)
+    return len(CONTROL_CHARACTERS.findall(sample)) / max(len(sample), 1)
 
 
 # --- front matter and metadata ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from kb.answer import answer_lines
 from kb.models import Answer, Chunk, Hit
-from kb.text import collapse_whitespace
+from kb.text import collapse_whitespace, strip_controls
 
 NO_ANSWER = "No passage in the corpus answers this."
 # Formats whose text is extracted, so line numbers of the source file would mean nothing.
@@ -23,9 +23,10 @@ def display_path(corpus: Path, source: str) -> str:
     """The source file as a path the user can open: relative to the working directory when inside it."""
     path = corpus / source
     try:
-        return os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
+        shown = os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
     except ValueError:
-        return str(path)
+        shown = str(path)
+    return strip_controls(shown)
 
 
 def location(chunk: Chunk, lines: tuple[int, int] | None = None) -> str:
@@ -42,9 +43,9 @@ def location(chunk: Chunk, lines: tuple[int, int] | None = None) -> str:
 def citation_details(chunk: Chunk) -> str:
     details = []
     if chunk.meta.doc_id != chunk.meta.source:
-        details.append(f"id {chunk.meta.doc_id}")
+        details.append(f"id {strip_controls(chunk.meta.doc_id)}")
     if chunk.section:
-        details.append(f"§ {chunk.section[-1]}")
+        details.append(f"§ {strip_controls(chunk.section[-1])}")
     details.append(chunk.meta.date or "undated")
     if chunk.stale:
         details.append(f"STALE: {chunk.stale}")
@@ -54,13 +55,13 @@ def citation_details(chunk: Chunk) -> str:
 def citation(hit: Hit, corpus: Path) -> Text:
     chunk = hit.chunk
     line = Text(f"[{hit.rank}] ", style="bold cyan")
-    line.append(chunk.meta.title, style="bold")
+    line.append(strip_controls(chunk.meta.title), style="bold")
     line.append(" — ")
     line.append(display_path(corpus, chunk.meta.source) + location(chunk), style="green")
     line.append(f" ({citation_details(chunk)})", style="red" if chunk.stale else "dim")
     for copy in hit.also_in:
         line.append("\n    also in: ", style="dim")
-        line.append(copy.meta.title, style="bold")
+        line.append(strip_controls(copy.meta.title), style="bold")
         line.append(" — ")
         line.append(display_path(corpus, copy.meta.source) + location(copy), style="green")
         line.append(f" ({citation_details(copy)})", style="red" if copy.stale else "dim")

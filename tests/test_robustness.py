@@ -150,6 +150,16 @@ def test_control_characters_are_indexed_but_never_shown(hostile, fake_settings, 
     assert result.exit_code == 0 and "\x07" not in result.output and "\x1b" not in result.output
 
 
+def test_control_characters_in_titles_headings_and_file_names_never_reach_the_terminal(hostile, cli_env):
+    hostile("sprocket\x1b[31m.md", '---\ntitle: "Sprocket\\e[31m rules\\a"\n---\n\n# Sprocket\x07 fees\n\n'
+                                   'Sprocket licence fees are due yearly.\n')
+    for args in (["ask", "sprocket licence fees"], ["sources"], ["timeline"], ["status"]):
+        result = runner.invoke(app, args, env={**cli_env, "COLUMNS": "300"})
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x07" not in result.output, args
+    assert "Sprocket[31m rules" in runner.invoke(app, ["sources"], env={**cli_env, "COLUMNS": "300"}).output
+
+
 def test_file_that_breaks_after_indexing_keeps_its_last_good_chunks_marked_stale(fixture_corpus, fake_settings):
     build_index(fake_settings)
     (fixture_corpus / "beta.txt").write_bytes(b"\x00\x01\x02" * 100)
