@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from kb.dates import parse_iso_partial
 from kb.errors import BadDocument
 from kb.text import collapse_whitespace, strip_controls
 
@@ -81,32 +82,10 @@ def _clean_title(value: Any) -> str | None:
     return title
 
 
-def _iso_date(year: str | int, month: str | int | None = None, day: str | int | None = None) -> str | None:
-    """ISO date, possibly partial ("2025", "2025-04"), or None when the parts are not a real date."""
-    try:
-        y = int(year)
-        if not 1000 <= y <= 9999:
-            return None
-        if month is None:
-            return f"{y:04d}"
-        m = int(month)
-        if day is None:
-            return f"{y:04d}-{m:02d}" if 1 <= m <= 12 else None
-        return dt.date(y, m, int(day)).isoformat()
-    except (TypeError, ValueError):
-        return None
-
-
-_DATE_IN_TEXT = re.compile(r"(\d{4})(?:[-/.]?(\d{2})(?:[-/.]?(\d{2}))?)?")
-
-
 def _parse_date(value: Any) -> str | None:
-    """The date at the start of an ISO-like or PDF ("D:20250429...") date string."""
-    text = _one_line(value)
-    if text.startswith("D:"):
-        text = text[2:]
-    match = _DATE_IN_TEXT.match(text)
-    return _iso_date(*match.groups()) if match else None
+    """The date at the start of an ISO-like or PDF ("D:20250429...") date string, as ISO ("2025-04-29")."""
+    period = parse_iso_partial(_one_line(value).removeprefix("D:"), leading=True)
+    return period.label if period else None
 
 
 # --- PDF -----------------------------------------------------------------------------------------
