@@ -45,9 +45,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-# Most precise first: the order breaks ties between overlapping matches of the same length.
+# Most precise first: the one order of precisions (overlapping matches, timelines, vague references).
 PRECISIONS = ("day", "week", "month", "quarter", "season", "half", "year")
-_RANK = {precision: rank for rank, precision in enumerate(PRECISIONS)}
+PRECISION_RANK = {precision: rank for rank, precision in enumerate(PRECISIONS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -592,16 +592,13 @@ def _with_offset(sentence: str, mention: DateMention) -> DateMention | None:
 def _without_overlaps(found: list[DateMention]) -> list[DateMention]:
     """Longest first, then most precise; a match overlapping one already kept is dropped."""
     kept: list[DateMention] = []
-    for mention in sorted(found, key=lambda m: (m.start - m.end, _RANK[m.precision], m.start)):
+    for mention in sorted(found, key=lambda m: (m.start - m.end, PRECISION_RANK[m.precision], m.start)):
         if all(mention.end <= other.start or mention.start >= other.end for other in kept):
             kept.append(mention)
     return sorted(kept, key=lambda m: m.start)
 
 
 # --- dates as a document states them -----------------------------------------------------------------
-
-_PRECISION_RANK = {"day": 0, "week": 1, "month": 2, "quarter": 3, "season": 3, "half": 4, "year": 5}
-
 
 def document_dates(sentence: str, published: str | None, jurisdiction: str | None = None) -> list[DateMention]:
     """Dates in a sentence of a document: relative ones resolved against its publication date.
@@ -617,7 +614,7 @@ def document_dates(sentence: str, published: str | None, jurisdiction: str | Non
     first, last, precision = reference_period
     resolved = []
     for mention in mentions:
-        if mention.relative and _PRECISION_RANK.get(mention.precision, 5) < _PRECISION_RANK.get(precision, 5):
+        if mention.relative and PRECISION_RANK[mention.precision] < PRECISION_RANK[precision]:
             label = published if precision != "year" else str(first.year)
             mention = DateMention(mention.text, mention.start, mention.end, first, last, precision,
                                   f"{label} (approx.)", relative=True, approximate=True)

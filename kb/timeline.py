@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kb.dates import PRECISIONS, DateMention, document_dates
+from kb.dates import PRECISION_RANK, DateMention, document_dates
 from kb.filters import Filters, document_mask
 from kb.index import IndexReader
 from kb.lexical import tokenize
@@ -83,8 +83,7 @@ def build_timeline(reader: IndexReader, filters: Filters = Filters(), topic: str
             if terms and not terms <= set(tokenize(context)):
                 continue
             events.extend(_events_of(chunk, as_of, seen))
-    rank = {precision: i for i, precision in enumerate(PRECISIONS)}
-    events.sort(key=lambda e: (e.first, rank.get(e.precision, 99), e.last, e.chunk.meta.source, e.lines))
+    events.sort(key=lambda e: (e.first, PRECISION_RANK[e.precision], e.last, e.chunk.meta.source, e.lines))
     return events
 
 
