@@ -218,9 +218,4 @@ def answer_lines(answer: Answer) -> tuple[int, int] | None:
     """Line range of the answer sentence itself in its source file."""
     if answer.citation is None or answer.highlight is None:
         return None
-    chunk = answer.passages[answer.citation - 1].chunk
-    if chunk.line_start == chunk.line_end:
-        return chunk.line_start, chunk.line_end
-    start, end = answer.highlight
-    first = chunk.line_start + chunk.text.count("\n", 0, start)
-    return first, first + chunk.text.count("\n", start, end)
+    return answer.passages[answer.citation - 1].chunk.line_range(*answer.highlight)

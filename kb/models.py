@@ -50,6 +50,13 @@ class Chunk:
     ordinal: int = 0  # position of the chunk within its document
     stale: str | None = None  # why its source no longer matches the index ("changed", "vanished", ...)
 
+    def line_range(self, start: int, end: int) -> tuple[int, int]:
+        """Lines of the source file that hold `text[start:end]`, e.g. one sentence of the chunk."""
+        if self.line_start == self.line_end:  # one line, or a .jsonl record cited by its line
+            return self.line_start, self.line_end
+        first = self.line_start + self.text.count("\n", 0, start)
+        return first, first + self.text.count("\n", start, end)
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:

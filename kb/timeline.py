@@ -98,10 +98,7 @@ def _events_of(chunk: Chunk, as_of: dt.date, seen: set[tuple[str, str]]) -> list
             if key in seen:  # the same statement about the same date, e.g. a repeated paragraph
                 continue
             seen.add(key)
-            first_line = chunk.line_start + chunk.text.count("\n", 0, start)
-            lines = (chunk.line_start, chunk.line_end) if chunk.line_start == chunk.line_end else (
-                first_line, first_line + sentence.count("\n"))
             events.append(Event(mention.first, mention.last, mention.precision, mention.label, mention.relative,
                                 _status(mention, as_of), _shorten(sentence, mention.start, mention.end), chunk,
-                                lines))
+                                chunk.line_range(start, end)))
     return events
