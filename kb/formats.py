@@ -58,6 +58,20 @@ def _clean_text(text: str) -> str:
     return _BLANK_RUN.sub("\n\n\n", text).strip()
 
 
+def _join_blocks(blocks: list[tuple[int, str]]) -> str:
+    """Blocks as markdown-like text: a blank line between blocks, one line break between blocks of
+    the same non-zero group (the items of one list, the rows of one table), so each list or table is
+    one paragraph for the chunker."""
+    parts: list[str] = []
+    previous = None
+    for group, text in blocks:
+        if parts:
+            parts.append("\n" if group and group == previous else "\n\n")
+        parts.append(text)
+        previous = group
+    return "".join(parts)
+
+
 def _one_line(text: str | None) -> str:
     return collapse_whitespace(str(text or ""))
 
@@ -373,14 +387,7 @@ class _HtmlText:
             inner = ancestors + (tag,) if tag in _SECTIONING else ancestors
             stack.extend((child, True, inner) for child in reversed(list(node.iter(include_text=True))))
         self.flush()
-        parts: list[str] = []
-        previous = None
-        for group, text in self.blocks:
-            if parts:
-                parts.append("\n" if group and group == previous else "\n\n")
-            parts.append(text)
-            previous = group
-        return "".join(parts)
+        return _join_blocks(self.blocks)
 
     def skip(self, node, tag: str, sectioning: tuple) -> bool:
         """Navigation, page banners and footers, hidden elements, cookie notices and the like."""
@@ -579,14 +586,7 @@ def extract_docx(raw: bytes) -> Extracted:
     except Exception as exc:
         raise BadDocument(f"corrupt DOCX: {_reason(exc)}") from None
 
-    parts: list[str] = []
-    previous = None
-    for block_group, text in blocks:
-        if parts:
-            parts.append("\n" if block_group and block_group == previous else "\n\n")
-        parts.append(text)
-        previous = block_group
-    text = _clean_text("".join(parts))
+    text = _clean_text(_join_blocks(blocks))
     if not text:
         raise BadDocument("no text found in DOCX")
     title, metadata = _docx_core(document)
