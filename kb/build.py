@@ -27,7 +27,7 @@ from kb.changes import ChangePlan, plan_changes
 from kb.errors import BadDocument, EmptyCorpus, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing, KBError
 from kb.errors import StrictModeError
 from kb.index import FORMAT_VERSION, MANIFEST, TEMPORARY_PREFIX, IndexLayout, IndexReader, fsync_dir, new_build_name
-from kb.ingest import CorpusFile, CorpusScan, Skipped, read_file, scan_corpus
+from kb.ingest import CorpusFile, CorpusScan, Skipped, read_file, scan_corpus, unreadable_reason
 from kb.metadata import complete as complete_metadata
 from kb.models import Chunk, DocumentMeta
 from kb.store import FileRecord, chunk_from_row, create, insert_chunks, insert_documents, insert_files, meta_from_row
@@ -275,7 +275,7 @@ class _Builder:
         limit = self.settings.max_file_mb * 1024 * 1024
         try:
             if sha is None:
-                raise BadDocument(_unreadable_reason(file.path))
+                raise BadDocument(unreadable_reason(file.path))
             if file.size > limit:
                 raise BadDocument(f"too large ({file.size / 1048576:.1f} MB; the limit is "
                                   f"{self.settings.max_file_mb} MB, set max_file_mb to index it)")
@@ -502,19 +502,6 @@ def write_build(layout: IndexLayout, settings: Settings, corpus: Path, metas: li
     fsync_dir(layout.root)
     progress.advance()
     return final
-
-
-def _unreadable_reason(path: Path) -> str:
-    try:
-        with open(path, "rb"):
-            pass
-    except FileNotFoundError:
-        return "file vanished while indexing"
-    except PermissionError:
-        return "permission denied"
-    except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
-    return "cannot read"
 
 
 def _fsync_file(path: Path) -> None:

@@ -263,17 +263,32 @@ def make_meta(doc_id: str, source: str, fields: dict[str, Any], fallback_title: 
 # --- readers -----------------------------------------------------------------------------------
 
 
+def read_error(exc: OSError) -> str:
+    """Why a file could not be read, in the words of the index report."""
+    if isinstance(exc, FileNotFoundError):
+        return "file vanished while indexing"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def unreadable_reason(path: Path) -> str:
+    """Why `path`, which could not be hashed, cannot be read (opened again to find out)."""
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        return read_error(exc)
+    return "cannot read"
+
+
 def _read_bytes(file: CorpusFile) -> bytes:
     try:
         return file.path.read_bytes()
-    except FileNotFoundError:
-        raise BadDocument("file vanished while indexing") from None
-    except PermissionError:
-        raise BadDocument("permission denied") from None
-    except IsADirectoryError:
-        raise BadDocument("is a folder") from None
     except OSError as exc:
-        raise BadDocument(f"cannot read: {exc.strerror or exc}") from None
+        raise BadDocument(read_error(exc)) from None
 
 
 def _fallback_title(body: str, file: CorpusFile, kind: str) -> str:
