@@ -27,9 +27,9 @@ from kb.changes import ChangePlan, plan_changes
 from kb.errors import BadDocument, EmptyCorpus, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing, KBError
 from kb.errors import StrictModeError
 from kb.index import FORMAT_VERSION, MANIFEST, TEMPORARY_PREFIX, IndexLayout, IndexReader, fsync_dir, new_build_name
-from kb.ingest import CorpusFile, CorpusScan, Skipped, read_file, scan_corpus, unreadable_reason
+from kb.ingest import CorpusFile, CorpusScan, read_file, scan_corpus, unreadable_reason
 from kb.metadata import complete as complete_metadata
-from kb.models import Chunk, DocumentMeta
+from kb.models import Chunk, DocumentMeta, FileNote
 from kb.store import FileRecord, chunk_from_row, create, insert_chunks, insert_documents, insert_files, meta_from_row
 from kb.text import normalise_for_dedup, strip_controls, text_hash
 
@@ -52,12 +52,6 @@ class _NoProgress:
 
 
 @dataclass(frozen=True, slots=True)
-class FileNote:
-    path: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
 class BuildReport:
     index: Path
     corpus: Path
@@ -69,9 +63,9 @@ class BuildReport:
     updated: tuple[str, ...]
     removed: tuple[str, ...]
     unchanged: int
-    skipped: tuple[Skipped, ...]  # could not be indexed (unreadable, unsupported, broken)
-    ignored: tuple[Skipped, ...]  # hidden files and folders
-    stale: tuple[Skipped, ...]  # failed to read now; their chunks from the last build are kept
+    skipped: tuple[FileNote, ...]  # could not be indexed (unreadable, unsupported, broken)
+    ignored: tuple[FileNote, ...]  # hidden files and folders
+    stale: tuple[FileNote, ...]  # failed to read now; their chunks from the last build are kept
     warnings: tuple[FileNote, ...]  # indexed, but with a problem worth knowing (bad .jsonl line, ...)
     duplicates: int  # chunks dropped because their document already holds the same text
     embedded: int  # chunks embedded in this run
@@ -170,7 +164,7 @@ def build_index(
     if strict and (report.skipped or report.stale):
         raise StrictModeError(
             f"{len(report.skipped) + len(report.stale)} file(s) could not be indexed: "
-            + ", ".join(s.rel for s in (*report.skipped, *report.stale)[:5])
+            + ", ".join(note.path for note in (*report.skipped, *report.stale)[:5])
         )
     return report
 
@@ -231,7 +225,7 @@ class _Builder:
 
         tokenizer = load_tokenizer(self.settings.model)
         results: dict[str, _FileResult] = {}
-        stale: list[Skipped] = []
+        stale: list[FileNote] = []
         self.progress.start("Reading", len(plan.to_read))
         for file, sha in plan.to_read:
             result = self._read(file, sha, tokenizer)
@@ -240,13 +234,13 @@ class _Builder:
                 # Keep the last good chunks, marked stale, rather than losing the document silently.
                 kept = replace(old, status="stale", reason=result.record.reason)
                 results[file.rel] = self._reuse(previous, {file.rel: kept})[file.rel]
-                stale.append(Skipped(file.rel, result.record.reason or "unreadable"))
+                stale.append(FileNote(file.rel, result.record.reason or "unreadable"))
             else:
                 results[file.rel] = result
             self.progress.advance()
         if plan.unchanged:
             results.update(self._reuse(previous, plan.unchanged))
-            stale.extend(Skipped(p, r.reason or "") for p, r in plan.unchanged.items() if r.status == "stale")
+            stale.extend(FileNote(p, r.reason or "") for p, r in plan.unchanged.items() if r.status == "stale")
 
         ordered = [results[path] for path in sorted(results)]
         metas, rows, warnings, duplicates = self._assemble(ordered)
@@ -383,7 +377,7 @@ class _Builder:
 
     def _write(self, corpus: Path, metas: list[DocumentMeta], rows: list[_Row], vectors: np.ndarray,
                records: list[FileRecord], scan: CorpusScan) -> Path:
-        ignored = [FileRecord(s.rel, 0, 0, "", "ignored", s.reason) for s in scan.skipped if s.reason != "hidden"]
+        ignored = [FileRecord(s.path, 0, 0, "", "ignored", s.message) for s in scan.skipped if s.message != "hidden"]
         return write_build(self.layout, self.settings, corpus, metas,
                            [(row.document, row.chunk, row.embed_key) for row in rows], vectors, records + ignored,
                            dense_kind=self.dense_kind, started=self.started, progress=self.progress)
@@ -399,16 +393,16 @@ class _Builder:
 
     def _report(self, corpus: Path, scan: CorpusScan, plan: ChangePlan, full_reason: str | None, *, written: bool,
                 previous: IndexReader | None = None, records: list[FileRecord] | None = None,
-                stale: list[Skipped] = (), warnings: list[FileNote] = (), counts: tuple[int, int] | None = None,
+                stale: list[FileNote] = (), warnings: list[FileNote] = (), counts: tuple[int, int] | None = None,
                 duplicates: int = 0, embedded: int = 0, reused: int = 0) -> BuildReport:
         if records is None:  # nothing changed: report the previous build
             records = list(plan.unchanged.values())
             counts = (previous.manifest["counts"]["documents"], previous.manifest["counts"]["chunks"])
             warnings = [FileNote(r.path, w) for r in records for w in r.warnings]
-            stale = [Skipped(r.path, r.reason or "") for r in records if r.status == "stale"]
+            stale = [FileNote(r.path, r.reason or "") for r in records if r.status == "stale"]
         status = {record.path: record.status for record in records}
-        skipped = [s for s in scan.skipped if s.reason != "hidden"]
-        skipped += [Skipped(r.path, r.reason or "") for r in records if r.status == "skipped"]
+        skipped = [s for s in scan.skipped if s.message != "hidden"]
+        skipped += [FileNote(r.path, r.reason or "") for r in records if r.status == "skipped"]
         return BuildReport(
             index=self.layout.root,
             corpus=corpus,
@@ -420,8 +414,8 @@ class _Builder:
             updated=tuple(p for p in plan.changed if status.get(p) == "indexed"),
             removed=tuple(plan.removed),
             unchanged=sum(1 for p in plan.unchanged if status.get(p) == "indexed"),
-            skipped=tuple(sorted(skipped, key=lambda s: s.rel)),
-            ignored=tuple(s for s in scan.skipped if s.reason == "hidden"),
+            skipped=tuple(sorted(skipped, key=lambda s: s.path)),
+            ignored=tuple(s for s in scan.skipped if s.message == "hidden"),
             stale=tuple(stale),
             warnings=tuple(warnings),
             duplicates=duplicates,

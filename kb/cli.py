@@ -202,8 +202,8 @@ def _report_json(report) -> dict[str, Any]:
         "updated": list(report.updated),
         "removed": list(report.removed),
         "unchanged": report.unchanged,
-        "skipped": [{"path": s.rel, "reason": s.reason} for s in report.skipped],
-        "stale": [{"path": s.rel, "reason": s.reason} for s in report.stale],
+        "skipped": [{"path": s.path, "reason": s.message} for s in report.skipped],
+        "stale": [{"path": s.path, "reason": s.message} for s in report.stale],
         "warnings": [{"path": w.path, "message": w.message} for w in report.warnings],
         "duplicates_dropped": report.duplicates,
         "embedded": report.embedded,
@@ -228,8 +228,8 @@ def _print_report(report, console: Console) -> None:
         table.add_row("Ignored", f"{len(report.ignored)} hidden")
     table.add_row("Seconds", f"{report.seconds:.2f}")
     console.print(table)
-    problems = [(s.rel, "skipped", s.reason) for s in report.skipped]
-    problems += [(s.rel, "stale", f"{s.reason}; its last indexed text is kept") for s in report.stale]
+    problems = [(s.path, "skipped", s.message) for s in report.skipped]
+    problems += [(s.path, "stale", f"{s.message}; its last indexed text is kept") for s in report.stale]
     problems += [(w.path, "warning", w.message) for w in report.warnings]
     if problems:
         details = Table(title="Files with problems", title_justify="left", show_lines=False)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kb.errors import BadDocument, CorpusError
-from kb.models import Document, DocumentMeta
+from kb.models import Document, DocumentMeta, FileNote
 from kb.text import CONTROL_CHARACTERS
 
 
@@ -31,16 +31,10 @@ class CorpusFile:
 
 
 @dataclass(frozen=True, slots=True)
-class Skipped:
-    rel: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
 class CorpusScan:
     root: Path
     files: tuple[CorpusFile, ...]
-    skipped: tuple[Skipped, ...]  # hidden, unsupported, unreadable, loops
+    skipped: tuple[FileNote, ...]  # hidden, unsupported, unreadable, loops
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,24 +59,24 @@ def scan_corpus(root: Path, exclude: Path | None = None) -> CorpusScan:
     if not root.is_dir():
         raise CorpusError(f"Not a folder: {root}", "kb index expects a folder of documents.")
     files: list[CorpusFile] = []
-    skipped: list[Skipped] = []
+    skipped: list[FileNote] = []
     seen_dirs: set[tuple[int, int]] = set()
 
     def walk(folder: Path) -> None:
         try:
             info = folder.stat()
         except OSError as exc:
-            skipped.append(Skipped(_rel(folder, root), f"cannot open folder: {exc.strerror}"))
+            skipped.append(FileNote(_rel(folder, root), f"cannot open folder: {exc.strerror}"))
             return
         key = (info.st_dev, info.st_ino)
         if key in seen_dirs:
-            skipped.append(Skipped(_rel(folder, root), "symlink loop or repeated folder"))
+            skipped.append(FileNote(_rel(folder, root), "symlink loop or repeated folder"))
             return
         seen_dirs.add(key)
         try:
             entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
         except OSError as exc:
-            skipped.append(Skipped(_rel(folder, root), f"cannot list folder: {exc.strerror}"))
+            skipped.append(FileNote(_rel(folder, root), f"cannot list folder: {exc.strerror}"))
             return
         for entry in entries:
             path = Path(entry.path)
@@ -90,20 +84,20 @@ def scan_corpus(root: Path, exclude: Path | None = None) -> CorpusScan:
             if excluded is not None and entry.is_dir() and _identity(path) == excluded:
                 continue
             if entry.name.startswith("."):
-                skipped.append(Skipped(rel, "hidden"))
+                skipped.append(FileNote(rel, "hidden"))
                 continue
             try:
                 info = path.stat()  # follows symlinks
             except OSError as exc:
                 reason = "broken symlink" if entry.is_symlink() else f"cannot stat: {exc.strerror}"
-                skipped.append(Skipped(rel, reason))
+                skipped.append(FileNote(rel, reason))
                 continue
             if stat.S_ISDIR(info.st_mode):
                 walk(path)
             elif not stat.S_ISREG(info.st_mode):
-                skipped.append(Skipped(rel, "not a regular file"))
+                skipped.append(FileNote(rel, "not a regular file"))
             elif reader_for(path) is None:
-                skipped.append(Skipped(rel, f"unsupported file type {path.suffix or '(no extension)'}"))
+                skipped.append(FileNote(rel, f"unsupported file type {path.suffix or '(no extension)'}"))
             else:
                 files.append(CorpusFile(path, rel, info.st_size, info.st_mtime_ns))
 

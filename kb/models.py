@@ -23,6 +23,14 @@ class DocumentMeta:
 
 
 @dataclass(frozen=True, slots=True)
+class FileNote:
+    """Something to say about one corpus file: why it was skipped, or a problem reading it."""
+
+    path: str  # relative to the corpus folder, "/"-separated
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
     """A readable unit of the corpus: a file, or one record of a .jsonl file."""
 

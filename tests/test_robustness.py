@@ -28,7 +28,7 @@ runner = CliRunner()
 
 
 def reasons(report):
-    return {s.rel: s.reason for s in (*report.skipped, *report.stale)}
+    return {s.path: s.message for s in (*report.skipped, *report.stale)}
 
 
 def indexed_sources(settings):
@@ -164,7 +164,7 @@ def test_file_that_breaks_after_indexing_keeps_its_last_good_chunks_marked_stale
     build_index(fake_settings)
     (fixture_corpus / "beta.txt").write_bytes(b"\x00\x01\x02" * 100)
     report = build_index(fake_settings)
-    assert "binary" in reasons(report)["beta.txt"] and report.stale[0].rel == "beta.txt"
+    assert "binary" in reasons(report)["beta.txt"] and report.stale[0].path == "beta.txt"
     reader = IndexReader.open(fake_settings.index)
     hits = Searcher(reader, HashEmbedder(64)).search("gadget makers register with the Gadget Board", k=1)
     assert hits[0].chunk.meta.source == "beta.txt"
