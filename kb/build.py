@@ -30,7 +30,7 @@ from kb.index import FORMAT_VERSION, MANIFEST, TEMPORARY_PREFIX, IndexLayout, In
 from kb.ingest import CorpusFile, CorpusScan, read_file, scan_corpus, unreadable_reason
 from kb.metadata import complete as complete_metadata
 from kb.models import Chunk, DocumentMeta, FileNote
-from kb.store import FileRecord, chunk_from_row, create, insert_chunks, insert_documents, insert_files, meta_from_row
+from kb.store import FileRecord, FileStatus, chunk_from_row, create, insert_chunks, insert_documents, insert_files, meta_from_row
 from kb.text import normalise_for_dedup, strip_controls, text_hash
 
 # Bump when the text given to the embedder changes, so old vectors are not re-used by mistake.
@@ -230,9 +230,9 @@ class _Builder:
         for file, sha in plan.to_read:
             result = self._read(file, sha, tokenizer)
             old = old_files.get(file.rel)
-            if result.record.status == "skipped" and old and old.status in {"indexed", "stale"} and old.chunks:
+            if result.record.status is FileStatus.SKIPPED and old and old.status.in_index and old.chunks:
                 # Keep the last good chunks, marked stale, rather than losing the document silently.
-                kept = replace(old, status="stale", reason=result.record.reason)
+                kept = replace(old, status=FileStatus.STALE, reason=result.record.reason)
                 results[file.rel] = self._reuse(previous, {file.rel: kept})[file.rel]
                 stale.append(FileNote(file.rel, result.record.reason or "unreadable"))
             else:
@@ -240,7 +240,7 @@ class _Builder:
             self.progress.advance()
         if plan.unchanged:
             results.update(self._reuse(previous, plan.unchanged))
-            stale.extend(FileNote(p, r.reason or "") for p, r in plan.unchanged.items() if r.status == "stale")
+            stale.extend(FileNote(p, r.reason or "") for p, r in plan.unchanged.items() if r.status is FileStatus.STALE)
 
         ordered = [results[path] for path in sorted(results)]
         metas, rows, warnings, duplicates = self._assemble(ordered)
@@ -265,7 +265,7 @@ class _Builder:
     # -- reading ------------------------------------------------------------------------------------
 
     def _read(self, file: CorpusFile, sha: str | None, tokenizer: Tokenizer) -> _FileResult:
-        base = FileRecord(file.rel, file.size, file.mtime_ns, sha or "", "indexed")
+        base = FileRecord(file.rel, file.size, file.mtime_ns, sha or "", FileStatus.INDEXED)
         limit = self.settings.max_file_mb * 1024 * 1024
         try:
             if sha is None:
@@ -275,9 +275,9 @@ class _Builder:
                                   f"{self.settings.max_file_mb} MB, set max_file_mb to index it)")
             read = read_file(file)
         except BadDocument as exc:
-            return _FileResult(replace(base, status="skipped", reason=exc.message))
+            return _FileResult(replace(base, status=FileStatus.SKIPPED, reason=exc.message))
         except (OSError, MemoryError, RecursionError, ValueError) as exc:  # one file never stops the build
-            return _FileResult(replace(base, status="skipped", reason=f"{type(exc).__name__}: {exc}"))
+            return _FileResult(replace(base, status=FileStatus.SKIPPED, reason=f"{type(exc).__name__}: {exc}"))
         result = _FileResult(replace(base, warnings=read.warnings))
         chunker = ChunkerSettings(self.settings.chunk_tokens, self.settings.overlap_tokens)
         for document in read.documents:
@@ -377,9 +377,9 @@ class _Builder:
 
     def _write(self, corpus: Path, metas: list[DocumentMeta], rows: list[_Row], vectors: np.ndarray,
                records: list[FileRecord], scan: CorpusScan) -> Path:
-        ignored = [FileRecord(s.path, 0, 0, "", "ignored", s.message) for s in scan.skipped if s.message != "hidden"]
+        refused = [FileRecord(s.path, 0, 0, "", FileStatus.IGNORED, s.message) for s in scan.skipped if s.message != "hidden"]
         return write_build(self.layout, self.settings, corpus, metas,
-                           [(row.document, row.chunk, row.embed_key) for row in rows], vectors, records + ignored,
+                           [(row.document, row.chunk, row.embed_key) for row in rows], vectors, records + refused,
                            dense_kind=self.dense_kind, started=self.started, progress=self.progress)
 
     def _clean_up(self, keep: set[str]) -> None:
@@ -399,10 +399,10 @@ class _Builder:
             records = list(plan.unchanged.values())
             counts = (previous.manifest["counts"]["documents"], previous.manifest["counts"]["chunks"])
             warnings = [FileNote(r.path, w) for r in records for w in r.warnings]
-            stale = [FileNote(r.path, r.reason or "") for r in records if r.status == "stale"]
+            stale = [FileNote(r.path, r.reason or "") for r in records if r.status is FileStatus.STALE]
         status = {record.path: record.status for record in records}
         skipped = [s for s in scan.skipped if s.message != "hidden"]
-        skipped += [FileNote(r.path, r.reason or "") for r in records if r.status == "skipped"]
+        skipped += [FileNote(r.path, r.reason or "") for r in records if r.status is FileStatus.SKIPPED]
         return BuildReport(
             index=self.layout.root,
             corpus=corpus,
@@ -410,10 +410,10 @@ class _Builder:
             full_reason=full_reason,
             documents=counts[0],
             chunks=counts[1],
-            added=tuple(p for p in plan.added if status.get(p) == "indexed"),
-            updated=tuple(p for p in plan.changed if status.get(p) == "indexed"),
+            added=tuple(p for p in plan.added if status.get(p) is FileStatus.INDEXED),
+            updated=tuple(p for p in plan.changed if status.get(p) is FileStatus.INDEXED),
             removed=tuple(plan.removed),
-            unchanged=sum(1 for p in plan.unchanged if status.get(p) == "indexed"),
+            unchanged=sum(1 for p in plan.unchanged if status.get(p) is FileStatus.INDEXED),
             skipped=tuple(sorted(skipped, key=lambda s: s.path)),
             ignored=tuple(s for s in scan.skipped if s.message == "hidden"),
             stale=tuple(stale),
@@ -471,10 +471,10 @@ def write_build(layout: IndexLayout, settings: Settings, corpus: Path, metas: li
                   "nprobe": dense.tuning.nprobe, "recall_at_10": dense.tuning.recall_at_10},
         "lexical": {"method": "bm25s lucene", "k1": K1, "b": B, "tokenizer": "kb.lexical v1"},
         "counts": {
-            "files": sum(1 for r in records if r.status in {"indexed", "stale"}),
+            "files": sum(1 for r in records if r.status.in_index),
             "documents": len(metas),
             "chunks": len(rows),
-            "skipped": sum(1 for r in records if r.status in {"skipped", "ignored"}),
+            "skipped": sum(1 for r in records if not r.status.in_index),
         },
         "corpus": str(corpus),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

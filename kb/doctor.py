@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kb.errors import KBError
 from kb.index import FORMAT_VERSION, IndexLayout, IndexReader, read_manifest
+from kb.store import FileStatus
 
 REBUILD = "kb index --rebuild --index {index}"
 
@@ -78,9 +79,10 @@ def _check_parts(reader: IndexReader, fix: str) -> list[Check]:
             checks.append(Check(name, False, message, fix))
     orphans = reader.db.execute(
         "SELECT COUNT(*) FROM chunks WHERE document NOT IN (SELECT id FROM documents)").fetchone()[0]
+    in_index = [status.value for status in FileStatus if status.in_index]
     unknown = reader.db.execute(
         "SELECT COUNT(*) FROM documents WHERE source NOT IN "
-        "(SELECT path FROM files WHERE status IN ('indexed', 'stale'))").fetchone()[0]
+        f"(SELECT path FROM files WHERE status IN ({','.join('?' * len(in_index))}))", in_index).fetchone()[0]
     ok = orphans == 0 and unknown == 0
     checks.append(Check("sources", ok, "every chunk has a document and every document a source file" if ok else
                         f"{orphans:,} chunks without a document, {unknown:,} documents without a source file",

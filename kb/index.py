@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from kb.errors import IndexCorrupt, IndexFolderInUse, IndexMismatch, IndexMissing
 from kb.models import Chunk, DocumentMeta
-from kb.store import FileRecord, chunk_from_row, connect, meta_from_row, read_files
+from kb.store import FileRecord, FileStatus, chunk_from_row, connect, meta_from_row, read_files
 
 if TYPE_CHECKING:  # numpy is imported where it is used: `kb status` must not pay for it
     import numpy as np
@@ -318,7 +318,7 @@ class IndexReader:
         record = self._file_records.get(source)
         if record is None:
             return None
-        if record.status == "stale":
+        if record.status is FileStatus.STALE:
             return f"kept from an earlier build; the file now fails to read ({record.reason})"
         path = self.corpus / source
         try:

@@ -9,6 +9,7 @@ from typing import Any
 from kb.changes import plan_changes
 from kb.index import IndexReader
 from kb.ingest import scan_corpus
+from kb.store import FileStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,6 @@ def index_status(index: Path) -> IndexStatus:
         added=added,
         changed=changed,
         removed=removed,
-        skipped=tuple((r.path, r.reason or "") for r in files.values() if r.status in {"skipped", "ignored"}),
-        stale=tuple((r.path, r.reason or "") for r in files.values() if r.status == "stale"),
+        skipped=tuple((r.path, r.reason or "") for r in files.values() if not r.status.in_index),
+        stale=tuple((r.path, r.reason or "") for r in files.values() if r.status is FileStatus.STALE),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -45,7 +46,7 @@ CREATE TABLE files (
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
     sha256 TEXT NOT NULL,
-    status TEXT NOT NULL,    -- indexed | skipped | stale (kept from an earlier build)
+    status TEXT NOT NULL,    -- a FileStatus value
     reason TEXT,
     warnings TEXT NOT NULL,  -- JSON list
     documents INTEGER NOT NULL,
@@ -54,13 +55,32 @@ CREATE TABLE files (
 """
 
 
+class FileStatus(StrEnum):
+    """What became of a corpus file. Stored in the files table: the values are part of the index format."""
+
+    INDEXED = "indexed"  # read; its documents and chunks are in the build
+    SKIPPED = "skipped"  # read, but it could not be indexed (the reason says why)
+    STALE = "stale"  # fails to read now; its chunks from an earlier build are kept
+    IGNORED = "ignored"  # not read: refused by the scan (unsupported type, broken link...); hidden files are not recorded
+
+    @property
+    def was_read(self) -> bool:
+        """Counted by change detection: a file ignored last time is new to the index when it can be read."""
+        return self is not FileStatus.IGNORED
+
+    @property
+    def in_index(self) -> bool:
+        """Its chunks are in the build (for a stale file, the last good ones)."""
+        return self in (FileStatus.INDEXED, FileStatus.STALE)
+
+
 @dataclass(frozen=True, slots=True)
 class FileRecord:
     path: str
     size: int
     mtime_ns: int
     sha256: str
-    status: str
+    status: FileStatus
     reason: str | None = None
     warnings: tuple[str, ...] = ()
     documents: int = 0
@@ -149,7 +169,7 @@ def chunk_from_row(row: sqlite3.Row, meta: DocumentMeta, stale: str | None = Non
 def read_files(connection: sqlite3.Connection) -> dict[str, FileRecord]:
     return {
         row["path"]: FileRecord(
-            row["path"], row["size"], row["mtime_ns"], row["sha256"], row["status"], row["reason"],
+            row["path"], row["size"], row["mtime_ns"], row["sha256"], FileStatus(row["status"]), row["reason"],
             tuple(json.loads(row["warnings"])), row["documents"], row["chunks"],
         )
         for row in connection.execute("SELECT * FROM files ORDER BY path")

@@ -49,7 +49,7 @@ from kb.config import load_settings  # noqa: E402
 from kb.embed import load_embedder, resolve_model_path  # noqa: E402
 from kb.index import IndexLayout, IndexReader  # noqa: E402
 from kb.search import Searcher  # noqa: E402
-from kb.store import FileRecord  # noqa: E402
+from kb.store import FileRecord, FileStatus  # noqa: E402
 
 WORDS = ("authority firm licence application capital reserve stablecoin custody client asset rule guidance "
          "regulated activity market abuse disclosure report audit record compliance officer deadline consultation "
@@ -241,7 +241,7 @@ def synthetic_index(folder: Path, settings, base: IndexReader, size: int) -> Pat
             rows.append((documents[key], chunk, f"{len(rows)}"))
         noisy = vectors[:take] + rng.normal(scale=0.35 / np.sqrt(vectors.shape[1]), size=(take, vectors.shape[1]))
         blocks.append((noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32))
-    records = [FileRecord(source, 0, 0, "", "indexed") for source in sorted({m.source for m in metas})]
+    records = [FileRecord(source, 0, 0, "", FileStatus.INDEXED) for source in sorted({m.source for m in metas})]
     write_build(IndexLayout(folder), settings, folder, metas, rows, np.vstack(blocks), records)
     return folder
 
