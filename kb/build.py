@@ -64,7 +64,7 @@ class BuildReport:
     removed: tuple[str, ...]
     unchanged: int
     skipped: tuple[FileNote, ...]  # could not be indexed (unreadable, unsupported, broken)
-    ignored: tuple[FileNote, ...]  # hidden files and folders
+    hidden: tuple[FileNote, ...]  # hidden files and folders, passed over without a record
     stale: tuple[FileNote, ...]  # failed to read now; their chunks from the last build are kept
     warnings: tuple[FileNote, ...]  # indexed, but with a problem worth knowing (bad .jsonl line, ...)
     duplicates: int  # chunks dropped because their document already holds the same text
@@ -415,7 +415,7 @@ class _Builder:
             removed=tuple(plan.removed),
             unchanged=sum(1 for p in plan.unchanged if status.get(p) is FileStatus.INDEXED),
             skipped=tuple(sorted(skipped, key=lambda s: s.path)),
-            ignored=tuple(s for s in scan.skipped if s.message == "hidden"),
+            hidden=tuple(s for s in scan.skipped if s.message == "hidden"),
             stale=tuple(stale),
             warnings=tuple(warnings),
             duplicates=duplicates,

@@ -224,8 +224,8 @@ def _print_report(report, console: Console) -> None:
     if report.written:
         table.add_row("Embedded", f"{report.embedded:,} new, {report.reused:,} re-used")
     table.add_row("Skipped", f"{len(report.skipped)}")
-    if report.ignored:
-        table.add_row("Ignored", f"{len(report.ignored)} hidden")
+    if report.hidden:
+        table.add_row("Ignored", f"{len(report.hidden)} hidden")
     table.add_row("Seconds", f"{report.seconds:.2f}")
     console.print(table)
     problems = [(s.path, "skipped", s.message) for s in report.skipped]
