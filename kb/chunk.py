@@ -66,8 +66,8 @@ def _looks_like_plain_heading(line: str) -> bool:
 def parse_blocks(document: Document) -> list[_Block]:
     """Headings and paragraphs of a document, as spans of its text."""
     text = document.text
-    markdown = document.kind in {"markdown", "html", "docx"}
-    plain = document.kind in {"text", "pdf"}
+    markdown = document.meta.kind in {"markdown", "html", "docx"}
+    plain = document.meta.kind in {"text", "pdf"}
     page_starts = set(document.page_starts[1:])
     blocks: list[_Block] = []
     paragraph_start = paragraph_end = -1

@@ -302,7 +302,7 @@ def read_text_file(file: CorpusFile, kind: str) -> ReadResult:
     if not body.strip():
         raise BadDocument("empty file (no text)")
     meta = make_meta(file.rel, file.rel, fields, _fallback_title(body, file, kind), kind)
-    document = Document(meta=meta, text=body, kind=kind, first_line=lines_before + 1)
+    document = Document(meta=meta, text=body, first_line=lines_before + 1)
     return ReadResult((document,), tuple(warnings))
 
 
@@ -337,7 +337,7 @@ def read_jsonl(file: CorpusFile) -> ReadResult:
         seen.add(record_id)
         fields = {key: value for key, value in record.items() if key not in {"id", "text"}}
         meta = make_meta(record_id, file.rel, fields, record_id, "jsonl")
-        documents.append(Document(meta=meta, text=body, kind="jsonl", first_line=number, record_line=number))
+        documents.append(Document(meta=meta, text=body, first_line=number, record_line=number))
     if not documents:
         raise BadDocument("no usable records" + (f" ({warnings[0]})" if warnings else " (empty file)"))
     return ReadResult(tuple(documents), tuple(warnings))
@@ -360,7 +360,7 @@ def read_extracted(file: CorpusFile, kind: str) -> ReadResult:
         if extracted.metadata.get(key):
             fields[key] = extracted.metadata[key]
     meta = make_meta(file.rel, file.rel, fields, Path(file.rel).stem.replace("_", " ").replace("-", " "), kind)
-    document = Document(meta=replace(meta, inferred=inferred), text=extracted.text, kind=kind,
+    document = Document(meta=replace(meta, inferred=inferred), text=extracted.text,
                         page_starts=extracted.page_starts)
     return ReadResult((document,), extracted.warnings)
 

@@ -35,8 +35,7 @@ class Document:
     """A readable unit of the corpus: a file, or one record of a .jsonl file."""
 
     meta: DocumentMeta
-    text: str  # the body, exactly as in the source (front matter removed)
-    kind: str  # "markdown", "text", "jsonl", "pdf", "html", "docx"
+    text: str  # the body, exactly as in the source (front matter removed); its format is meta.kind
     first_line: int = 1  # 1-based line of the source file where `text` starts
     record_line: int | None = None  # .jsonl: the line of the record; every chunk cites it
     page_starts: tuple[int, ...] = ()  # paged formats: offset in `text` where each page begins

@@ -1,4 +1,5 @@
 import re
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +14,7 @@ META = DocumentMeta(doc_id="doc.md", source="doc.md", title="Doc")
 
 
 def make(text, kind="markdown", first_line=1, **extra):
-    return Document(meta=META, text=text, kind=kind, first_line=first_line, **extra)
+    return Document(meta=replace(META, kind=kind), text=text, first_line=first_line, **extra)
 
 
 def real_tokenizer():

@@ -23,7 +23,7 @@ runner = CliRunner()
 
 
 def document(text, title="Untitled fixture", **fields):
-    return Document(meta=DocumentMeta(doc_id="d.md", source="d.md", title=title, **fields), text=text, kind="markdown")
+    return Document(meta=DocumentMeta(doc_id="d.md", source="d.md", title=title, kind="markdown", **fields), text=text)
 
 
 def test_names_and_types_are_normalised():
