@@ -6,7 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kb.chunk import REPEAT_MIN_WORDS, ChunkerSettings, chunk_document
-from kb.embed import HashTokenizer, load_tokenizer
+from kb.embed import load_tokenizer
+from kb.testing import HashTokenizer
 from kb.models import Document, DocumentMeta
 from kb.text import normalise_for_dedup
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.embed import HashEmbedder
+from kb.testing import HashEmbedder
 from kb.errors import ModelError
 
 from conftest import FAKE_MODEL, write

@@ -6,13 +6,25 @@ from pathlib import Path
 import pytest
 
 from kb.build import build_index
-from kb.embed import HashEmbedder
+from kb.testing import HashEmbedder
 from kb.errors import EmptyCorpus, IndexLocked, IndexMismatch, IndexMissing
 from kb.index import FORMAT_VERSION, IndexLayout, IndexReader
 from kb.search import Searcher
 from kb.text import normalise_for_dedup
 
 from conftest import FAKE_MODEL, shared_path, write
+
+
+class CountingEmbedder(HashEmbedder):
+    """The hash embedder, counting the texts it embeds."""
+
+    def __init__(self):
+        super().__init__(64)
+        self.calls = 0
+
+    def embed(self, texts, **options):
+        self.calls += len(texts)
+        return super().embed(texts, **options)
 
 
 class CountingFactory:
@@ -22,7 +34,7 @@ class CountingFactory:
         self.embedders = []
 
     def __call__(self, name):
-        embedder = HashEmbedder(64)
+        embedder = CountingEmbedder()
         self.embedders.append(embedder)
         return embedder
 

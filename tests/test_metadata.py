@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from kb.build import build_index
 from kb.cli import app
-from kb.embed import HashEmbedder
+from kb.testing import HashEmbedder
 from kb.errors import BadQuestion
 from kb.dates import parse_iso_partial
 from kb.filters import Filters, chunk_mask

@@ -17,7 +17,7 @@ from kb import build as build_module
 from kb.build import build_index
 from kb.cli import app
 from kb.doctor import diagnose
-from kb.embed import HashEmbedder
+from kb.testing import HashEmbedder
 from kb.errors import StrictModeError
 from kb.index import IndexLayout, IndexReader
 from kb.search import Searcher

@@ -6,7 +6,7 @@ import pytest
 
 from kb.build import build_index
 from kb.dense import DenseIndex
-from kb.embed import HashEmbedder
+from kb.testing import HashEmbedder
 from kb.errors import BadQuestion
 from kb.index import IndexReader
 from kb.lexical import B, K1, LexicalIndex, content_terms, index_tokens, tokenize, top_k
