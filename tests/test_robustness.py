@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kb import build as build_module
 from kb.build import build_index
 from kb.cli import app
 from kb.doctor import diagnose
@@ -66,11 +65,11 @@ def test_empty_file_is_skipped(hostile, fake_settings):
 
 def test_huge_file_is_skipped_without_being_read(hostile, fake_settings, monkeypatch):
     read = []
-    original = build_module.read_file
-    monkeypatch.setattr(build_module, "read_file", lambda file: read.append(file.rel) or original(file))
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or original(self))
     report, _ = hostile("dump.txt", b"All work and no play. " * (50 * 1024 * 1024 // 22))
     assert "too large (50.0 MB" in reasons(report)["dump.txt"]
-    assert "dump.txt" not in read
+    assert "dump.txt" not in read and "alpha.md" in read  # hashed in blocks to spot changes, never loaded
     assert_rest_indexed(fake_settings)
 
 
@@ -113,17 +112,20 @@ def test_unreadable_file_is_skipped(fixture_corpus, fake_settings, monkeypatch):
     assert_rest_indexed(fake_settings)
 
 
-def test_file_deleted_during_indexing_is_skipped(fixture_corpus, fake_settings, monkeypatch):
+def test_file_deleted_during_indexing_is_skipped(fixture_corpus, fake_settings):
     doomed = write(fixture_corpus / "doomed.md", "# Doomed\n\nGone soon.\n")
-    original = build_module.read_file
 
-    def delete_then_read(file):
-        if file.rel == "doomed.md":
-            doomed.unlink()
-        return original(file)
+    class DeleteWhenReadingStarts:
+        """The corpus was scanned and hashed; the file goes before it is read."""
 
-    monkeypatch.setattr(build_module, "read_file", delete_then_read)
-    report = build_index(fake_settings)
+        def start(self, stage, total):
+            if stage == "Reading":
+                doomed.unlink()
+
+        def advance(self, amount=1):
+            pass
+
+    report = build_index(fake_settings, progress=DeleteWhenReadingStarts())
     assert reasons(report)["doomed.md"] == "file vanished while indexing"
     assert_rest_indexed(fake_settings)
 

@@ -221,7 +221,8 @@ def test_hybrid_ranking_equals_a_plain_reference(fake_settings):
     embedder = HashEmbedder(64)
     searcher = Searcher(reader, embedder)
     vectors = reader.dense.vectors()
-    groups = searcher._groups
+    files: dict[str, int] = {}  # neighbours must come from the same source file
+    groups = np.array([files.setdefault(reader.documents[d].source, len(files)) for d in reader.chunk_documents])
     from kb.build import lexical_text
 
     chunks = reader.chunks(range(reader.chunk_count))
