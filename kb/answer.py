@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kb.dates import document_dates
-from kb.lexical import content_terms, tokenize
+from kb.index.lexical import content_terms, tokenize
 from kb.models import Answer, DatedStatement, Hit
 from kb.search import Searcher, clean_question
 from kb.text import collapse_whitespace, split_sentences

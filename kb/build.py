@@ -26,11 +26,11 @@ from kb.embed import Embedder, Tokenizer, load_embedder, load_tokenizer
 from kb.changes import ChangePlan, plan_changes
 from kb.errors import BadDocument, EmptyCorpus, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing, KBError
 from kb.errors import StrictModeError
-from kb.index import FORMAT_VERSION, MANIFEST, TEMPORARY_PREFIX, IndexLayout, IndexReader, fsync_dir, new_build_name
+from kb.index.reader import FORMAT_VERSION, MANIFEST, TEMPORARY_PREFIX, IndexLayout, IndexReader, fsync_dir, new_build_name
 from kb.ingest import CorpusFile, CorpusScan, read_file, scan_corpus, unreadable_reason
 from kb.metadata import complete as complete_metadata
 from kb.models import Chunk, DocumentMeta, FileNote
-from kb.store import FileRecord, FileStatus, chunk_from_row, create, insert_chunks, insert_documents, insert_files, meta_from_row
+from kb.index.store import FileRecord, FileStatus, chunk_from_row, create, insert_chunks, insert_documents, insert_files, meta_from_row
 from kb.text import normalise_for_dedup, strip_controls, text_hash
 
 # Bump when the text given to the embedder changes, so old vectors are not re-used by mistake.
@@ -435,8 +435,8 @@ def write_build(layout: IndexLayout, settings: Settings, corpus: Path, metas: li
     Everything goes to a temporary folder first, is flushed to disk, and only then does CURRENT
     name it: a crash at any moment leaves the previous build live.
     """
-    from kb.dense import DenseIndex, choose_kind
-    from kb.lexical import K1, B, LexicalIndex
+    from kb.index.dense import DenseIndex, choose_kind
+    from kb.index.lexical import K1, B, LexicalIndex
 
     started = time.perf_counter() if started is None else started
     progress = progress or _NoProgress()

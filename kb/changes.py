@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kb.ingest import CorpusFile, CorpusScan
-from kb.store import FileRecord
+from kb.index.store import FileRecord
 
 
 @dataclass(frozen=True, slots=True)

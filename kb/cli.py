@@ -157,7 +157,7 @@ def index_command(
     from kb.build import build_index
     from kb.index import IndexLayout
 
-    from kb.dense import KINDS
+    from kb.index.dense import KINDS
 
     if dense not in KINDS:
         raise typer.BadParameter(f"choose one of {', '.join(KINDS)}", param_hint="--dense")

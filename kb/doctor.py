@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kb.errors import KBError
 from kb.index import FORMAT_VERSION, IndexLayout, IndexReader, read_manifest
-from kb.store import FileStatus
+from kb.index.store import FileStatus
 
 REBUILD = "kb index --rebuild --index {index}"
 

@@ -26,7 +26,7 @@ import numpy as np
 from kb.embed import Embedder, load_embedder
 from kb.errors import BadQuestion
 from kb.index import IndexReader
-from kb.lexical import content_terms
+from kb.index.lexical import content_terms
 from kb.models import Chunk, Hit
 from kb.text import CONTROL_CHARACTERS, normalise_for_dedup
 
@@ -259,7 +259,7 @@ def _within(ids: np.ndarray, span: int, count: int, mask: np.ndarray | None) -> 
 
 
 def _top(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    from kb.lexical import top_k
+    from kb.index.lexical import top_k
 
     return top_k(scores, k)
 

@@ -9,7 +9,7 @@ from typing import Any
 from kb.changes import plan_changes
 from kb.index import IndexReader
 from kb.ingest import scan_corpus
-from kb.store import FileStatus
+from kb.index.store import FileStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import numpy as np
 from kb.dates import PRECISION_RANK, DateMention, document_dates
 from kb.filters import Filters, document_mask
 from kb.index import IndexReader
-from kb.lexical import tokenize
+from kb.index.lexical import tokenize
 from kb.models import Chunk
 from kb.text import collapse_whitespace, normalise_for_dedup, split_sentences
 

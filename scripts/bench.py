@@ -49,7 +49,7 @@ from kb.config import load_settings  # noqa: E402
 from kb.embed import load_embedder, resolve_model_path  # noqa: E402
 from kb.index import IndexLayout, IndexReader  # noqa: E402
 from kb.search import Searcher  # noqa: E402
-from kb.store import FileRecord, FileStatus  # noqa: E402
+from kb.index.store import FileRecord, FileStatus  # noqa: E402
 
 WORDS = ("authority firm licence application capital reserve stablecoin custody client asset rule guidance "
          "regulated activity market abuse disclosure report audit record compliance officer deadline consultation "

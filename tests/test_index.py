@@ -173,7 +173,7 @@ def test_a_failed_build_leaves_the_previous_index_live(fake_settings, monkeypatc
     before = IndexLayout(fake_settings.index).current_build()
     write(fake_settings.corpus / "new.md", "# New\n\nA new fixture paragraph about sprockets.\n")
 
-    from kb import lexical
+    from kb.index import lexical
 
     def explode(cls, texts):
         raise RuntimeError("simulated crash while writing")

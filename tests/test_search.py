@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from kb.build import build_index
-from kb.dense import DenseIndex
+from kb.index.dense import DenseIndex
 from kb.testing import HashEmbedder
 from kb.errors import BadQuestion
 from kb.index import IndexReader
-from kb.lexical import B, K1, LexicalIndex, content_terms, index_tokens, tokenize, top_k
-from kb.dense import choose_kind
+from kb.index.lexical import B, K1, LexicalIndex, content_terms, index_tokens, tokenize, top_k
+from kb.index.dense import choose_kind
 from kb.render import hit_to_json
 from kb.search import Fusion, Searcher, clean_question, reciprocal_rank_fusion, shortness
 
@@ -73,7 +73,7 @@ def test_ivf_masked_search_and_vectors_survive_a_reload(tmp_path):
 
 
 def test_exact_search_up_to_the_flat_limit_then_ivf():
-    from kb.dense import FLAT_LIMIT
+    from kb.index.dense import FLAT_LIMIT
 
     assert choose_kind(FLAT_LIMIT) == "flat" and choose_kind(FLAT_LIMIT + 1) == "ivf"
     assert choose_kind(10, "hnsw") == "hnsw"

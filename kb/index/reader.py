@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from kb.errors import IndexCorrupt, IndexFolderInUse, IndexMismatch, IndexMissing
 from kb.models import Chunk, DocumentMeta
-from kb.store import FileRecord, FileStatus, chunk_from_row, connect, meta_from_row, read_files
+from kb.index.store import FileRecord, FileStatus, chunk_from_row, connect, meta_from_row, read_files
 
 if TYPE_CHECKING:  # numpy is imported where it is used: `kb status` must not pay for it
     import numpy as np
@@ -210,7 +210,7 @@ class IndexReader:
 
     @cached_property
     def dense(self):
-        from kb.dense import DenseIndex, Tuning
+        from kb.index.dense import DenseIndex, Tuning
 
         path = self.build / "dense.faiss"
         if not path.is_file():
@@ -230,7 +230,7 @@ class IndexReader:
 
     @cached_property
     def lexical(self):
-        from kb.lexical import LexicalIndex
+        from kb.index.lexical import LexicalIndex
 
         try:
             index = LexicalIndex.load(self.build / "lexical")

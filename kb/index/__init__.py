@@ -1,0 +1,6 @@
+"""The index on disk: one folder of complete builds, each a SQLite store, a dense (FAISS) and a
+lexical (BM25) part and a manifest, read through `IndexReader`."""
+
+from kb.index.reader import FORMAT_VERSION, IndexLayout, IndexReader, read_manifest
+
+__all__ = ["FORMAT_VERSION", "IndexLayout", "IndexReader", "read_manifest"]
