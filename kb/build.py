@@ -9,7 +9,6 @@ always assembled in the same order from all files, so its search results equal a
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from collections import defaultdict
@@ -26,7 +25,8 @@ from kb.embed import Embedder, Tokenizer, load_embedder, load_tokenizer
 from kb.changes import ChangePlan, plan_changes
 from kb.errors import BadDocument, EmptyCorpus, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing, KBError
 from kb.errors import StrictModeError
-from kb.index.reader import FORMAT_VERSION, MANIFEST, TEMPORARY_PREFIX, IndexLayout, IndexReader, fsync_dir, new_build_name
+from kb.index.layout import IndexLayout
+from kb.index.reader import FORMAT_VERSION, IndexReader
 from kb.ingest import CorpusFile, CorpusScan, read_file, scan_corpus, unreadable_reason
 from kb.metadata import complete as complete_metadata
 from kb.models import Chunk, DocumentMeta, FileNote
@@ -429,23 +429,18 @@ def write_build(layout: IndexLayout, settings: Settings, corpus: Path, metas: li
                 rows: list[tuple[int, Chunk, str]], vectors: np.ndarray, records: list[FileRecord], *,
                 dense_kind: str = "auto", started: float | None = None,
                 progress: BuildProgress | None = None) -> Path:
-    """Write a complete build and make it the live one; the only way an index changes on disk.
+    """Write every part of a new build into a temporary folder, then publish it (IndexLayout.publish).
 
     rows: (document row, chunk, embed key), in chunk-id order, aligned with `vectors`.
-    Everything goes to a temporary folder first, is flushed to disk, and only then does CURRENT
-    name it: a crash at any moment leaves the previous build live.
     """
     from kb.index.dense import DenseIndex, choose_kind
     from kb.index.lexical import K1, B, LexicalIndex
 
     started = time.perf_counter() if started is None else started
     progress = progress or _NoProgress()
-    name = new_build_name()
-    layout.builds.mkdir(parents=True, exist_ok=True)
-    temporary = layout.builds / f"{TEMPORARY_PREFIX}{name}"
-    temporary.mkdir()
+    build = layout.start_build()
     progress.start("Writing", 4)
-    db = create(temporary / "meta.sqlite")
+    db = create(build.store)
     insert_documents(db, metas)
     insert_chunks(db, ((cid, document, chunk, key) for cid, (document, chunk, key) in enumerate(rows)))
     insert_files(db, records)
@@ -454,12 +449,12 @@ def write_build(layout: IndexLayout, settings: Settings, corpus: Path, metas: li
     progress.advance()
     kind = choose_kind(len(rows), dense_kind)
     dense = DenseIndex.build(vectors, kind)
-    dense.save(temporary / "dense.faiss")
+    dense.save(build.dense)
     if kind.endswith("fp16"):
-        np.save(temporary / "vectors.npy", vectors)  # a lossy index cannot give the exact vectors back
+        np.save(build.vectors, vectors)  # a lossy index cannot give the exact vectors back
     progress.advance()
-    (temporary / "lexical").mkdir()
-    LexicalIndex.build([lexical_text(chunk) for _, chunk, _ in rows]).save(temporary / "lexical")
+    build.lexical.mkdir()
+    LexicalIndex.build([lexical_text(chunk) for _, chunk, _ in rows]).save(build.lexical)
     progress.advance()
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -480,24 +475,7 @@ def write_build(layout: IndexLayout, settings: Settings, corpus: Path, metas: li
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(time.perf_counter() - started, 3),
     }
-    (temporary / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-    for path in temporary.rglob("*"):
-        if path.is_file():
-            _fsync_file(path)
-    fsync_dir(temporary)
-    final = layout.builds / name
-    os.rename(temporary, final)
-    fsync_dir(layout.builds)
-    # The swap: CURRENT names the new build only once the build is complete on disk.
-    pointer = layout.root / "CURRENT.tmp"
-    pointer.write_text(name + "\n", encoding="utf-8")
-    _fsync_file(pointer)
-    os.replace(pointer, layout.current_file)
-    fsync_dir(layout.root)
+    build.manifest.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    final = layout.publish(build)
     progress.advance()
     return final
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())

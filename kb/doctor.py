@@ -63,7 +63,7 @@ def _check_parts(reader: IndexReader, fix: str) -> list[Check]:
         documents = reader.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         chunks, first, last = reader.db.execute("SELECT COUNT(*), MIN(id), MAX(id) FROM chunks").fetchone()
     except Exception as exc:  # any SQLite failure means the same thing here: the store is unusable
-        return [Check("metadata store", False, f"meta.sqlite cannot be read: {exc}", fix)]
+        return [Check("metadata store", False, f"{reader.parts.store.name} cannot be read: {exc}", fix)]
     agree = integrity == "ok" and documents == counts["documents"] and chunks == counts["chunks"]
     agree = agree and (chunks == 0 or (first, last) == (0, chunks - 1))
     checks.append(Check("metadata store", agree,

@@ -1,6 +1,7 @@
 """The index on disk: one folder of complete builds, each a SQLite store, a dense (FAISS) and a
 lexical (BM25) part and a manifest, read through `IndexReader`."""
 
-from kb.index.reader import FORMAT_VERSION, IndexLayout, IndexReader, read_manifest
+from kb.index.layout import BuildParts, IndexLayout
+from kb.index.reader import FORMAT_VERSION, IndexReader, read_manifest
 
-__all__ = ["FORMAT_VERSION", "IndexLayout", "IndexReader", "read_manifest"]
+__all__ = ["FORMAT_VERSION", "BuildParts", "IndexLayout", "IndexReader", "read_manifest"]

@@ -1,33 +1,15 @@
-"""The on-disk index: layout, manifest, and reading a built index.
-
-    INDEX/KB-INDEX           says "this folder is a kb index": kb writes and deletes only in such a folder
-    INDEX/CURRENT            name of the live build (replaced atomically when a build finishes)
-    INDEX/builds/NAME/       manifest.json, meta.sqlite, dense.faiss, lexical/ (and vectors.npy
-                             for lossy dense kinds)
-    INDEX/builds/.tmp-NAME/  a build in progress; never read, removed by the next build
-    INDEX/.lock              held by `kb index` while it builds
-
-Readers resolve CURRENT once and read only that complete build, so a `kb ask` during a rebuild,
-or after a crashed one, always sees the last complete index.
-
-kb deletes only what its own naming identifies (build folders named by `new_build_name`), and only
-in a folder that is a kb index: a folder that holds anything else is refused, never cleaned.
-"""
+"""Reading a complete build: its manifest, SQLite store, dense and lexical parts, each loaded on first use."""
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import secrets
 import sqlite3
-import time
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from kb.errors import IndexCorrupt, IndexFolderInUse, IndexMismatch, IndexMissing
+from kb.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from kb.index.layout import BuildParts, IndexLayout
 from kb.models import Chunk, DocumentMeta
 from kb.index.store import FileRecord, FileStatus, chunk_from_row, connect, meta_from_row, read_files
 
@@ -35,113 +17,17 @@ if TYPE_CHECKING:  # numpy is imported where it is used: `kb status` must not pa
     import numpy as np
 
 FORMAT_VERSION = 2
-MANIFEST = "manifest.json"
-CURRENT = "CURRENT"
-MARKER = "KB-INDEX"
-MARKER_TEXT = "This folder is a kb index. kb writes and removes only its own builds here (see builds/).\n"
-TEMPORARY_PREFIX = ".tmp-"
-# 20251130T061500-1234-a1b2c3: build time, process id, random suffix.
-BUILD_NAME = re.compile(r"\d{8}T\d{6}-\d+-[0-9a-f]{6}")
-
-
-def new_build_name() -> str:
-    return time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{secrets.token_hex(3)}"
-
-
-@dataclass(frozen=True, slots=True)
-class IndexLayout:
-    root: Path
-
-    @property
-    def current_file(self) -> Path:
-        return self.root / CURRENT
-
-    @property
-    def builds(self) -> Path:
-        return self.root / "builds"
-
-    @property
-    def lock_file(self) -> Path:
-        return self.root / ".lock"
-
-    @property
-    def marker(self) -> Path:
-        return self.root / MARKER
-
-    def is_kb_index(self) -> bool:
-        """Marked as a kb index, or an index from before the marker (CURRENT naming a build)."""
-        if self.marker.is_file():
-            return True
-        try:
-            name = self.current_file.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError):
-            return False
-        return bool(BUILD_NAME.fullmatch(name)) and (self.builds / name / MANIFEST).is_file()
-
-    def claim(self, corpus: Path) -> None:
-        """Make `root` a kb index folder, or refuse: a folder holding other files is not kb's to write in.
-
-        Creates the folder when it does not exist. Raises IndexFolderInUse when it holds anything
-        kb did not make, or when it is, or contains, the corpus folder.
-        """
-        root = self.root.resolve()
-        corpus = corpus.resolve()
-        apart = "Keep the index apart from the documents, e.g. --index indexes/default."
-        if corpus == root:
-            raise IndexFolderInUse(f"The index folder {self.root} is the corpus folder.", apart)
-        if self.root.exists() and not self.root.is_dir():
-            raise IndexFolderInUse(f"The index path {self.root} is a file, not a folder.")
-        if self.root.is_dir() and not self.is_kb_index():
-            # A lock file alone is a first build starting: another `kb index` holds it.
-            entries = sorted(entry.name for entry in self.root.iterdir() if entry.name != self.lock_file.name)
-            if entries:
-                shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
-                raise IndexFolderInUse(f"The index folder {self.root} is not empty and is not a kb index "
-                                       f"(it holds {shown}); kb will not write there.")
-        if corpus.is_relative_to(root):
-            raise IndexFolderInUse(f"The index folder {self.root} contains the corpus folder {corpus}.", apart)
-        self.root.mkdir(parents=True, exist_ok=True)
-        if not self.marker.is_file():
-            self.marker.write_text(MARKER_TEXT, encoding="utf-8")
-
-    def own_builds(self) -> list[Path]:
-        """Build folders kb made here, complete or temporary: the only entries it may remove."""
-        if not self.builds.is_dir():
-            return []
-        found = []
-        for entry in self.builds.iterdir():
-            name = entry.name.removeprefix(TEMPORARY_PREFIX)
-            if BUILD_NAME.fullmatch(name) and entry.is_dir() and not entry.is_symlink():
-                found.append(entry)
-        return sorted(found)
-
-    def temporary_builds(self) -> list[Path]:
-        """Builds left by an interrupted `kb index`."""
-        return [path for path in self.own_builds() if path.name.startswith(TEMPORARY_PREFIX)]
-
-    def current_build(self) -> Path | None:
-        try:
-            name = self.current_file.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise IndexCorrupt(f"Cannot read {self.current_file}: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise IndexCorrupt(f"{self.current_file} does not name a build (it is not text).") from None
-        if not BUILD_NAME.fullmatch(name):
-            raise IndexCorrupt(f"{self.current_file} does not name a build: {name!r}")
-        return self.builds / name
 
 
 def read_manifest(build: Path) -> dict[str, Any]:
     try:
-        manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+        manifest = json.loads(BuildParts(build).manifest.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise IndexCorrupt(f"The index build {build} has no {MANIFEST}.") from None
+        raise IndexCorrupt(f"The index build {build} has no {BuildParts(build).manifest.name}.") from None
     except (OSError, ValueError) as exc:
-        raise IndexCorrupt(f"Cannot read {build / MANIFEST}: {exc}") from None
+        raise IndexCorrupt(f"Cannot read {BuildParts(build).manifest}: {exc}") from None
     if not isinstance(manifest, dict):
-        raise IndexCorrupt(f"{build / MANIFEST} is not a JSON object.")
+        raise IndexCorrupt(f"{BuildParts(build).manifest} is not a JSON object.")
     return manifest
 
 
@@ -166,6 +52,7 @@ class IndexReader:
     def __init__(self, root: Path, build: Path, manifest: dict[str, Any]) -> None:
         self.root = root
         self.build = build
+        self.parts = BuildParts(build)
         self.manifest = manifest
 
     @classmethod
@@ -203,18 +90,18 @@ class IndexReader:
 
     @cached_property
     def db(self) -> sqlite3.Connection:
-        path = self.build / "meta.sqlite"
+        path = self.parts.store
         if not path.is_file():
-            raise IndexCorrupt(f"The index build {self.build} has no meta.sqlite.")
+            raise IndexCorrupt(f"The index build {self.build} has no {path.name}.")
         return connect(path, readonly=True)
 
     @cached_property
     def dense(self):
         from kb.index.dense import DenseIndex, Tuning
 
-        path = self.build / "dense.faiss"
+        path = self.parts.dense
         if not path.is_file():
-            raise IndexCorrupt(f"The index build {self.build} has no dense.faiss.")
+            raise IndexCorrupt(f"The index build {self.build} has no {path.name}.")
         settings = self.manifest["dense"]
         tuning = Tuning(settings.get("nprobe"), settings.get("recall_at_10"))
         try:
@@ -223,7 +110,7 @@ class IndexReader:
             raise IndexCorrupt(f"Cannot read {path}: {str(exc).splitlines()[0]}") from None
         if index.size != self.chunk_count or index.dimension != self.dimension:
             raise IndexCorrupt(
-                f"dense.faiss holds {index.size} vectors of {index.dimension} dimensions; the manifest says "
+                f"{path.name} holds {index.size} vectors of {index.dimension} dimensions; the manifest says "
                 f"{self.chunk_count} of {self.dimension}."
             )
         return index
@@ -233,7 +120,7 @@ class IndexReader:
         from kb.index.lexical import LexicalIndex
 
         try:
-            index = LexicalIndex.load(self.build / "lexical")
+            index = LexicalIndex.load(self.parts.lexical)
         except (OSError, ValueError) as exc:
             raise IndexCorrupt(f"Cannot load the lexical index of {self.build}: {exc}") from None
         if index.size != self.chunk_count:
@@ -280,7 +167,7 @@ class IndexReader:
         documents = self.documents
         missing = [i for i in wanted if i not in rows]
         if missing:
-            raise IndexCorrupt(f"Chunks {missing[:5]} are in the search index but not in meta.sqlite.")
+            raise IndexCorrupt(f"Chunks {missing[:5]} are in the search index but not in {self.parts.store.name}.")
         metas = [documents[rows[i]["document"]] for i in wanted]
         return [chunk_from_row(rows[i], meta, self.source_problem(meta.source)) for i, meta in zip(wanted, metas)]
 
@@ -291,9 +178,8 @@ class IndexReader:
     def vectors(self) -> np.ndarray:
         import numpy as np
 
-        cache = self.build / "vectors.npy"
-        if cache.is_file():
-            return np.load(cache, mmap_mode="r")
+        if self.parts.vectors.is_file():
+            return np.load(self.parts.vectors, mmap_mode="r")
         return self.dense.vectors()
 
     @cached_property
@@ -338,13 +224,3 @@ class IndexReader:
     def close(self) -> None:
         if "db" in self.__dict__:
             self.db.close()
-
-
-def fsync_dir(path: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
