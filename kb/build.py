@@ -8,7 +8,6 @@ always assembled in the same order from all files, so its search results equal a
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections import defaultdict
@@ -26,16 +25,14 @@ from kb.changes import ChangePlan, plan_changes
 from kb.errors import BadDocument, EmptyCorpus, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing, KBError
 from kb.errors import StrictModeError
 from kb.index.layout import IndexLayout
-from kb.index.reader import FORMAT_VERSION, IndexReader
+from kb.index.manifest import (ASSEMBLY, FORMAT_VERSION, ChunkerInfo, Counts, DenseInfo, LexicalInfo, Manifest,
+                               ModelInfo, write_manifest)
+from kb.index.reader import IndexReader
 from kb.ingest import CorpusFile, CorpusScan, read_file, scan_corpus, unreadable_reason
 from kb.metadata import complete as complete_metadata
 from kb.models import Chunk, DocumentMeta, FileNote
 from kb.index.store import FileRecord, FileStatus, chunk_from_row, create, insert_chunks, insert_documents, insert_files, meta_from_row
 from kb.text import normalise_for_dedup, strip_controls, text_hash
-
-# Bump when the text given to the embedder changes, so old vectors are not re-used by mistake.
-EMBED_CONTEXT_VERSION = 2
-
 
 class BuildProgress(Protocol):
     def start(self, stage: str, total: int) -> None: ...
@@ -95,25 +92,12 @@ class _Row:
     embed_text: str | None = None
 
 
-# How chunks become the index. A build with another value re-reads every file (vectors are still re-used).
-# "per-document": a document never holds the same text twice; two documents may (two citations).
-ASSEMBLY = {"repeats": "per-document"}
-
-
-def manifest_chunker(settings: Settings) -> dict:
-    return {
-        "max_tokens": settings.chunk_tokens,
-        "overlap_tokens": settings.overlap_tokens,
-        "embed_context": "nearest heading",
-        "embed_context_version": EMBED_CONTEXT_VERSION,
-    }
-
-
 def embed_text(chunk: Chunk, text_tokens: int, tokenizer: Tokenizer) -> str:
     """The chunk with its own heading in front, cut so the whole fits the model's limit.
 
     Only the nearest heading, not the document title: long titles dominate the small model's
     embedding (on ObliQA dev, dense Recall@10 fell from 0.69 to 0.59 with titles prepended).
+    A change here needs a new EMBED_CONTEXT_VERSION (kb/index/manifest.py), or old vectors are re-used.
     """
     heading = chunk.section[-1] if chunk.section else ""
     prefix = heading if heading and heading != chunk.meta.title else ""
@@ -199,11 +183,11 @@ class _Builder:
             previous.close()
             return None, f"previous build damaged ({exc.message if isinstance(exc, KBError) else type(exc).__name__})"
         manifest = previous.manifest
-        if manifest.get("model", {}).get("name") != self.settings.model:
-            return None, f"model changed ({manifest['model']['name']} → {self.settings.model})"
-        if manifest.get("chunker") != manifest_chunker(self.settings):
+        if manifest.model.name != self.settings.model:
+            return None, f"model changed ({manifest.model.name} → {self.settings.model})"
+        if manifest.chunker != ChunkerInfo.current(self.settings.chunk_tokens, self.settings.overlap_tokens):
             return None, "chunking settings changed"
-        if Path(manifest.get("corpus", "")) != corpus:
+        if manifest.corpus != corpus:
             return None, "corpus folder changed"
         return previous, None
 
@@ -213,13 +197,13 @@ class _Builder:
         if not scan.files:
             raise EmptyCorpus(f"No supported files in {corpus}.")
         previous, full_reason = self._previous(corpus)
-        reread = previous is not None and previous.manifest.get("assembly") != ASSEMBLY
+        reread = previous is not None and previous.manifest.assembly != ASSEMBLY
         if reread:
             full_reason = "assembly changed; every file re-read, vectors re-used"
         old_files = previous.files() if previous and not reread else {}
         plan = plan_changes(scan, old_files)
         touched = any(record.mtime_ns != old_files[path].mtime_ns for path, record in plan.unchanged.items())
-        kind_changed = previous is not None and self.dense_kind not in ("auto", previous.manifest["dense"]["kind"])
+        kind_changed = previous is not None and self.dense_kind not in ("auto", previous.manifest.dense.kind)
         if previous is not None and plan.is_empty and not touched and not kind_changed and not reread:
             return self._report(corpus, scan, plan, None, written=False, previous=previous)
 
@@ -397,7 +381,7 @@ class _Builder:
                 duplicates: int = 0, embedded: int = 0, reused: int = 0) -> BuildReport:
         if records is None:  # nothing changed: report the previous build
             records = list(plan.unchanged.values())
-            counts = (previous.manifest["counts"]["documents"], previous.manifest["counts"]["chunks"])
+            counts = (previous.manifest.counts.documents, previous.manifest.counts.chunks)
             warnings = [FileNote(r.path, w) for r in records for w in r.warnings]
             stale = [FileNote(r.path, r.reason or "") for r in records if r.status is FileStatus.STALE]
         status = {record.path: record.status for record in records}
@@ -456,26 +440,24 @@ def write_build(layout: IndexLayout, settings: Settings, corpus: Path, metas: li
     build.lexical.mkdir()
     LexicalIndex.build([lexical_text(chunk) for _, chunk, _ in rows]).save(build.lexical)
     progress.advance()
-    manifest = {
-        "format_version": FORMAT_VERSION,
-        "kb_version": __version__,
-        "model": {"name": settings.model, "dimension": int(vectors.shape[1])},
-        "chunker": manifest_chunker(settings),
-        "assembly": ASSEMBLY,
-        "dense": {"kind": kind, "metric": "inner_product", "normalized": True,
-                  "nprobe": dense.tuning.nprobe, "recall_at_10": dense.tuning.recall_at_10},
-        "lexical": {"method": "bm25s lucene", "k1": K1, "b": B, "tokenizer": "kb.lexical v1"},
-        "counts": {
-            "files": sum(1 for r in records if r.status.in_index),
-            "documents": len(metas),
-            "chunks": len(rows),
-            "skipped": sum(1 for r in records if not r.status.in_index),
-        },
-        "corpus": str(corpus),
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "build_seconds": round(time.perf_counter() - started, 3),
-    }
-    build.manifest.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    write_manifest(build, Manifest(
+        format_version=FORMAT_VERSION,
+        kb_version=__version__,
+        model=ModelInfo(settings.model, int(vectors.shape[1])),
+        chunker=ChunkerInfo.current(settings.chunk_tokens, settings.overlap_tokens),
+        assembly=ASSEMBLY,
+        dense=DenseInfo(kind, "inner_product", True, dense.tuning.nprobe, dense.tuning.recall_at_10),
+        lexical=LexicalInfo("bm25s lucene", K1, B, "kb.lexical v1"),
+        counts=Counts(
+            files=sum(1 for r in records if r.status.in_index),
+            documents=len(metas),
+            chunks=len(rows),
+            skipped=sum(1 for r in records if not r.status.in_index),
+        ),
+        corpus=corpus,
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        build_seconds=round(time.perf_counter() - started, 3),
+    ))
     final = layout.publish(build)
     progress.advance()
     return final

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.errors import KBError
+from kb.errors import IndexFormatMismatch, KBError
 from kb.index import FORMAT_VERSION, IndexLayout, IndexReader, read_manifest
 from kb.index.store import FileStatus
 
@@ -40,13 +40,12 @@ def diagnose(index: Path) -> list[Check]:
                             "harmless: the next `kb index` removes them"))
     try:
         manifest = read_manifest(build)
+    except IndexFormatMismatch as exc:
+        return checks + [Check("manifest", False, f"format version {exc.version}, this kb reads {FORMAT_VERSION}", fix)]
     except KBError as exc:
         return checks + [Check("manifest", False, exc.message, fix)]
-    version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
-        return checks + [Check("manifest", False, f"format version {version}, this kb reads {FORMAT_VERSION}", fix)]
-    checks.append(Check("manifest", True, f"format {version}, model {manifest['model']['name']}, "
-                                           f"{manifest['counts']['chunks']:,} chunks"))
+    checks.append(Check("manifest", True, f"format {manifest.format_version}, model {manifest.model.name}, "
+                                           f"{manifest.counts.chunks:,} chunks"))
     reader = IndexReader(Path(index), build, manifest)
     try:
         checks.extend(_check_parts(reader, fix))
@@ -57,19 +56,19 @@ def diagnose(index: Path) -> list[Check]:
 
 def _check_parts(reader: IndexReader, fix: str) -> list[Check]:
     checks = []
-    counts = reader.manifest["counts"]
+    counts = reader.manifest.counts
     try:
         integrity = reader.db.execute("PRAGMA quick_check").fetchone()[0]
         documents = reader.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         chunks, first, last = reader.db.execute("SELECT COUNT(*), MIN(id), MAX(id) FROM chunks").fetchone()
     except Exception as exc:  # any SQLite failure means the same thing here: the store is unusable
         return [Check("metadata store", False, f"{reader.parts.store.name} cannot be read: {exc}", fix)]
-    agree = integrity == "ok" and documents == counts["documents"] and chunks == counts["chunks"]
+    agree = integrity == "ok" and documents == counts.documents and chunks == counts.chunks
     agree = agree and (chunks == 0 or (first, last) == (0, chunks - 1))
     checks.append(Check("metadata store", agree,
                         f"{documents:,} documents, {chunks:,} chunks (SQLite: {integrity})"
                         if agree else f"{documents:,} documents and {chunks:,} chunks, manifest says "
-                        f"{counts['documents']:,} and {counts['chunks']:,} (SQLite: {integrity})", "" if agree else fix))
+                        f"{counts.documents:,} and {counts.chunks:,} (SQLite: {integrity})", "" if agree else fix))
     for name, part in (("dense index", lambda: reader.dense), ("lexical index", lambda: reader.lexical)):
         try:
             loaded = part()

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.changes import plan_changes
-from kb.index import IndexReader
+from kb.index import IndexReader, Manifest
 from kb.ingest import scan_corpus
 from kb.index.store import FileStatus
 
@@ -16,7 +16,7 @@ from kb.index.store import FileStatus
 class IndexStatus:
     index: Path
     build: str
-    manifest: dict[str, Any]
+    manifest: Manifest
     corpus: Path
     corpus_missing: bool
     added: tuple[str, ...]
@@ -30,24 +30,24 @@ class IndexStatus:
         return not (self.added or self.changed or self.removed or self.corpus_missing)
 
     def rows(self) -> list[tuple[str, str]]:
-        counts = self.manifest["counts"]
+        manifest, counts = self.manifest, self.manifest.counts
         return [
             ("Index", f"{self.index} (build {self.build})"),
-            ("Built", self.manifest.get("built_at", "?")),
+            ("Built", manifest.built_at),
             ("Corpus", str(self.corpus)),
-            ("Model", f"{self.manifest['model']['name']} ({self.manifest['model']['dimension']} dimensions)"),
-            ("Chunking", f"≤ {self.manifest['chunker']['max_tokens']} tokens, overlap {self.manifest['chunker']['overlap_tokens']}"),
-            ("Dense index", self.manifest["dense"]["kind"]),
-            ("Files", f"{counts['files']:,} indexed, {counts['skipped']:,} skipped"),
-            ("Documents", f"{counts['documents']:,}"),
-            ("Chunks", f"{counts['chunks']:,}"),
+            ("Model", f"{manifest.model.name} ({manifest.model.dimension} dimensions)"),
+            ("Chunking", f"≤ {manifest.chunker.max_tokens} tokens, overlap {manifest.chunker.overlap_tokens}"),
+            ("Dense index", manifest.dense.kind),
+            ("Files", f"{counts.files:,} indexed, {counts.skipped:,} skipped"),
+            ("Documents", f"{counts.documents:,}"),
+            ("Chunks", f"{counts.chunks:,}"),
         ] + [("Stale", f"{path}: {reason}") for path, reason in self.stale]
 
     def to_json(self) -> dict[str, Any]:
         return {
             "index": str(self.index),
             "build": self.build,
-            "manifest": self.manifest,
+            "manifest": self.manifest.to_json(),
             "corpus": str(self.corpus),
             "corpus_missing": self.corpus_missing,
             "up_to_date": self.is_current,

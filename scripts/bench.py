@@ -273,8 +273,8 @@ def query_latency(settings, embedder, sizes: list[int]) -> tuple[list[dict], str
         p50, p95 = percentiles(total_times)
         build = IndexLayout(folder).current_build()
         results.append({
-            "chunks": size, "dense": manifest["dense"]["kind"], "nprobe": manifest["dense"].get("nprobe"),
-            "faiss_recall_at_10": manifest["dense"].get("recall_at_10") or 1.0,
+            "chunks": size, "dense": manifest.dense.kind, "nprobe": manifest.dense.nprobe,
+            "faiss_recall_at_10": manifest.dense.recall_at_10 or 1.0,
             "p50_ms": round(p50, 1), "p95_ms": round(p95, 1),
             "query_embedding_p50_ms": round(percentiles(embed_times)[0], 1),
             "ram_bytes_per_chunk": round((rss_mb() - before) * 1e6 / size),

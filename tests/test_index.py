@@ -7,8 +7,9 @@ import pytest
 
 from kb.build import build_index
 from kb.testing import HashEmbedder
-from kb.errors import EmptyCorpus, IndexLocked, IndexMismatch, IndexMissing
+from kb.errors import EmptyCorpus, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing
 from kb.index import FORMAT_VERSION, IndexLayout, IndexReader
+from kb.index.manifest import ModelInfo
 from kb.search import Searcher
 from kb.text import normalise_for_dedup
 
@@ -53,10 +54,14 @@ def test_build_writes_a_complete_self_describing_index(fake_settings):
     assert report.added == ("alpha.md", "beta.txt", "records.jsonl") and not report.skipped
     reader = IndexReader.open(fake_settings.index, model=FAKE_MODEL)
     manifest = reader.manifest
-    assert manifest["format_version"] == FORMAT_VERSION
-    assert manifest["model"] == {"name": FAKE_MODEL, "dimension": 64}
-    assert manifest["chunker"]["max_tokens"] == fake_settings.chunk_tokens
-    assert manifest["counts"]["documents"] == 4 and manifest["counts"]["chunks"] == report.chunks
+    assert manifest.format_version == FORMAT_VERSION
+    assert manifest.model == ModelInfo(name=FAKE_MODEL, dimension=64)
+    assert manifest.chunker.max_tokens == fake_settings.chunk_tokens
+    assert manifest.counts.documents == 4 and manifest.counts.chunks == report.chunks
+    on_disk = json.loads(reader.parts.manifest.read_text())
+    assert on_disk == manifest.to_json() and list(on_disk) == [
+        "format_version", "kb_version", "model", "chunker", "assembly", "dense", "lexical", "counts", "corpus",
+        "built_at", "build_seconds"]
     assert reader.dense.size == reader.lexical.size == reader.chunk_count
     assert {d.doc_id for d in reader.documents} == {"alpha.md", "beta.txt", "R-1", "R-2"}
 
@@ -157,6 +162,23 @@ def test_other_format_version_is_refused(fake_settings):
     (build / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexMismatch, match="format version"):
         IndexReader.open(fake_settings.index)
+
+
+def test_doctor_names_the_format_version_it_found(fake_settings):
+    from kb.doctor import diagnose
+
+    build_index(fake_settings)
+    path = IndexLayout(fake_settings.index).current_build() / "manifest.json"
+    manifest = json.loads(path.read_text())
+    path.write_text(json.dumps({**manifest, "format_version": 1}))
+    check = [c for c in diagnose(fake_settings.index) if c.name == "manifest"][0]
+    assert not check.ok and check.detail == f"format version 1, this kb reads {FORMAT_VERSION}"
+    del manifest["counts"]
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorrupt, match="incomplete"):
+        IndexReader.open(fake_settings.index)
+    check = [c for c in diagnose(fake_settings.index) if c.name == "manifest"][0]
+    assert not check.ok and "incomplete" in check.detail
 
 
 def test_empty_corpus_is_refused_and_keeps_the_old_index(fake_settings, tmp_path):

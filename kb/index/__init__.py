@@ -2,6 +2,7 @@
 lexical (BM25) part and a manifest, read through `IndexReader`."""
 
 from kb.index.layout import BuildParts, IndexLayout
-from kb.index.reader import FORMAT_VERSION, IndexReader, read_manifest
+from kb.index.manifest import FORMAT_VERSION, Manifest, read_manifest
+from kb.index.reader import IndexReader
 
-__all__ = ["FORMAT_VERSION", "BuildParts", "IndexLayout", "IndexReader", "read_manifest"]
+__all__ = ["FORMAT_VERSION", "BuildParts", "IndexLayout", "IndexReader", "Manifest", "read_manifest"]

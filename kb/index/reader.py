@@ -2,43 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from kb.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from kb.index.layout import BuildParts, IndexLayout
+from kb.index.manifest import Manifest, read_manifest
 from kb.models import Chunk, DocumentMeta
 from kb.index.store import FileRecord, FileStatus, chunk_from_row, connect, meta_from_row, read_files
 
 if TYPE_CHECKING:  # numpy is imported where it is used: `kb status` must not pay for it
     import numpy as np
 
-FORMAT_VERSION = 2
-
-
-def read_manifest(build: Path) -> dict[str, Any]:
-    try:
-        manifest = json.loads(BuildParts(build).manifest.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise IndexCorrupt(f"The index build {build} has no {BuildParts(build).manifest.name}.") from None
-    except (OSError, ValueError) as exc:
-        raise IndexCorrupt(f"Cannot read {BuildParts(build).manifest}: {exc}") from None
-    if not isinstance(manifest, dict):
-        raise IndexCorrupt(f"{BuildParts(build).manifest} is not a JSON object.")
-    return manifest
-
-
-def check_compatible(manifest: dict[str, Any], root: Path, model: str | None) -> None:
-    version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
-        raise IndexMismatch(
-            f"The index at {root} has format version {version}; this kb reads version {FORMAT_VERSION}.",
-            f"Rebuild it: kb index --rebuild --index {root}",
-        )
-    built_with = manifest.get("model", {}).get("name")
+def check_model(manifest: Manifest, root: Path, model: str | None) -> None:
+    """Refuse an index built with another model than the one kb is set to use."""
+    built_with = manifest.model.name
     if model is not None and built_with != model:
         raise IndexMismatch(
             f"The index at {root} was built with the model {built_with!r}, but kb is set to use {model!r}.",
@@ -49,7 +29,7 @@ def check_compatible(manifest: dict[str, Any], root: Path, model: str | None) ->
 class IndexReader:
     """A complete, read-only build. Parts load on first use, so `kb status` stays cheap."""
 
-    def __init__(self, root: Path, build: Path, manifest: dict[str, Any]) -> None:
+    def __init__(self, root: Path, build: Path, manifest: Manifest) -> None:
         self.root = root
         self.build = build
         self.parts = BuildParts(build)
@@ -65,26 +45,26 @@ class IndexReader:
         if not build.is_dir():
             raise IndexCorrupt(f"{layout.current_file} points to a missing build {build.name}.")
         manifest = read_manifest(build)
-        check_compatible(manifest, root, model)
+        check_model(manifest, root, model)
         return cls(root, build, manifest)
 
     # -- manifest shortcuts ---------------------------------------------------------------------
 
     @property
     def model(self) -> str:
-        return self.manifest["model"]["name"]
+        return self.manifest.model.name
 
     @property
     def dimension(self) -> int:
-        return int(self.manifest["model"]["dimension"])
+        return self.manifest.model.dimension
 
     @property
     def chunk_count(self) -> int:
-        return int(self.manifest["counts"]["chunks"])
+        return self.manifest.counts.chunks
 
     @property
     def corpus(self) -> Path:
-        return Path(self.manifest["corpus"])
+        return self.manifest.corpus
 
     # -- parts ----------------------------------------------------------------------------------
 
@@ -102,10 +82,9 @@ class IndexReader:
         path = self.parts.dense
         if not path.is_file():
             raise IndexCorrupt(f"The index build {self.build} has no {path.name}.")
-        settings = self.manifest["dense"]
-        tuning = Tuning(settings.get("nprobe"), settings.get("recall_at_10"))
+        dense = self.manifest.dense
         try:
-            index = DenseIndex.load(path, settings["kind"], tuning)
+            index = DenseIndex.load(path, dense.kind, Tuning(dense.nprobe, dense.recall_at_10))
         except RuntimeError as exc:  # FAISS reports a truncated or foreign file this way
             raise IndexCorrupt(f"Cannot read {path}: {str(exc).splitlines()[0]}") from None
         if index.size != self.chunk_count or index.dimension != self.dimension:
