@@ -13,11 +13,10 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable
 
 import numpy as np
 
-from kb import __version__
 from kb.chunk import ChunkerSettings, chunk_document
 from kb.config import Settings
 from kb.embed import Embedder, Tokenizer, load_embedder, load_tokenizer
@@ -25,28 +24,15 @@ from kb.changes import ChangePlan, plan_changes
 from kb.errors import BadDocument, EmptyCorpus, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing, KBError
 from kb.errors import StrictModeError
 from kb.index.layout import IndexLayout
-from kb.index.manifest import (ASSEMBLY, FORMAT_VERSION, ChunkerInfo, Counts, DenseInfo, LexicalInfo, Manifest,
-                               ModelInfo, write_manifest)
+from kb.index.manifest import ASSEMBLY, ChunkerInfo
 from kb.index.reader import IndexReader
 from kb.ingest import CorpusFile, CorpusScan, read_file, scan_corpus, unreadable_reason
 from kb.metadata import complete as complete_metadata
 from kb.models import Chunk, DocumentMeta, FileNote
-from kb.index.store import FileRecord, FileStatus, chunk_from_row, create, insert_chunks, insert_documents, insert_files, meta_from_row
+from kb.progress import NoProgress, Progress
+from kb.index.store import FileRecord, FileStatus, chunk_from_row, meta_from_row
+from kb.index.writer import write_build
 from kb.text import normalise_for_dedup, strip_controls, text_hash
-
-class BuildProgress(Protocol):
-    def start(self, stage: str, total: int) -> None: ...
-
-    def advance(self, amount: int = 1) -> None: ...
-
-
-class _NoProgress:
-    def start(self, stage: str, total: int) -> None:
-        pass
-
-    def advance(self, amount: int = 1) -> None:
-        pass
-
 
 @dataclass(frozen=True, slots=True)
 class BuildReport:
@@ -110,10 +96,6 @@ def embed_text(chunk: Chunk, text_tokens: int, tokenizer: Tokenizer) -> str:
     return strip_controls(f"{prefix}\n{chunk.text}")
 
 
-def lexical_text(chunk: Chunk) -> str:
-    return "\n".join([*chunk.section, chunk.text])
-
-
 def build_index(
     settings: Settings,
     *,
@@ -121,7 +103,7 @@ def build_index(
     strict: bool = False,
     wait: float = 0.0,
     dense_kind: str = "auto",
-    progress: BuildProgress | None = None,
+    progress: Progress | None = None,
     embedder_factory: Callable[[str], Embedder] | None = None,
 ) -> BuildReport:
     """Index `settings.corpus` into `settings.index`. Raises KBError subclasses for user errors.
@@ -142,7 +124,7 @@ def build_index(
         raise IndexLocked(f"Another `kb index` is already building {layout.root}.") from None
     try:
         factory = embedder_factory or (lambda name: load_embedder(name, settings.backend))
-        report = _Builder(settings, layout, rebuild, dense_kind, progress or _NoProgress(), factory).run()
+        report = _Builder(settings, layout, rebuild, dense_kind, progress or NoProgress(), factory).run()
     finally:
         lock.release()
     if strict and (report.skipped or report.stale):
@@ -155,7 +137,7 @@ def build_index(
 
 class _Builder:
     def __init__(self, settings: Settings, layout: IndexLayout, rebuild: bool, dense_kind: str,
-                 progress: BuildProgress, embedder_factory: Callable[[str], Embedder]) -> None:
+                 progress: Progress, embedder_factory: Callable[[str], Embedder]) -> None:
         self.settings = settings
         self.layout = layout
         self.rebuild = rebuild
@@ -407,57 +389,3 @@ class _Builder:
             reused=reused,
             seconds=time.perf_counter() - self.started,
         )
-
-
-def write_build(layout: IndexLayout, settings: Settings, corpus: Path, metas: list[DocumentMeta],
-                rows: list[tuple[int, Chunk, str]], vectors: np.ndarray, records: list[FileRecord], *,
-                dense_kind: str = "auto", started: float | None = None,
-                progress: BuildProgress | None = None) -> Path:
-    """Write every part of a new build into a temporary folder, then publish it (IndexLayout.publish).
-
-    rows: (document row, chunk, embed key), in chunk-id order, aligned with `vectors`.
-    """
-    from kb.index.dense import DenseIndex, choose_kind
-    from kb.index.lexical import K1, B, LexicalIndex
-
-    started = time.perf_counter() if started is None else started
-    progress = progress or _NoProgress()
-    build = layout.start_build()
-    progress.start("Writing", 4)
-    db = create(build.store)
-    insert_documents(db, metas)
-    insert_chunks(db, ((cid, document, chunk, key) for cid, (document, chunk, key) in enumerate(rows)))
-    insert_files(db, records)
-    db.commit()
-    db.close()
-    progress.advance()
-    kind = choose_kind(len(rows), dense_kind)
-    dense = DenseIndex.build(vectors, kind)
-    dense.save(build.dense)
-    if kind.endswith("fp16"):
-        np.save(build.vectors, vectors)  # a lossy index cannot give the exact vectors back
-    progress.advance()
-    build.lexical.mkdir()
-    LexicalIndex.build([lexical_text(chunk) for _, chunk, _ in rows]).save(build.lexical)
-    progress.advance()
-    write_manifest(build, Manifest(
-        format_version=FORMAT_VERSION,
-        kb_version=__version__,
-        model=ModelInfo(settings.model, int(vectors.shape[1])),
-        chunker=ChunkerInfo.current(settings.chunk_tokens, settings.overlap_tokens),
-        assembly=ASSEMBLY,
-        dense=DenseInfo(kind, "inner_product", True, dense.tuning.nprobe, dense.tuning.recall_at_10),
-        lexical=LexicalInfo("bm25s lucene", K1, B, "kb.lexical v1"),
-        counts=Counts(
-            files=sum(1 for r in records if r.status.in_index),
-            documents=len(metas),
-            chunks=len(rows),
-            skipped=sum(1 for r in records if not r.status.in_index),
-        ),
-        corpus=corpus,
-        built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        build_seconds=round(time.perf_counter() - started, 3),
-    ))
-    final = layout.publish(build)
-    progress.advance()
-    return final

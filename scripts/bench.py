@@ -44,10 +44,11 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from _obliqa import DATA as OBLIQA, DEFAULT_INDEX  # noqa: E402
-from kb.build import build_index, embed_text, write_build  # noqa: E402
+from kb.build import build_index, embed_text  # noqa: E402
 from kb.config import load_settings  # noqa: E402
 from kb.embed import load_embedder, resolve_model_path  # noqa: E402
 from kb.index import IndexLayout, IndexReader  # noqa: E402
+from kb.index.writer import write_build  # noqa: E402
 from kb.search import Searcher  # noqa: E402
 from kb.index.store import FileRecord, FileStatus  # noqa: E402
 

@@ -223,7 +223,7 @@ def test_hybrid_ranking_equals_a_plain_reference(fake_settings):
     vectors = reader.dense.vectors()
     files: dict[str, int] = {}  # neighbours must come from the same source file
     groups = np.array([files.setdefault(reader.documents[d].source, len(files)) for d in reader.chunk_documents])
-    from kb.build import lexical_text
+    from kb.index.lexical import lexical_text
 
     chunks = reader.chunks(range(reader.chunk_count))
     chunk_tokens = [set(index_tokens(lexical_text(c))) for c in chunks]

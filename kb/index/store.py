@@ -102,6 +102,17 @@ def create(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def write_store(path: Path, metas: Sequence[DocumentMeta], rows: Sequence[tuple[int, Chunk, str]],
+                files: Iterable[FileRecord]) -> None:
+    """A new store for a build. rows: (document row, chunk, embed key); a chunk's id is its position."""
+    connection = create(path)
+    insert_documents(connection, metas)
+    insert_chunks(connection, ((cid, document, chunk, key) for cid, (document, chunk, key) in enumerate(rows)))
+    insert_files(connection, files)
+    connection.commit()
+    connection.close()
+
+
 def insert_documents(connection: sqlite3.Connection, metas: Sequence[DocumentMeta]) -> None:
     connection.executemany(
         "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
