@@ -378,26 +378,19 @@ def sources_command(
     Values marked * were inferred from the text rather than given in the document's metadata.
     Example: kb sources --jurisdiction UK --type consultation
     """
-    from collections import Counter
-
-    from kb.filters import document_mask
-    from kb.index import IndexReader
+    from kb.sources import list_sources
 
     settings = _settings(index=index)
-    filters = _filters(jurisdiction, regulator, doc_type, since, until)
-    reader = IndexReader.open(settings.index)
-    documents = reader.documents
-    chunks = Counter(reader.chunk_documents.tolist())
-    chosen = [(row, meta) for row, (meta, keep) in enumerate(zip(documents, document_mask(documents, filters))) if keep]
-    chosen.sort(key=lambda pair: (pair[1].date or "", pair[1].title), reverse=True)
-    shown = chosen[:limit] if limit else chosen
+    listed = list_sources(settings.index, _filters(jurisdiction, regulator, doc_type, since, until), limit)
     if as_json:
         _print_json({"documents": [
             {"doc_id": m.doc_id, "source": m.source, "title": m.title, "date": m.date, "jurisdiction": m.jurisdiction,
-             "regulator": m.regulator, "type": m.doc_type, "inferred": list(m.inferred), "chunks": chunks[row],
-             "origin": m.extra.get("origin")} for row, m in shown], "total": len(chosen)})
+             "regulator": m.regulator, "type": m.doc_type, "inferred": list(m.inferred), "chunks": chunks,
+             "origin": m.extra.get("origin")} for m, chunks in ((s.meta, s.chunks) for s in listed.sources)],
+            "total": listed.total})
         return
-    table = Table(title=f"{len(chosen):,} document(s)" + (f" ({filters.describe()})" if not filters.is_empty else ""),
+    filters = listed.filters
+    table = Table(title=f"{listed.total:,} document(s)" + (f" ({filters.describe()})" if not filters.is_empty else ""),
                   title_justify="left")
     for column in ("Title", "Date", "Jurisdiction", "Regulator", "Type", "Chunks", "Source"):
         table.add_column(column, justify="right" if column == "Chunks" else "left", overflow="fold")
@@ -405,13 +398,14 @@ def sources_command(
     def mark(meta, field: str, value: str | None) -> str:
         return "" if value is None else strip_controls(value) + ("*" if field in meta.inferred else "")
 
-    for row, meta in shown:
+    for source in listed.sources:
+        meta = source.meta
         table.add_row(strip_controls(meta.title), mark(meta, "date", meta.date) or "undated",
                       mark(meta, "jurisdiction", meta.jurisdiction), mark(meta, "regulator", meta.regulator),
-                      mark(meta, "doc_type", meta.doc_type), str(chunks[row]), strip_controls(meta.source))
+                      mark(meta, "doc_type", meta.doc_type), str(source.chunks), strip_controls(meta.source))
     console = Console()
     console.print(table)
-    if any(meta.inferred for _, meta in shown):
+    if any(source.meta.inferred for source in listed.sources):
         console.print(Text("* inferred from the text", style="dim"))
 
 

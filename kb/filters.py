@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from kb.dates import parse_iso_partial
 from kb.errors import BadQuestion
 from kb.glossary import normalise_name
 from kb.metadata import normalise_type
 from kb.models import DocumentMeta
+
+if TYPE_CHECKING:  # numpy is imported where masks are made: building Filters stays cheap
+    import numpy as np
 
 
 def parse_date_option(value: str, option: str) -> tuple[dt.date, dt.date]:
@@ -74,6 +76,8 @@ class Filters:
 
 
 def document_mask(documents: list[DocumentMeta], filters: Filters) -> np.ndarray:
+    import numpy as np
+
     return np.fromiter((filters.matches(meta) for meta in documents), dtype=bool, count=len(documents))
 
 
