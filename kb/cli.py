@@ -429,20 +429,15 @@ def timeline_command(
     Relative dates ("next week") are resolved against the document's publication date.
     Example: kb timeline --jurisdiction UK --topic licensing --upcoming
     """
-    import datetime as dt
-
     from kb.filters import parse_date_option
-    from kb.index import IndexReader
     from kb.render import display_path, location
-    from kb.timeline import build_timeline
+    from kb.timeline import index_timeline
 
     settings = _settings(index=index)
     filters = _filters(jurisdiction, regulator, doc_type, None, None)
-    reference = parse_date_option(as_of, "--as-of")[0] if as_of else dt.date.today()
-    reader = IndexReader.open(settings.index)
-    events = build_timeline(reader, filters, topic, reference)
-    if upcoming:
-        events = [e for e in events if e.status != "past"]
+    reference = parse_date_option(as_of, "--as-of")[0] if as_of else None
+    timeline = index_timeline(settings.index, filters, topic, reference, upcoming=upcoming)
+    reference, events = timeline.as_of, timeline.events
     if as_json:
         _print_json({"as_of": reference.isoformat(), "events": [
             {"date": e.label, "first": e.first.isoformat(), "last": e.last.isoformat(), "precision": e.precision,
@@ -461,7 +456,7 @@ def timeline_command(
     styles = {"past": "dim", "current": "yellow", "upcoming": "bold green"}
     for event in events:
         chunk = event.chunk
-        where = display_path(reader.corpus, chunk.meta.source) + location(chunk, event.lines)
+        where = display_path(timeline.corpus, chunk.meta.source) + location(chunk, event.lines)
         source = Text(where, style="green")
         source.append(f" ({chunk.meta.date or 'undated'})", style="dim")
         table.add_row(Text(event.label, style="bold"), Text(event.status, style=styles[event.status]),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 from kb.filters import Filters
-from kb.models import DocumentMeta
+from kb.models import Chunk, DocumentMeta
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,3 +23,27 @@ class SourceList:
     sources: tuple[Source, ...]  # at most the limit asked for
     total: int  # documents that pass the filters
     filters: Filters
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A sentence that says something happens at a date."""
+
+    first: dt.date
+    last: dt.date
+    precision: str
+    label: str  # "2026", "2026-02-12", "2025-09 (approx.)"
+    relative: bool  # resolved against the publication date
+    status: str  # "past", "upcoming" or "current" (the period includes the as-of date)
+    text: str  # the event, in the words of the source (shortened around the date when long)
+    chunk: Chunk
+    lines: tuple[int, int]  # of the sentence in its source
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """`kb timeline`: dated events, oldest first, told apart as past or upcoming as of a date."""
+
+    as_of: dt.date
+    corpus: Path  # where the cited sources are
+    events: tuple[Event, ...]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from kb.filters import Filters, document_mask
 from kb.index import IndexReader
 from kb.index.lexical import tokenize
 from kb.models import Chunk
+from kb.results import Event, Timeline
 from kb.text import collapse_whitespace, normalise_for_dedup, split_sentences
 
 EVENT_CUE = re.compile(
@@ -32,19 +33,6 @@ EVENT_CUE = re.compile(
     re.IGNORECASE,
 )
 MAX_EVENT_CHARS = 240
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    first: dt.date
-    last: dt.date
-    precision: str
-    label: str  # "2026", "2026-02-12", "2025-09 (approx.)"
-    relative: bool  # resolved against the publication date
-    status: str  # "past", "upcoming" or "current" (the period includes the as-of date)
-    text: str  # the event, in the words of the source (shortened around the date when long)
-    chunk: Chunk
-    lines: tuple[int, int]  # of the sentence in its source
 
 
 def _status(mention: DateMention, as_of: dt.date) -> str:
@@ -66,6 +54,20 @@ def _shorten(sentence: str, start: int, end: int) -> str:
 
 def topic_terms(topic: str | None) -> set[str]:
     return set(tokenize(topic)) if topic else set()
+
+
+def index_timeline(index: Path, filters: Filters = Filters(), topic: str | None = None,
+                   as_of: dt.date | None = None, *, upcoming: bool = False) -> Timeline:
+    """`kb timeline`: the events of an index (see build_timeline); with `upcoming`, only those not past."""
+    as_of = as_of or dt.date.today()
+    reader = IndexReader.open(index)
+    try:
+        events = build_timeline(reader, filters, topic, as_of)
+    finally:
+        reader.close()
+    if upcoming:
+        events = [event for event in events if event.status != "past"]
+    return Timeline(as_of, reader.corpus, tuple(events))
 
 
 def build_timeline(reader: IndexReader, filters: Filters = Filters(), topic: str | None = None,
