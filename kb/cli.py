@@ -481,8 +481,8 @@ def doctor_command(
     from kb.doctor import diagnose
 
     settings = _settings(index=index)
-    checks = diagnose(settings.index)
-    healthy = all(check.ok for check in checks)
+    diagnosis = diagnose(settings.index)
+    checks, healthy = diagnosis.checks, diagnosis.healthy
     if as_json:
         _print_json({"healthy": healthy, "checks": [dataclasses.asdict(check) for check in checks]})
     else:

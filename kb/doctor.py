@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from kb.errors import IndexFormatMismatch, KBError
 from kb.index import FORMAT_VERSION, IndexLayout, IndexReader, read_manifest
 from kb.index.store import FileStatus
+from kb.results import Check, Diagnosis
 
 REBUILD = "kb index --rebuild --index {index}"
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-
-
-def diagnose(index: Path) -> list[Check]:
+def diagnose(index: Path) -> Diagnosis:
     """Every check that could be run, in order; later checks are skipped once the index cannot be opened."""
+    return Diagnosis(Path(index), tuple(_checks(index)))
+
+
+def _checks(index: Path) -> list[Check]:
     layout = IndexLayout(Path(index))
     fix = REBUILD.format(index=index)
     checks: list[Check] = []

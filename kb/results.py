@@ -47,3 +47,23 @@ class Timeline:
     as_of: dt.date
     corpus: Path  # where the cited sources are
     events: tuple[Event, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""  # how to repair it, or a note when it is harmless
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """`kb doctor`: the checks run on an index, in order."""
+
+    index: Path
+    checks: tuple[Check, ...]
+
+    @property
+    def healthy(self) -> bool:
+        return all(check.ok for check in self.checks)

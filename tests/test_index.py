@@ -171,13 +171,13 @@ def test_doctor_names_the_format_version_it_found(fake_settings):
     path = IndexLayout(fake_settings.index).current_build() / "manifest.json"
     manifest = json.loads(path.read_text())
     path.write_text(json.dumps({**manifest, "format_version": 1}))
-    check = [c for c in diagnose(fake_settings.index) if c.name == "manifest"][0]
+    check = [c for c in diagnose(fake_settings.index).checks if c.name == "manifest"][0]
     assert not check.ok and check.detail == f"format version 1, this kb reads {FORMAT_VERSION}"
     del manifest["counts"]
     path.write_text(json.dumps(manifest))
     with pytest.raises(IndexCorrupt, match="incomplete"):
         IndexReader.open(fake_settings.index)
-    check = [c for c in diagnose(fake_settings.index) if c.name == "manifest"][0]
+    check = [c for c in diagnose(fake_settings.index).checks if c.name == "manifest"][0]
     assert not check.ok and "incomplete" in check.detail
 
 

@@ -254,7 +254,8 @@ def test_sigkill_at_any_moment_leaves_a_usable_index(tmp_path, fixture_corpus):
         process.wait()
         reader = IndexReader.open(tmp_path / "index", model=FAKE_MODEL)  # always a complete build
         assert Searcher(reader, HashEmbedder(64)).search("sprocket rule", k=3)
-        assert all(check.ok for check in diagnose(tmp_path / "index")), diagnose(tmp_path / "index")
+        diagnosis = diagnose(tmp_path / "index")
+        assert all(check.ok for check in diagnosis.checks) and diagnosis.healthy, diagnosis
         reader.close()
     assert killed >= 2, "the builds finished too fast to be interrupted"
     result = subprocess.run(command, env=env, capture_output=True, text=True)
