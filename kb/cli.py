@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -18,6 +19,7 @@ from rich.text import Text
 from kb import __version__
 from kb.config import Settings, load_settings
 from kb.errors import KBError
+from kb.progress import NoProgress
 from kb.text import strip_controls
 
 app = typer.Typer(
@@ -70,15 +72,6 @@ def _settings(**overrides: Any) -> Settings:
     return load_settings(overrides)
 
 
-def _embedder_factory(settings: Settings) -> Callable[[str], Any]:
-    def factory(name: str) -> Any:
-        from kb.embed import load_embedder
-
-        return load_embedder(name, settings.backend)
-
-    return factory
-
-
 def _filters(jurisdiction, regulator, doc_type, since, until):
     from kb.filters import Filters
 
@@ -106,13 +99,15 @@ def main_options(
 
 
 class _RichProgress:
-    """Progress bars for the build stages, on stderr so --json output stays clean."""
+    """Progress bars for the stages of a long command, on stderr so --json output stays clean."""
 
-    def __init__(self, console: Console) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    def __init__(self, console: Console, remaining: bool = False) -> None:
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                   TimeRemainingColumn)
 
-        self._progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
-                                  TimeElapsedColumn(), console=console, transient=False)
+        clock = TimeRemainingColumn() if remaining else TimeElapsedColumn()
+        self._progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), clock,
+                                  console=console, transient=False)
         self._task = None
 
     def __enter__(self) -> "_RichProgress":
@@ -131,6 +126,17 @@ class _RichProgress:
     def advance(self, amount: int = 1) -> None:
         if self._task is not None:
             self._progress.advance(self._task, amount)
+
+
+@contextlib.contextmanager
+def _progress(as_json: bool, *, remaining: bool = False) -> Iterator[Any]:
+    """Bars on a terminal's stderr; nothing for --json or when stderr is not a terminal."""
+    err = Console(stderr=True)
+    if as_json or not err.is_terminal:
+        yield NoProgress()
+        return
+    with _RichProgress(err, remaining) as progress:
+        yield progress
 
 
 @app.command("index")
@@ -164,8 +170,6 @@ def index_command(
     settings = _settings(corpus=corpus, index=index, model=model)
     if if_missing and IndexLayout(settings.index).current_build() is not None:
         return
-    err = Console(stderr=True)
-    show_progress = not as_json and err.is_terminal
     opened: list[Any] = []
     factory = None
     if ray:
@@ -174,13 +178,9 @@ def index_command(
         make = ray_embedder_factory(settings.backend, ray_address)
         factory = lambda name: opened.append(make(name)) or opened[-1]  # noqa: E731  (closed below)
     try:
-        if show_progress:
-            with _RichProgress(err) as progress:
-                report = build_index(settings, rebuild=rebuild, strict=strict, wait=wait, progress=progress,
-                                     dense_kind=dense, embedder_factory=factory)
-        else:
-            report = build_index(settings, rebuild=rebuild, strict=strict, wait=wait, dense_kind=dense,
-                                 embedder_factory=factory)
+        with _progress(as_json) as progress:
+            report = build_index(settings, rebuild=rebuild, strict=strict, wait=wait, progress=progress,
+                                 dense_kind=dense, embedder_factory=factory)
     finally:
         for embedder in opened:
             embedder.close()
@@ -271,26 +271,19 @@ def ask_command(
     Filters apply inside the search, so a filtered question still gets --top-k passages.
     Example: kb ask "When do FCA licences open?" --top-k 3 --jurisdiction UK
     """
-    from kb.answer import answer_question
-    from kb.index import IndexReader
     from kb.render import answer_to_json, render_answer
-    from kb.search import Searcher
-
-    from kb.filters import chunk_mask
+    from kb.session import open_session
 
     settings = _settings(index=index, model=model, top_k=top_k)
-    filters = _filters(jurisdiction, regulator, doc_type, since, until)
-    reader = IndexReader.open(settings.index, model=settings.model)
-    mask = chunk_mask(reader.documents, reader.chunk_documents, filters)
-    searcher = Searcher(reader, embedder_factory=_embedder_factory(settings))
+    session = open_session(settings, _filters(jurisdiction, regulator, doc_type, since, until))
     console = Console()
 
     def ask_one(text: str) -> None:
-        answer = answer_question(searcher, text, settings.top_k, mask=mask)
+        answer = session.ask(text, settings.top_k)
         if as_json:
             _print_json(answer_to_json(answer))
         else:
-            console.print(render_answer(answer, reader.corpus))
+            console.print(render_answer(answer, session.corpus))
 
     if question is not None:
         ask_one(question)
@@ -521,31 +514,15 @@ def eval_command(
     Reports Recall@k, MAP@k, nDCG@k, MRR@k and Hit@k over documents, and warm search latency.
     Example: kb eval ../shared/data/obliqa/dev.jsonl --index indexes/obliqa --k 10
     """
-    from kb.evaluate import evaluate, load_questions
-    from kb.index import IndexReader
-    from kb.search import MODES, Searcher
+    from kb.evaluate import evaluate_questions
+    from kb.search import MODES
 
     if mode not in MODES:
         raise typer.BadParameter(f"choose one of {', '.join(MODES)}", param_hint="--mode")
-    from kb.filters import chunk_mask
-
     settings = _settings(index=index)
     filters = _filters(jurisdiction, regulator, doc_type, since, until)
-    loaded = load_questions(questions, limit)
-    reader = IndexReader.open(settings.index, model=settings.model)
-    mask = chunk_mask(reader.documents, reader.chunk_documents, filters)
-    searcher = Searcher(reader, embedder_factory=_embedder_factory(settings))
-    err = Console(stderr=True)
-    if not as_json and err.is_terminal:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        with Progress(TextColumn("Questions"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      console=err) as progress:
-            task = progress.add_task("eval", total=len(loaded))
-            report = evaluate(searcher, loaded, k, mode=mode, mask=mask,
-                              progress=lambda n: progress.advance(task, n))
-    else:
-        report = evaluate(searcher, loaded, k, mode=mode, mask=mask)
+    with _progress(as_json, remaining=True) as progress:
+        report = evaluate_questions(settings, questions, k, mode=mode, limit=limit, filters=filters, progress=progress)
     if as_json:
         _print_json(report.to_json())
         return
