@@ -103,16 +103,21 @@ def build_index(
     strict: bool = False,
     wait: float = 0.0,
     dense_kind: str = "auto",
+    if_missing: bool = False,
     progress: Progress | None = None,
     embedder_factory: Callable[[str], Embedder] | None = None,
-) -> BuildReport:
+) -> BuildReport | None:
     """Index `settings.corpus` into `settings.index`. Raises KBError subclasses for user errors.
 
     With `strict`, the index is still written, then StrictModeError is raised if a file was skipped.
+    With `if_missing`, an index that already has a build is left alone (and None returned).
+    The builder closes every embedder it gets from `embedder_factory` that has a close() method.
     """
     from filelock import FileLock, Timeout
 
     layout = IndexLayout(Path(settings.index))
+    if if_missing and layout.current_build() is not None:
+        return None
     try:
         layout.claim(Path(settings.corpus))
     except OSError as exc:
@@ -323,20 +328,25 @@ class _Builder:
                 pending[row.embed_key].append(i)
                 texts[row.embed_key] = row.embed_text
         embedder = self.embedder_factory(model) if pending else None
-        dimension = embedder.dimension if embedder else old_vectors.shape[1]
-        vectors = np.zeros((len(rows), dimension), dtype=np.float32)
-        if reuse:
-            if old_vectors.shape[1] != dimension:
-                raise IndexMismatch(f"The model {model!r} now gives {dimension} dimensions; the index has {old_vectors.shape[1]}.")
-            targets, sources = map(list, zip(*reuse))
-            vectors[targets] = np.asarray(old_vectors)[sources]
-        if pending:
-            keys = list(pending)
-            self.progress.start("Embedding", len(keys))
-            fresh_vectors = embedder.embed([texts[k] for k in keys], batch_size=self.settings.batch_size,
-                                           progress=self.progress.advance)
-            for key, vector in zip(keys, fresh_vectors):
-                vectors[pending[key]] = vector
+        try:
+            dimension = embedder.dimension if embedder else old_vectors.shape[1]
+            vectors = np.zeros((len(rows), dimension), dtype=np.float32)
+            if reuse:
+                if old_vectors.shape[1] != dimension:
+                    raise IndexMismatch(f"The model {model!r} now gives {dimension} dimensions; "
+                                        f"the index has {old_vectors.shape[1]}.")
+                targets, sources = map(list, zip(*reuse))
+                vectors[targets] = np.asarray(old_vectors)[sources]
+            if pending:
+                keys = list(pending)
+                self.progress.start("Embedding", len(keys))
+                fresh_vectors = embedder.embed([texts[k] for k in keys], batch_size=self.settings.batch_size,
+                                               progress=self.progress.advance)
+                for key, vector in zip(keys, fresh_vectors):
+                    vectors[pending[key]] = vector
+        finally:
+            if hasattr(embedder, "close"):  # an embedder holding a cluster (RayEmbedder) lets it go
+                embedder.close()
         return vectors, sum(len(v) for v in pending.values()), len(reuse)
 
     # -- writing ------------------------------------------------------------------------------------

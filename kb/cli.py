@@ -161,29 +161,21 @@ def index_command(
     Example: kb index corpus/ --index indexes/default
     """
     from kb.build import build_index
-    from kb.index import IndexLayout
-
     from kb.index.dense import KINDS
 
     if dense not in KINDS:
         raise typer.BadParameter(f"choose one of {', '.join(KINDS)}", param_hint="--dense")
     settings = _settings(corpus=corpus, index=index, model=model)
-    if if_missing and IndexLayout(settings.index).current_build() is not None:
-        return
-    opened: list[Any] = []
     factory = None
     if ray:
         from kb.distributed import ray_embedder_factory
 
-        make = ray_embedder_factory(settings.backend, ray_address)
-        factory = lambda name: opened.append(make(name)) or opened[-1]  # noqa: E731  (closed below)
-    try:
-        with _progress(as_json) as progress:
-            report = build_index(settings, rebuild=rebuild, strict=strict, wait=wait, progress=progress,
-                                 dense_kind=dense, embedder_factory=factory)
-    finally:
-        for embedder in opened:
-            embedder.close()
+        factory = ray_embedder_factory(settings.backend, ray_address)
+    with _progress(as_json) as progress:
+        report = build_index(settings, rebuild=rebuild, strict=strict, wait=wait, if_missing=if_missing,
+                             progress=progress, dense_kind=dense, embedder_factory=factory)
+    if report is None:
+        return
     if as_json:
         _print_json(_report_json(report))
         return

@@ -250,6 +250,19 @@ def test_incremental_build_re_embeds_only_changed_chunks_and_matches_a_full_buil
                [(h.chunk.meta.doc_id, h.chunk.text, round(h.score, 6)) for h in b]
 
 
+def test_the_builder_closes_the_embedders_it_opened_and_if_missing_leaves_an_index_alone(fake_settings):
+    closed = []
+
+    class ClosingEmbedder(CountingEmbedder):
+        def close(self):
+            closed.append(self.calls)
+
+    report = build_index(fake_settings, embedder_factory=lambda name: ClosingEmbedder())
+    assert closed == [report.chunks]
+    assert build_index(fake_settings, if_missing=True, embedder_factory=lambda name: ClosingEmbedder()) is None
+    assert closed == [report.chunks]
+
+
 def test_touched_file_is_not_re_embedded(fake_settings):
     build_index(fake_settings)
     alpha = fake_settings.corpus / "alpha.md"
