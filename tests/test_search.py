@@ -11,7 +11,7 @@ from kb.errors import BadQuestion
 from kb.index import IndexReader
 from kb.index.lexical import B, K1, LexicalIndex, content_terms, index_tokens, tokenize, top_k
 from kb.index.dense import choose_kind
-from kb.render import hit_to_json
+from kb.cli.render import hit_to_json
 from kb.search import Fusion, Searcher, clean_question, reciprocal_rank_fusion, shortness
 
 

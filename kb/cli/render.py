@@ -1,4 +1,4 @@
-"""Turning results into terminal output (rich) and JSON. Only the CLI calls this module."""
+"""Turning results into terminal output (rich) and JSON."""
 
 from __future__ import annotations
 

@@ -263,7 +263,7 @@ def ask_command(
     Filters apply inside the search, so a filtered question still gets --top-k passages.
     Example: kb ask "When do FCA licences open?" --top-k 3 --jurisdiction UK
     """
-    from kb.render import answer_to_json, render_answer
+    from kb.cli.render import answer_to_json, render_answer
     from kb.session import open_session
 
     settings = _settings(index=index, model=model, top_k=top_k)
@@ -415,7 +415,7 @@ def timeline_command(
     Example: kb timeline --jurisdiction UK --topic licensing --upcoming
     """
     from kb.filters import parse_date_option
-    from kb.render import display_path, location
+    from kb.cli.render import display_path, location
     from kb.timeline import index_timeline
 
     settings = _settings(index=index)
