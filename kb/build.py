@@ -30,38 +30,10 @@ from kb.ingest import CorpusFile, CorpusScan, read_file, scan_corpus, unreadable
 from kb.metadata import complete as complete_metadata
 from kb.models import Chunk, DocumentMeta, FileNote
 from kb.progress import NoProgress, Progress
+from kb.results import BuildReport
 from kb.index.store import FileRecord, FileStatus, chunk_from_row, meta_from_row
 from kb.index.writer import write_build
 from kb.text import normalise_for_dedup, strip_controls, text_hash
-
-@dataclass(frozen=True, slots=True)
-class BuildReport:
-    index: Path
-    corpus: Path
-    written: bool  # False when the corpus was unchanged and the previous build stands
-    full_reason: str | None  # why nothing was re-used: "first build", "--rebuild", "model changed ..."
-    documents: int
-    chunks: int
-    added: tuple[str, ...]
-    updated: tuple[str, ...]
-    removed: tuple[str, ...]
-    unchanged: int
-    skipped: tuple[FileNote, ...]  # could not be indexed (unreadable, unsupported, broken)
-    hidden: tuple[FileNote, ...]  # hidden files and folders, passed over without a record
-    stale: tuple[FileNote, ...]  # failed to read now; their chunks from the last build are kept
-    warnings: tuple[FileNote, ...]  # indexed, but with a problem worth knowing (bad .jsonl line, ...)
-    duplicates: int  # chunks dropped because their document already holds the same text
-    embedded: int  # chunks embedded in this run
-    reused: int  # chunks whose vectors came from the previous build
-    seconds: float
-
-    def summary_line(self) -> str:
-        parts = [f"{len(self.added)} new", f"{len(self.updated)} updated", f"{self.unchanged} unchanged",
-                 f"{len(self.removed)} removed", f"{len(self.skipped)} skipped"]
-        if self.stale:
-            parts.append(f"{len(self.stale)} stale")
-        return ", ".join(parts)
-
 
 @dataclass
 class _FileResult:

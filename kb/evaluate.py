@@ -21,6 +21,7 @@ from kb.config import Settings
 from kb.errors import EvalError
 from kb.filters import Filters
 from kb.progress import NoProgress, Progress
+from kb.results import EvalReport
 from kb.search import Searcher
 from kb.session import open_session
 
@@ -30,20 +31,6 @@ class Question:
     id: str
     question: str
     relevant: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class EvalReport:
-    k: int
-    questions: int
-    metrics: dict[str, float]  # "recall@10" → value
-    latency_p50_ms: float
-    latency_p95_ms: float
-    mode: str
-
-    def to_json(self) -> dict:
-        return {**self.metrics, "questions": self.questions, "mode": self.mode,
-                "latency_ms": {"p50": round(self.latency_p50_ms, 2), "p95": round(self.latency_p95_ms, 2)}}
 
 
 def load_questions(path: Path, limit: int | None = None) -> list[Question]:

@@ -137,3 +137,14 @@ def test_ask_names_the_other_documents_that_hold_the_same_text(cli_env, tmp_path
     assert result.exit_code == 0, result.output
     assert result.output.count("within 90 days") == 2  # the answer, and one passage: not two
     assert "also in: Rulebook B" in result.output and "rulebook-b.md:7 (§ Returns" in result.output
+
+
+def test_every_json_output_names_its_schema(cli_env, tmp_path):
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(json.dumps({"id": "1", "question": "application fee", "relevant": ["alpha.md"]}) + "\n")
+    outputs = {name: json.loads(run(args, cli_env).output) for name, args in [
+        ("index", ["index", "--json"]), ("ask", ["ask", "application fee", "--json"]), ("status", ["status", "--json"]),
+        ("sources", ["sources", "--json"]), ("timeline", ["timeline", "--json"]), ("doctor", ["doctor", "--json"]),
+        ("eval", ["eval", str(questions), "--json"])]}
+    assert {name: data["schema"] for name, data in outputs.items()} == {name: f"kb.{name}/1" for name in outputs}
+    assert outputs["index"]["summary"].startswith("3 new") and outputs["eval"]["questions"] == 1

@@ -11,7 +11,7 @@ from kb.errors import BadQuestion
 from kb.index import IndexReader
 from kb.index.lexical import B, K1, LexicalIndex, content_terms, index_tokens, tokenize, top_k
 from kb.index.dense import choose_kind
-from kb.cli.render import hit_to_json
+from kb.cli.render import hit_json
 from kb.search import Fusion, Searcher, clean_question, reciprocal_rank_fusion, shortness
 
 
@@ -299,4 +299,4 @@ def test_the_same_text_in_two_documents_is_returned_once_naming_both(tmp_path):
     hits = Searcher(IndexReader.open(settings.index), HashEmbedder(64)).search("annual sprocket return", k=5)
     assert len(hits) == 1
     assert {hits[0].chunk.meta.source, *(c.meta.source for c in hits[0].also_in)} == {"a.md", "b.md"}
-    assert hit_to_json(hits[0])["also_in"][0]["lines"] == [3, 3]
+    assert hit_json(hits[0])["also_in"][0]["lines"] == [3, 3]
