@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import typer
 from rich.console import Console
@@ -15,6 +17,9 @@ from kb import __version__
 from kb.config import Settings, load_settings
 from kb.errors import KBError
 from kb.cli.render import progress_bars, show
+
+if TYPE_CHECKING:
+    from kb.filters import Filters
 
 app = typer.Typer(
     name="kb",
@@ -29,11 +34,60 @@ app = typer.Typer(
 IndexOption = typer.Option(None, "--index", "-i", help="Index folder (default: indexes/default, or `index` in kb.toml).")
 ModelOption = typer.Option(None, "--model", help="Embedding model: all-MiniLM-L6-v2 (bundled) or a local model folder.")
 JsonOption = typer.Option(False, "--json", help="Print one JSON object instead of formatted text.")
-JurisdictionOption = typer.Option(None, "--jurisdiction", "-j", help="Only documents of this jurisdiction (UK, EU, US...); repeatable.")
-RegulatorOption = typer.Option(None, "--regulator", "-r", help="Only documents of this regulator (FCA, ESMA, SEC...); repeatable.")
-TypeOption = typer.Option(None, "--type", "-t", help="Only documents of this type (law, consultation, policy statement, guidance, news); repeatable.")
-SinceOption = typer.Option(None, "--since", help="Only documents dated on or after DATE (2025, 2025-09, 2025-09-10).")
-UntilOption = typer.Option(None, "--until", help="Only documents dated on or before DATE.")
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """Stands in a command's signature for the filter options; `with_filters` puts them there and
+    hands the command one `kb.filters.Filters` made from them."""
+
+    dates: bool = True  # also --since and --until
+
+
+ALL_FILTERS = FilterOptions()
+PLACE_AND_TYPE_FILTERS = FilterOptions(dates=False)
+
+_FILTER_OPTIONS = [  # (parameter, option), in --help order
+    ("jurisdiction", typer.Option(None, "--jurisdiction", "-j",
+                                  help="Only documents of this jurisdiction (UK, EU, US...); repeatable.")),
+    ("regulator", typer.Option(None, "--regulator", "-r",
+                               help="Only documents of this regulator (FCA, ESMA, SEC...); repeatable.")),
+    ("doc_type", typer.Option(None, "--type", "-t", help="Only documents of this type (law, consultation, "
+                              "policy statement, guidance, news); repeatable.")),
+    ("since", typer.Option(None, "--since", help="Only documents dated on or after DATE (2025, 2025-09, 2025-09-10).")),
+    ("until", typer.Option(None, "--until", help="Only documents dated on or before DATE.")),
+]
+_FILTER_TYPES = {"jurisdiction": Optional[list[str]], "regulator": Optional[list[str]],
+                 "doc_type": Optional[list[str]], "since": Optional[str], "until": Optional[str]}
+
+
+def with_filters(command: Callable) -> Callable:
+    """The filter options in place of the command's parameter whose default is a FilterOptions."""
+    signature = inspect.signature(command)
+    marked = [p for p in signature.parameters.values() if isinstance(p.default, FilterOptions)]
+    if not marked:
+        return command
+    placeholder = marked[0]
+    names = [name for name, _ in _FILTER_OPTIONS if placeholder.default.dates or name not in ("since", "until")]
+    options = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=option,
+                                 annotation=_FILTER_TYPES[name]) for name, option in _FILTER_OPTIONS if name in names]
+    parameters = []
+    for parameter in signature.parameters.values():
+        parameters.extend(options if parameter is placeholder else [parameter])
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from kb.filters import Filters
+
+        values = {name: kwargs.pop(name) for name in names}
+        kwargs[placeholder.name] = Filters.from_options(values["jurisdiction"], values["regulator"],
+                                                        values["doc_type"], values.get("since"), values.get("until"))
+        return command(*args, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=parameters)
+    annotations = {k: v for k, v in command.__annotations__.items() if k != placeholder.name}
+    wrapper.__annotations__ = {**annotations, **{name: _FILTER_TYPES[name] for name in names}}
+    return wrapper
 
 
 def _debug() -> bool:
@@ -64,12 +118,6 @@ def handle_errors(command: Callable) -> Callable:
 
 def _settings(**overrides: Any) -> Settings:
     return load_settings(overrides)
-
-
-def _filters(jurisdiction, regulator, doc_type, since, until):
-    from kb.filters import Filters
-
-    return Filters.from_options(jurisdiction, regulator, doc_type, since, until)
 
 
 def _version(value: bool) -> None:
@@ -132,16 +180,13 @@ def index_command(
 
 @app.command("ask")
 @handle_errors
+@with_filters
 def ask_command(
     question: Optional[str] = typer.Argument(None, help="The question, in quotes. Leave out for an interactive prompt."),
     top_k: Optional[int] = typer.Option(None, "--top-k", "-k", min=1, max=50, help="Number of passages to cite."),
     index: Optional[Path] = IndexOption,
     model: Optional[str] = ModelOption,
-    jurisdiction: Optional[list[str]] = JurisdictionOption,
-    regulator: Optional[list[str]] = RegulatorOption,
-    doc_type: Optional[list[str]] = TypeOption,
-    since: Optional[str] = SinceOption,
-    until: Optional[str] = UntilOption,
+    filters: Filters = ALL_FILTERS,
     as_json: bool = JsonOption,
 ) -> None:
     """Answer a question from the index: the answering sentence, highlighted, with numbered citations.
@@ -152,7 +197,7 @@ def ask_command(
     from kb.session import open_session
 
     settings = _settings(index=index, model=model, top_k=top_k)
-    session = open_session(settings, _filters(jurisdiction, regulator, doc_type, since, until))
+    session = open_session(settings, filters)
     console = Console()
 
     def ask_one(text: str) -> None:
@@ -208,13 +253,10 @@ def status_command(
 
 @app.command("sources")
 @handle_errors
+@with_filters
 def sources_command(
     index: Optional[Path] = IndexOption,
-    jurisdiction: Optional[list[str]] = JurisdictionOption,
-    regulator: Optional[list[str]] = RegulatorOption,
-    doc_type: Optional[list[str]] = TypeOption,
-    since: Optional[str] = SinceOption,
-    until: Optional[str] = UntilOption,
+    filters: Filters = ALL_FILTERS,
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Show at most N documents."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -225,7 +267,6 @@ def sources_command(
     """
     from kb.sources import list_sources
 
-    filters = _filters(jurisdiction, regulator, doc_type, since, until)
     show(list_sources(_settings(index=index).index, filters, limit), as_json=as_json)
 
 
@@ -234,11 +275,10 @@ def sources_command(
 
 @app.command("timeline")
 @handle_errors
+@with_filters
 def timeline_command(
     index: Optional[Path] = IndexOption,
-    jurisdiction: Optional[list[str]] = JurisdictionOption,
-    regulator: Optional[list[str]] = RegulatorOption,
-    doc_type: Optional[list[str]] = TypeOption,
+    filters: Filters = PLACE_AND_TYPE_FILTERS,
     topic: Optional[str] = typer.Option(None, "--topic", help='Only passages that mention this, e.g. "stablecoin".'),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Tell past from upcoming relative to DATE (default: today)."),
     upcoming: bool = typer.Option(False, "--upcoming", help="Only events that have not passed yet."),
@@ -252,7 +292,6 @@ def timeline_command(
     from kb.filters import parse_date_option
     from kb.timeline import index_timeline
 
-    filters = _filters(jurisdiction, regulator, doc_type, None, None)
     reference = parse_date_option(as_of, "--as-of")[0] if as_of else None
     show(index_timeline(_settings(index=index).index, filters, topic, reference, upcoming=upcoming), as_json=as_json)
 
@@ -284,17 +323,14 @@ def doctor_command(
 
 @app.command("eval")
 @handle_errors
+@with_filters
 def eval_command(
     questions: Path = typer.Argument(..., help='JSON lines: {"id", "question", "relevant": [doc_id, ...]}.'),
     index: Optional[Path] = IndexOption,
     k: int = typer.Option(10, "--k", min=1, max=1000, help="Cut-off of every metric."),
     mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or lexical (for ablations)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Use only the first N questions."),
-    jurisdiction: Optional[list[str]] = JurisdictionOption,
-    regulator: Optional[list[str]] = RegulatorOption,
-    doc_type: Optional[list[str]] = TypeOption,
-    since: Optional[str] = SinceOption,
-    until: Optional[str] = UntilOption,
+    filters: Filters = ALL_FILTERS,
     as_json: bool = JsonOption,
 ) -> None:
     """Measure retrieval on questions with known relevant documents (same search as `kb ask`).
@@ -307,7 +343,6 @@ def eval_command(
 
     if mode not in MODES:
         raise typer.BadParameter(f"choose one of {', '.join(MODES)}", param_hint="--mode")
-    filters = _filters(jurisdiction, regulator, doc_type, since, until)
     with progress_bars(as_json, remaining=True) as progress:
         report = evaluate_questions(_settings(index=index), questions, k, mode=mode, limit=limit, filters=filters,
                                     progress=progress)
