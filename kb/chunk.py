@@ -11,10 +11,13 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kb.embed import Tokenizer
 from kb.models import Chunk, Document
 from kb.text import LineIndex, normalise_for_dedup, split_sentences, trim_span
+
+if TYPE_CHECKING:  # a protocol: chunking must not load the embedding code
+    from kb.embed import Tokenizer
 
 # A paragraph of at least this many words that repeats an earlier one in the same document is not
 # chunked again: scraped pages often hold their body twice, and a passage must be returned once.
