@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from itertools import chain
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -114,67 +115,47 @@ def write_store(path: Path, metas: Sequence[DocumentMeta], rows: Sequence[tuple[
 
 
 def insert_documents(connection: sqlite3.Connection, metas: Sequence[DocumentMeta]) -> None:
-    connection.executemany(
-        "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            (row, m.doc_id, m.source, m.title, m.date, m.jurisdiction, m.regulator, m.doc_type,
-             json.dumps(list(m.inferred)), json.dumps(dict(m.extra), ensure_ascii=False), m.kind)
-            for row, m in enumerate(metas)
-        ),
-    )
+    _insert(connection, "documents", (
+        (row, m.doc_id, m.source, m.title, m.date, m.jurisdiction, m.regulator, m.doc_type,
+         json.dumps(list(m.inferred)), json.dumps(dict(m.extra), ensure_ascii=False), m.kind)
+        for row, m in enumerate(metas)))
 
 
 def insert_chunks(connection: sqlite3.Connection, rows: Iterable[tuple[int, int, Chunk, str]]) -> None:
     """rows: (chunk id, document row, chunk, embed key)."""
-    connection.executemany(
-        "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            (cid, doc_row, c.ordinal, c.text, json.dumps(list(c.section), ensure_ascii=False), c.char_start,
-             c.char_end, c.line_start, c.line_end, c.page_start, c.page_end, key)
-            for cid, doc_row, c, key in rows
-        ),
-    )
+    _insert(connection, "chunks", (
+        (cid, doc_row, c.ordinal, c.text, json.dumps(list(c.section), ensure_ascii=False), c.char_start,
+         c.char_end, c.line_start, c.line_end, c.page_start, c.page_end, key)
+        for cid, doc_row, c, key in rows))
 
 
 def insert_files(connection: sqlite3.Connection, files: Iterable[FileRecord]) -> None:
-    connection.executemany(
-        "INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?)",
-        (
-            (f.path, f.size, f.mtime_ns, f.sha256, f.status, f.reason, json.dumps(list(f.warnings)), f.documents, f.chunks)
-            for f in files
-        ),
-    )
+    _insert(connection, "files", (
+        (f.path, f.size, f.mtime_ns, f.sha256, f.status, f.reason, json.dumps(list(f.warnings)), f.documents, f.chunks)
+        for f in files))
+
+
+def _insert(connection: sqlite3.Connection, table: str, rows: Iterable[tuple]) -> None:
+    """Every row into `table`, whose columns the rows give in schema order."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is not None:
+        connection.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * len(first))})", chain([first], rows))
+
+
+# Columns read as they are stored; the JSON ones are decoded by name below.
+_DOCUMENT_COLUMNS = ("doc_id", "source", "title", "date", "jurisdiction", "regulator", "doc_type", "kind")
+_CHUNK_COLUMNS = ("text", "char_start", "char_end", "line_start", "line_end", "page_start", "page_end", "ordinal")
 
 
 def meta_from_row(row: sqlite3.Row) -> DocumentMeta:
-    return DocumentMeta(
-        doc_id=row["doc_id"],
-        source=row["source"],
-        title=row["title"],
-        date=row["date"],
-        jurisdiction=row["jurisdiction"],
-        regulator=row["regulator"],
-        doc_type=row["doc_type"],
-        inferred=tuple(json.loads(row["inferred"])),
-        extra=json.loads(row["extra"]),
-        kind=row["kind"],
-    )
+    return DocumentMeta(**{name: row[name] for name in _DOCUMENT_COLUMNS},
+                        inferred=tuple(json.loads(row["inferred"])), extra=json.loads(row["extra"]))
 
 
 def chunk_from_row(row: sqlite3.Row, meta: DocumentMeta, stale: str | None = None) -> Chunk:
-    return Chunk(
-        meta=meta,
-        text=row["text"],
-        section=tuple(json.loads(row["section"])),
-        char_start=row["char_start"],
-        char_end=row["char_end"],
-        line_start=row["line_start"],
-        line_end=row["line_end"],
-        page_start=row["page_start"],
-        page_end=row["page_end"],
-        ordinal=row["ordinal"],
-        stale=stale,
-    )
+    return Chunk(meta=meta, section=tuple(json.loads(row["section"])), stale=stale,
+                 **{name: row[name] for name in _CHUNK_COLUMNS})
 
 
 def read_files(connection: sqlite3.Connection) -> dict[str, FileRecord]:
