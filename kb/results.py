@@ -64,8 +64,10 @@ class IndexStatus:
 
 @dataclass(frozen=True, slots=True)
 class Source:
+    """A document of the index, and how much of it there is."""
+
     meta: DocumentMeta
-    chunks: int  # chunks of the document in the index
+    chunks: int  # its chunks in the index
 
 
 @dataclass(frozen=True, slots=True)
