@@ -3,7 +3,7 @@
 Each command is a module here that parses its arguments, makes one library call and shows the
 result with `render.show` (render.py holds every result's terminal and JSON form). app.py holds
 the typer app and the `command` decorator that registers a command; options.py the options
-several commands share. A new command is a new module, imported below.
+several commands share; progress.py the progress bars. A new command is a new module, imported below.
 """
 
 from kb.cli.app import app, main

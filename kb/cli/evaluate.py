@@ -9,7 +9,8 @@ import typer
 
 from kb.cli.app import command, settings
 from kb.cli.options import ALL_FILTERS, IndexOption, JsonOption
-from kb.cli.render import progress_bars, show
+from kb.cli.progress import progress_bars
+from kb.cli.render import show
 
 if TYPE_CHECKING:
     from kb.filters import Filters
