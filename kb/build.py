@@ -17,23 +17,24 @@ from typing import Callable
 
 import numpy as np
 
+from kb.changes import ChangePlan, plan_changes
 from kb.chunk import ChunkerSettings, chunk_document
 from kb.config import Settings
 from kb.embed import Embedder, Tokenizer, load_embedder, load_tokenizer
-from kb.changes import ChangePlan, plan_changes
 from kb.errors import BadDocument, EmptyCorpus, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing, KBError
 from kb.errors import StrictModeError
 from kb.index.layout import IndexLayout
 from kb.index.manifest import ASSEMBLY, ChunkerInfo
 from kb.index.reader import IndexReader
+from kb.index.store import FileRecord, FileStatus, chunk_from_row, meta_from_row
+from kb.index.writer import write_build
 from kb.ingest import CorpusFile, CorpusScan, read_file, scan_corpus, unreadable_reason
 from kb.metadata import complete as complete_metadata
 from kb.models import Chunk, DocumentMeta, FileNote
 from kb.progress import NoProgress, Progress
 from kb.results import BuildReport
-from kb.index.store import FileRecord, FileStatus, chunk_from_row, meta_from_row
-from kb.index.writer import write_build
 from kb.text import normalise_for_dedup, strip_controls, text_hash
+
 
 @dataclass
 class _FileResult:

@@ -10,8 +10,8 @@ import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from kb.ingest import CorpusFile, CorpusScan
 from kb.index.store import FileRecord
+from kb.ingest import CorpusFile, CorpusScan
 
 
 @dataclass(frozen=True, slots=True)

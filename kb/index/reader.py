@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Sequence
 from kb.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from kb.index.layout import BuildParts, IndexLayout
 from kb.index.manifest import Manifest, read_manifest
-from kb.models import Chunk, DocumentMeta
 from kb.index.store import FileRecord, FileStatus, chunk_from_row, connect, meta_from_row, read_files
+from kb.models import Chunk, DocumentMeta
 
 if TYPE_CHECKING:  # numpy is imported where it is used: `kb status` must not pay for it
     import numpy as np
+
 
 def check_model(manifest: Manifest, root: Path, model: str | None) -> None:
     """Refuse an index built with another model than the one kb is set to use."""
