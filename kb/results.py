@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kb.filters import Filters
-from kb.index.manifest import Manifest
 from kb.models import Chunk, DocumentMeta, FileNote
+
+if TYPE_CHECKING:  # `kb --help` loads the renderer, and with it these results: keep them cheap
+    from kb.filters import Filters
+    from kb.index.manifest import Manifest
 
 
 @dataclass(frozen=True, slots=True)

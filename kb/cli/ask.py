@@ -11,7 +11,6 @@ from rich.text import Text
 
 from kb.cli.app import command, settings
 from kb.cli.options import ALL_FILTERS, IndexOption, JsonOption, ModelOption
-from kb.cli.render import show
 from kb.errors import KBError
 
 if TYPE_CHECKING:
@@ -32,6 +31,7 @@ def ask_command(
     Filters apply inside the search, so a filtered question still gets --top-k passages.
     Example: kb ask "When do FCA licences open?" --top-k 3 --jurisdiction UK
     """
+    from kb.cli.render import show
     from kb.session import open_session
 
     configured = settings(index=index, model=model, top_k=top_k)

@@ -9,7 +9,6 @@ import typer
 
 from kb.cli.app import command, settings
 from kb.cli.options import IndexOption, JsonOption
-from kb.cli.render import show
 
 
 @command("doctor")
@@ -22,6 +21,7 @@ def doctor_command(
     Exits non-zero when something is wrong, and says how to repair it.
     Example: kb doctor --index indexes/default
     """
+    from kb.cli.render import show
     from kb.doctor import diagnose
 
     diagnosis = diagnose(settings(index=index).index)

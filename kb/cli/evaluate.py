@@ -9,8 +9,6 @@ import typer
 
 from kb.cli.app import command, settings
 from kb.cli.options import ALL_FILTERS, IndexOption, JsonOption
-from kb.cli.progress import progress_bars
-from kb.cli.render import show
 
 if TYPE_CHECKING:
     from kb.filters import Filters
@@ -31,6 +29,8 @@ def eval_command(
     Reports Recall@k, MAP@k, nDCG@k, MRR@k and Hit@k over documents, and warm search latency.
     Example: kb eval ../shared/data/obliqa/dev.jsonl --index indexes/obliqa --k 10
     """
+    from kb.cli.progress import progress_bars
+    from kb.cli.render import show
     from kb.evaluate import evaluate_questions
     from kb.search import MODES
 

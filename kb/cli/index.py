@@ -9,8 +9,6 @@ import typer
 
 from kb.cli.app import command, settings
 from kb.cli.options import IndexOption, JsonOption, ModelOption
-from kb.cli.progress import progress_bars
-from kb.cli.render import show
 
 
 @command("index")
@@ -33,6 +31,8 @@ def index_command(
 
     Example: kb index corpus/ --index indexes/default
     """
+    from kb.cli.progress import progress_bars
+    from kb.cli.render import show
     from kb.build import build_index
     from kb.index.dense import KINDS
 

@@ -9,7 +9,6 @@ import typer
 
 from kb.cli.app import command, settings
 from kb.cli.options import ALL_FILTERS, IndexOption, JsonOption
-from kb.cli.render import show
 
 if TYPE_CHECKING:
     from kb.filters import Filters
@@ -27,6 +26,7 @@ def sources_command(
     Values marked * were inferred from the text rather than given in the document's metadata.
     Example: kb sources --jurisdiction UK --type consultation
     """
+    from kb.cli.render import show
     from kb.sources import list_sources
 
     show(list_sources(settings(index=index).index, filters, limit), as_json=as_json)

@@ -7,7 +7,6 @@ from typing import Optional
 
 from kb.cli.app import command, settings
 from kb.cli.options import IndexOption, JsonOption
-from kb.cli.render import show
 
 
 @command("status")
@@ -19,6 +18,7 @@ def status_command(
 
     Example: kb status --index indexes/default
     """
+    from kb.cli.render import show
     from kb.status import index_status
 
     show(index_status(settings(index=index).index), as_json=as_json)

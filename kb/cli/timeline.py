@@ -9,7 +9,6 @@ import typer
 
 from kb.cli.app import command, settings
 from kb.cli.options import PLACE_AND_TYPE_FILTERS, IndexOption, JsonOption
-from kb.cli.render import show
 
 if TYPE_CHECKING:
     from kb.filters import Filters
@@ -29,6 +28,7 @@ def timeline_command(
     Relative dates ("next week") are resolved against the document's publication date.
     Example: kb timeline --jurisdiction UK --topic licensing --upcoming
     """
+    from kb.cli.render import show
     from kb.filters import parse_date_option
     from kb.timeline import index_timeline
 
