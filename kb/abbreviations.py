@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from kb.lexical import tokenize
+from kb.index.lexical import tokenize
 
 _SHORT = re.compile(r"\(\s*[“\"'‘]?([A-Z][A-Za-z0-9&-]{1,9}?)s?[”\"'’]?\s*\)")
 _WORDS_BEFORE = re.compile(r"([\w'’-]+(?:\s+[\w'’-]+){0,9})\s*[“\"'‘]?\s*$")

@@ -20,8 +20,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from kb.abbreviations import defined_abbreviations, expand
-from kb.glossary import TERMS, words_of
-from kb.lexical import tokenize
+from kb.glossary import TERMS
+from kb.index.lexical import tokenize
 from kb.models import Answer, AnswerSpan, DatedStatement, Hit
 from kb.question import DATE_TYPES, AnswerType, Event, Question, analyse, canonical_place, places_fit
 from kb.search import Searcher, clean_question
@@ -207,7 +207,7 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
 HEADING_PASSAGES = 5  # headings of this many top passages are candidates too
 ABOUT_DOCUMENT = 0.4  # share of a question's focus a document's title must state for "when was it published"
 
-# Words a question and a text use for the same thing in regulatory English (stems, as kb.lexical makes them).
+# Words a question and a text use for the same thing in regulatory English (stems, as kb.index.lexical makes them).
 SYNONYMS = (
     ("rescind", "revok", "withdraw", "withdrew", "repeal", "cancel"),
     ("fine", "penalti", "sanction"),
@@ -765,17 +765,4 @@ def answer_lines(answer: Answer) -> tuple[int, int] | None:
     if answer.citation is None or answer.highlight is None:
         return None
     hit = next((h for h in answer.passages if h.rank == answer.citation), None)
-    if hit is None:
-        return None
-    chunk = hit.chunk
-    if chunk.line_start == chunk.line_end:
-        return chunk.line_start, chunk.line_end
-    start, end = answer.highlight
-    first = chunk.line_start + chunk.text.count("\n", 0, start)
-    return first, first + chunk.text.count("\n", start, end)
-
-
-def question_type(question: str) -> str | None:
-    """The answer type asked for, as kb.question names it (None for questions without one)."""
-    kind = analyse(question).type
-    return None if kind is AnswerType.OTHER else kind.value
+    return None if hit is None else hit.chunk.line_range(*answer.highlight)

@@ -23,12 +23,19 @@ class DocumentMeta:
 
 
 @dataclass(frozen=True, slots=True)
+class FileNote:
+    """Something to say about one corpus file: why it was skipped, or a problem reading it."""
+
+    path: str  # relative to the corpus folder, "/"-separated
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
     """A readable unit of the corpus: a file, or one record of a .jsonl file."""
 
     meta: DocumentMeta
-    text: str  # the body, exactly as in the source (front matter removed)
-    kind: str  # "markdown", "text", "jsonl", "pdf", "html", "docx"
+    text: str  # the body, exactly as in the source (front matter removed); its format is meta.kind
     first_line: int = 1  # 1-based line of the source file where `text` starts
     record_line: int | None = None  # .jsonl: the line of the record; every chunk cites it
     page_starts: tuple[int, ...] = ()  # paged formats: offset in `text` where each page begins
@@ -49,6 +56,13 @@ class Chunk:
     page_end: int | None = None
     ordinal: int = 0  # position of the chunk within its document
     stale: str | None = None  # why its source no longer matches the index ("changed", "vanished", ...)
+
+    def line_range(self, start: int, end: int) -> tuple[int, int]:
+        """Lines of the source file that hold `text[start:end]`, e.g. one sentence of the chunk."""
+        if self.line_start == self.line_end:  # one line, or a .jsonl record cited by its line
+            return self.line_start, self.line_end
+        first = self.line_start + self.text.count("\n", 0, start)
+        return first, first + self.text.count("\n", start, end)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from kb.glossary import TERMS, normalise_name, words_of
-from kb.lexical import tokenize
+from kb.index.lexical import tokenize
 from kb.spans import SpanKind
 
 
@@ -60,7 +60,7 @@ class Event(StrEnum):
 class Question:
     text: str  # as asked (cleaned)
     type: AnswerType
-    focus: frozenset[str]  # word tokens (kb.lexical.tokenize) an answer must address
+    focus: frozenset[str]  # word tokens (kb.index.lexical.tokenize) an answer must address
     event: Event | None = None  # date questions: what the date is of
     jurisdictions: frozenset[str] = frozenset()  # canonical codes the question names ("UK", "EU")
     regulators: frozenset[str] = frozenset()  # canonical short names ("FCA", "SEC")
@@ -376,7 +376,7 @@ def analyse(text: str) -> Question:
     asking = question_sentence(normal)
     kind, rule = _answer_type(asking)
     words = re.findall(r"[^\W_]+(?:['-][^\W_]+)*", normal)
-    from kb.lexical import content_terms
+    from kb.index.lexical import content_terms
 
     focus = frozenset(content_terms(" ".join(words)) - _TYPE_WORDS)
     phrase = _NOUN_PHRASE.search(asking)

@@ -8,7 +8,7 @@ import pytest
 from kb.answer import AnswerSettings, answer_lines, answer_question
 from kb.build import build_index
 from kb.config import Settings
-from kb.embed import HashEmbedder
+from kb.testing import HashEmbedder
 from kb.index import IndexReader
 from kb.search import Searcher
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from kb.answer import answer_lines, answer_question
 from kb.build import build_index
 from kb.cli import app
-from kb.embed import HashEmbedder
+from kb.testing import HashEmbedder
 from kb.filters import Filters
 from kb.index import IndexReader
 from kb.search import Searcher

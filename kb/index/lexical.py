@@ -17,6 +17,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from kb.glossary import phrase_table
+from kb.models import Chunk
 
 STOP_WORDS = frozenset(
     "a an and are as at be but by for if in into is it no not of on or such that the their then there "
@@ -127,6 +128,11 @@ def tokenize_many(texts: Iterable[str]) -> list[list[str]]:
     return [index_tokens(text) for text in texts]
 
 
+def lexical_text(chunk: Chunk) -> str:
+    """What BM25 indexes for a chunk: its heading path and its text."""
+    return "\n".join([*chunk.section, chunk.text])
+
+
 class LexicalIndex:
     """BM25 scores of every chunk for a query, optionally restricted to a mask of chunks."""
 
@@ -147,6 +153,7 @@ class LexicalIndex:
         return cls(model)
 
     def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
         self._model.save(str(folder), show_progress=False)
         (folder / "kb-tokenizer.json").write_text(json.dumps({"stemmer": "snowball-english", "references": True,
                                                                "pairs": True}))
