@@ -2,7 +2,7 @@
 
 import pytest
 
-from kb.lexical import tokenize
+from kb.index.lexical import tokenize
 from kb.question import AnswerType as T
 from kb.question import Event, analyse, places_fit, question_sentence
 
