@@ -23,7 +23,8 @@ from kb.abbreviations import defined_abbreviations, expand
 from kb.glossary import TERMS
 from kb.index.lexical import tokenize
 from kb.models import Answer, AnswerSpan, DatedStatement, Hit
-from kb.question import DATE_TYPES, AnswerType, Event, Question, analyse, canonical_place, places_fit
+from kb.places import canonical_place, places_fit
+from kb.question import DATE_TYPES, AnswerType, Event, Question, analyse
 from kb.search import Searcher, clean_question
 from kb.spans import SpanKind, TypedSpan, find_spans
 from kb.text import collapse_whitespace, split_sentences

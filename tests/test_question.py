@@ -4,7 +4,8 @@ import pytest
 
 from kb.index.lexical import tokenize
 from kb.question import AnswerType as T
-from kb.question import Event, analyse, places_fit, question_sentence
+from kb.places import places_fit
+from kb.question import Event, analyse, question_sentence
 
 
 @pytest.mark.parametrize("question, kind", [
