@@ -619,7 +619,8 @@ def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings
             elsewhere = best if _confidence(best, question) >= ANSWERABLE_AT else None
             return _no_answer(evidence, shown, _elsewhere_note(question, hits, elsewhere))
         best = local[0]
-    if best is None or _confidence(best, question) < ANSWERABLE_AT or (question.is_typed and best.focus < MIN_FOCUS):
+    if best is None or _confidence(best, question) < ANSWERABLE_AT or (
+            settings.focus and question.is_typed and best.focus < MIN_FOCUS):
         return _no_answer(evidence, shown, None, best)
     cited = hits[best.unit.passage]
     passages = tuple(shown) if cited.rank <= k else (*shown, cited)
