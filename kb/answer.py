@@ -454,6 +454,10 @@ _OBLIGATION = re.compile(r"\b(?:shall|must|required|obliged|need|has\s+to|have\s
 _MODALITIES = {"can": _PERMISSION, "could": _PERMISSION, "may": _PERMISSION, "might": _PERMISSION,
                "must": _OBLIGATION, "should": _OBLIGATION, "need": _OBLIGATION, "have": _OBLIGATION, "has": _OBLIGATION}
 _ASKED_MODALITY = re.compile(r"\b(can|could|may|might|must|should|need|have|has)\b(?=\s+(?:\w+\s+){0,3}?\w+)", re.I)
+_CLASSIFYING = re.compile(r"\b(?:count|counts|qualify|qualifies|amount|amounts)\s+(?:as|to)\b|\bbe\s+(?:considered|treated|"
+                          r"regarded|deemed|classed|classified)\b|\bconstitute\b", re.I)
+_CLASSIFIED = re.compile(r"\b(?:considered|treated\s+as|regarded\s+as|deemed|classed|classified|constitutes?|"
+                         r"amounts?\s+to|qualif(?:y|ies)\s+as|counts?\s+as)\b", re.I)
 _CONDITION_FIRST = re.compile(r"^\W*(?:\(?\w{1,4}[.)]\s+)?(?:where|if|when|unless|in\s+case|provided\s+that)\b[^,;]{0,200},", re.I)
 _INLINE_LIST = re.compile(r":\s*[^;]+;[^;]+(?:;|\band\b)|(?:[^,;]+,){2,}[^,;]*\b(?:and|or)\b", re.I)
 _OPEN = re.compile(r"(?:[:—–]|\s-|\bmeans)\s*$")
@@ -489,10 +493,12 @@ def _shape(question: Question, unit: Unit, text: str, spans: tuple[TypedSpan, ..
     if kind is AnswerType.YES_NO:
         ruling = _CONDITION_FIRST.sub("", text)  # "Where X is not complete, ... shall set": the rule, not the condition
         if _NEGATION.search(ruling):
-            return 1.5
+            return 1.2
         asked = _ASKED_MODALITY.search(question.text)
         if asked and _MODALITIES[asked.group(1).casefold()].search(ruling):
             return 1.2  # "can the authority ...?" and "the authority may ...": the same kind of rule
+        if _CLASSIFYING.search(question.text) and _CLASSIFIED.search(ruling):
+            return 1.2  # "would that count as insider dealing?" and "shall be considered to be insider dealing"
         return 0.8 if _MODAL.search(text) else 0.0
     if kind is AnswerType.REFERENCE and _NUMBER_ASKED.search(question.text) and _IDENTIFIER.search(text):
         return 1.5
