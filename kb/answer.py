@@ -39,8 +39,11 @@ WEIGHTS = {"cosine": 0.5, "focus": 0.68, "rank": 0.8, "event": 0.2, "unsure": 0.
            "length": 0.15, "anchor": 0.4, "phrase": 0.33, "main": 0.3}
 MAIN_CLAUSE_WEIGHT = 2.0  # focus terms of the clause that asks, against those of a condition before it
 # Answerable when the best unit fits the question (kb.answer._fits) and scores at least this.
-ANSWERABLE_AT = 0.7
+ANSWERABLE_AT = 1.45
 MIN_FOCUS = 0.2  # share (idf-weighted) of the question's focus a typed answer must mention, with its context
+MIN_FOCUS_UNTYPED = 0.15  # ... and any other answer
+MIN_COSINE = 0.2  # closeness in meaning below which a unit is about something else (short date lines aside)
+MIN_COSINE_UNTYPED = 0.33  # ... for questions without a type, which nothing else holds to the topic
 DISAGREEMENT_MARGIN = 0.3
 # A unit of the asked-for jurisdiction this far below another jurisdiction's best is not its answer.
 ELSEWHERE_MARGIN = 0.5  # another source's dated statement this close to the best one is shown too
@@ -120,7 +123,7 @@ def gather_evidence(searcher: Searcher, question: str, k: int = 5, *, mask: np.n
     shortlist = candidates[:EMBEDDED_CANDIDATES]
     vectors = None
     if shortlist:
-        vectors = searcher.embedder.embed([c.text[:EMBEDDED_CHARS] for c in shortlist])
+        vectors = searcher.embedder.embed([_embedded_part(c) for c in shortlist])
         cosines = vectors @ searcher.embed_query(text) if settings.cosine else np.zeros(len(shortlist))
         shortlist = [replace(c, cosine=float(cos)) for c, cos in zip(shortlist, cosines.tolist())]
         shortlist = [replace(c, score=_score(c, analysis)) for c in shortlist]
@@ -368,6 +371,17 @@ def _clean_marker(text: str) -> str:
     return _BULLET.sub("", text).strip()
 
 
+def _embedded_part(candidate: Candidate) -> str:
+    """What of a unit the embedder reads: EMBEDDED_CHARS around its first typed span (the part that
+    answers), else its start."""
+    text = candidate.text
+    if len(text) <= EMBEDDED_CHARS or not candidate.spans:
+        return text[:EMBEDDED_CHARS]
+    span = candidate.spans[0]
+    start = max(0, min(span.start - EMBEDDED_CHARS // 2, len(text) - EMBEDDED_CHARS))
+    return text[start:start + EMBEDDED_CHARS]
+
+
 def _neighbour_texts(searcher: Searcher, hits: list[Hit]) -> dict[int, tuple[str, str]]:
     """Texts of the chunks just before and after each hit in the same document: where a cut list's
     lead-in and its last items are."""
@@ -609,7 +623,9 @@ def _score(candidate: Candidate, question: Question) -> float:
 # --- the decision --------------------------------------------------------------------------------
 
 
-def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings()) -> Answer:
+def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings(), *,
+           threshold: float = ANSWERABLE_AT) -> Answer:
+    """The answer from the evidence, or "not in the corpus"; `threshold` for calibration only."""
     question, hits = evidence.question, evidence.hits
     shown = hits[:k]
     eligible = list(evidence.candidates)  # gather_evidence kept only the units that fit the question
@@ -621,12 +637,11 @@ def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings
             return _no_answer(evidence, shown, f"The passages that come closest never mention {named}.", best)
     if best is not None and settings.jurisdiction and question.jurisdictions:
         local = [c for c in eligible if _jurisdiction_fits(question, hits[c.unit.passage])]
-        if not local or _confidence(local[0], question) < max(ANSWERABLE_AT, best.score - ELSEWHERE_MARGIN):
-            elsewhere = best if _confidence(best, question) >= ANSWERABLE_AT else None
+        if not local or _confidence(local[0], question) < max(threshold, best.score - ELSEWHERE_MARGIN):
+            elsewhere = best if _confidence(best, question) >= threshold else None
             return _no_answer(evidence, shown, _elsewhere_note(question, hits, elsewhere))
         best = local[0]
-    if best is None or _confidence(best, question) < ANSWERABLE_AT or (
-            settings.focus and question.is_typed and best.focus < MIN_FOCUS):
+    if best is None or _confidence(best, question) < threshold or not _on_topic(best, question, settings):
         return _no_answer(evidence, shown, None, best)
     cited = hits[best.unit.passage]
     passages = tuple(shown) if cited.rank <= k else (*shown, cited)
@@ -654,6 +669,26 @@ def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings
         span=span,
         answer_type=question.type.value,
     )
+
+
+def _on_topic(candidate: Candidate, question: Question, settings: AnswerSettings) -> bool:
+    """The unit is about what was asked: close in meaning and stating enough of the question's focus.
+    ("What is the capital of France?" finds units on capital requirements: cosine 0.1, focus 0.)"""
+    anchored = candidate.event >= 3 or candidate.shape >= 1.5 or _value_line(candidate)
+    if settings.cosine and not anchored and candidate.cosine < (MIN_COSINE if question.is_typed else MIN_COSINE_UNTYPED):
+        return False
+    return not settings.focus or candidate.focus >= (MIN_FOCUS if question.is_typed else MIN_FOCUS_UNTYPED)
+
+
+def _value_line(candidate: Candidate) -> bool:
+    """A short line that is mostly the asked-for value ("Issued: May 9, 2019", "FIN-2019-G001", "Given at
+    the ... Conference"): a document's own metadata, which the embedder finds far from any question."""
+    if not candidate.spans or len(candidate.text) > 120:
+        return False
+    covered = set()
+    for span in candidate.spans:
+        covered.update(range(span.start, span.end))
+    return len(covered) >= len(candidate.text) / 2
 
 
 def _fits(candidate: Candidate, question: Question, settings: AnswerSettings) -> bool:
