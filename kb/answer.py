@@ -221,6 +221,7 @@ SYNONYMS = (
     ("deliv", "given", "gave"),
     ("find", "determin"),
     ("submit", "file", "lodg"),
+    ("establish", "creat", "introduc", "impos"),
 )
 _CANONICAL = {word: group[0] for group in SYNONYMS for word in group}
 
@@ -473,7 +474,7 @@ _CLASSIFYING = re.compile(r"\b(?:count|counts|qualify|qualifies|amount|amounts)\
 _CLASSIFIED = re.compile(r"\b(?:considered|treated\s+as|regarded\s+as|deemed|classed|classified|constitutes?|"
                          r"amounts?\s+to|qualif(?:y|ies)\s+as|counts?\s+as)\b", re.I)
 _CONDITION_FIRST = re.compile(r"^\W*(?:\(?\w{1,4}[.)]\s+)?(?:where|if|when|unless|in\s+case|provided\s+that)\b[^,;]{0,200},", re.I)
-_INLINE_LIST = re.compile(r":\s*[^;]+;[^;]+(?:;|\band\b)|(?:[^,;]+,){2,}[^,;]*\b(?:and|or)\b", re.I)
+_QUOTED_NAME = re.compile(r"[“\"][A-Z][^”\"]{3,120}[”\"]")
 _OPEN = re.compile(r"(?:[:—–]|\s-|\bmeans)\s*$")
 _ADDRESSED = re.compile(r"\b(?:address(?:ed)?|sent|directed|written|aimed)\s+to\b|\bto\s+whom\b|\bintended\s+for\b", re.I)
 
@@ -492,8 +493,8 @@ def _shape(question: Question, unit: Unit, text: str, spans: tuple[TypedSpan, ..
     if kind is AnswerType.LIST:
         if unit.kind == "list":
             shape = 1.0 if question.count is None or unit.members >= question.count else 0.5
-        elif unit.kind != "item" and _INLINE_LIST.search(text):
-            shape = 1.0 if _enumerated(text) >= 3 else 0.8
+        elif unit.kind != "item" and (_enumerated(text) >= 3 or len(_QUOTED_NAME.findall(text)) >= 2):
+            shape = 1.0  # "to operating a CATP, staking, arranging deals and ..."; "the “Joint Statement ...” and the “...”"
         else:
             shape = 0.2 if unit.kind == "item" else 0.0
         if question.count is not None and _mentions_count(text, question.count):
@@ -698,8 +699,11 @@ def _fits(candidate: Candidate, question: Question, settings: AnswerSettings) ->
         return False
     if not settings.question_types:
         return True
-    if kind is AnswerType.LIST and candidate.shape < (1.0 if question.count else 0.8):
-        return False  # "which activities" wants a list; "the four outcomes" four of them
+    if kind is AnswerType.LIST and candidate.shape < 0.8:
+        return False  # "which activities" wants a list
+    if kind is AnswerType.LIST and question.count and not _mentions_count(candidate.text, question.count) and \
+            max(candidate.unit.members, _enumerated(candidate.text)) < question.count:
+        return False  # "the four outcomes": four of them, or a text that says there are four
     if kind is AnswerType.YES_NO and candidate.shape < 0.8:
         return False  # a yes or no rests on a rule: "shall", "may", "does not"
     if settings.events and kind is AnswerType.START and candidate.event < 1:
