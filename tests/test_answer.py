@@ -155,3 +155,21 @@ def test_switching_parts_off_changes_the_answer(searcher):
     question = "Who is the widget supervisor of a federal widget dealer?"
     assert '"widget supervisor" means' not in (ask(searcher, question, units=False).text or "")  # no lead-in
     assert ask(searcher, "How much is the widget application fee?", question_types=False).span is None
+
+
+def test_ask_json_gives_the_answer_span_and_the_terminal_shows_the_decline_reason(searcher, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from kb.cli import app
+
+    env = {"KB_MODEL": "hash:64", "KB_INDEX": str(searcher.index.root), "COLUMNS": "200", "NO_COLOR": "1"}
+    result = CliRunner().invoke(app, ["ask", "How much is the widget application fee?", "--json"], env=env)
+    data = json.loads(result.output)
+    span = data["answer_span"]
+    assert data["answer_type"] == "amount" and span["kind"] == "amount"
+    assert data["answer"][span["start"]:span["end"]] == span["text"] == "700 credits"
+    declined = CliRunner().invoke(app, ["ask", "How often must UK gadget dealers run penetration tests?"], env=env)
+    assert "No passage in the corpus answers this." in declined.output
+    assert "The corpus has this for EU (Fixture Gadget Regulation), not for UK." in declined.output
