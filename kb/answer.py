@@ -45,11 +45,13 @@ MIN_FOCUS_UNTYPED = 0.15  # ... and any other answer
 MIN_COSINE = 0.2  # closeness in meaning below which a unit is about something else (short date lines aside)
 MIN_COSINE_UNTYPED = 0.33  # ... for questions without a type, which nothing else holds to the topic
 DISAGREEMENT_MARGIN = 0.3
+AGREEMENT_MARGIN = 0.15  # a primary source stating the same value this close behind is cited instead
 # A unit of the asked-for jurisdiction this far below another jurisdiction's best is not its answer.
 ELSEWHERE_MARGIN = 0.5  # another source's dated statement this close to the best one is shown too
 SAME_STATEMENT_COSINE = 0.7  # ... if it says the same thing (cosine between the two statements)
-PRIMARY_TYPES = {"law", "regulation", "policy statement", "policy-statement", "consultation", "guidance", "rule",
-                 "directive", "statute", "order", "rulebook", "standard", "decision"}
+# Law and regulators' own publications, over news, speeches and commentary when both answer.
+PRIMARY_TYPES = {"law", "regulation", "policy statement", "consultation", "guidance", "rule", "directive", "statute",
+                 "order", "rulebook", "standard", "decision", "bulletin", "notice", "letter"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ class Candidate:
     event: float  # +1 the date is of the asked-for event, -1 of another, 0 unknown
     shape: float  # fits the question's form: a list for "which activities", "means" for "what is"
     terms: frozenset[str] = frozenset()  # the unit's word tokens (synonyms folded)
+    primary: bool = False  # from a law or a regulator's own publication (not news or commentary)
     anchor: float = 0.0  # share of the references and quoted terms of the question the unit (or its document) names
     phrase: float = 0.0  # share of the question's word pairs the unit has ("obliged entities")
     main: float = 0.0  # coverage of the clause that asks, when a condition comes first ("..., whose recommendation?")
@@ -198,6 +201,7 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
                 event=_event_agreement(question, text, mentions, chunk.meta.date, about[chunk.meta.doc_id])
                 if settings.events else 0.0,
                 shape=_shape(question, unit, text, spans), terms=frozenset(words),
+                primary=(chunk.meta.doc_type or "") in PRIMARY_TYPES,
                 anchor=_anchor_share(question, text, documents.get(chunk.meta.doc_id, ""), chunk.meta.title),
                 phrase=len(pairs & _pairs(tokens)) / len(pairs) if pairs else 0.0,
                 main=_coverage(main_weights, words, set()) if main_weights else 0.0,
@@ -642,6 +646,8 @@ def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings
             elsewhere = best if _confidence(best, question) >= threshold else None
             return _no_answer(evidence, shown, _elsewhere_note(question, hits, elsewhere))
         best = local[0]
+    if best is not None and not best.primary:
+        best = _primary_that_agrees(best, eligible)
     if best is None or _confidence(best, question) < threshold or not _on_topic(best, question, settings):
         return _no_answer(evidence, shown, None, best)
     cited = hits[best.unit.passage]
@@ -670,6 +676,20 @@ def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings
         span=span,
         answer_type=question.type.value,
     )
+
+
+def _primary_that_agrees(best: Candidate, eligible: list[Candidate]) -> Candidate:
+    """A law's or regulator's own statement of the same value, close behind a news item or a speech,
+    is the better citation: "the FCA expects to open the gateway in 2026" over a report of it."""
+    values = {_normal(s.text) for s in best.spans} | set(best.dates)
+    if not values:
+        return best
+    for candidate in eligible:
+        if best.score - candidate.score > AGREEMENT_MARGIN:
+            break
+        if candidate.primary and values & ({_normal(s.text) for s in candidate.spans} | set(candidate.dates)):
+            return candidate
+    return best
 
 
 def _on_topic(candidate: Candidate, question: Question, settings: AnswerSettings) -> bool:

@@ -173,3 +173,35 @@ def test_ask_json_gives_the_answer_span_and_the_terminal_shows_the_decline_reaso
     declined = CliRunner().invoke(app, ["ask", "How often must UK gadget dealers run penetration tests?"], env=env)
     assert "No passage in the corpus answers this." in declined.output
     assert "The corpus has this for EU (Fixture Gadget Regulation), not for UK." in declined.output
+
+
+def test_a_primary_text_that_agrees_is_cited_over_the_news(tmp_path):
+    corpus = tmp_path / "corpus"
+    write(corpus / "news.md", """
+        ---
+        title: "Fixture news: sprocket gateway to open"
+        date: 2031-02-01
+        type: news
+        ---
+        # Sprocket gateway
+
+        The sprocket gateway opens on 1 June 2032, the Sprocket Board said.
+        """)
+    write(corpus / "rules.md", """
+        ---
+        title: "Fixture Sprocket Rules"
+        date: 2031-01-15
+        type: law
+        ---
+        # Sprocket Rules
+
+        ## Commencement
+
+        The sprocket gateway opens for applications on 1 June 2032.
+        """)
+    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
+    build_index(settings)
+    searcher = Searcher(IndexReader.open(settings.index), HashEmbedder(64))
+    answer = ask(searcher, "When does the sprocket gateway open?")
+    cited = next(hit for hit in answer.passages if hit.rank == answer.citation).chunk
+    assert answer.answerable and "1 June 2032" in answer.text and cited.meta.source == "rules.md"
