@@ -1,0 +1,241 @@
+"""The timeline and answers as files other tools take: iCalendar, CSV, Markdown.
+
+Pure functions over kb's dataclasses. Text comes from documents, so each format gets it neutralised:
+control characters dropped and white space collapsed everywhere, Markdown syntax escaped, CSV cells
+that a spreadsheet would run as a formula defused. Paths are relative to the corpus folder, as in
+`--json` output. icalendar is imported only when a calendar is made.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+from typing import TYPE_CHECKING, Sequence
+
+from kb.models import Answer, Chunk
+from kb.text import collapse_whitespace
+
+if TYPE_CHECKING:
+    from kb.timeline import Event
+
+NO_ANSWER = "Not in the corpus: no passage answers this."
+# Formats whose text is extracted: line numbers would not point into the file, so they cite by section.
+CITED_BY_SECTION = {"html", "docx"}
+CSV_COLUMNS = ("date", "status", "event", "title", "source", "lines", "pages", "published", "jurisdiction",
+               "regulator", "origin")
+SUMMARY_CHARS = 120
+EXCERPT_CHARS = 300
+_URL = re.compile(r"https?://[^\s<>\"'`\\\x00-\x1f\x7f]+")
+
+
+# --- citations -------------------------------------------------------------------------------------
+
+
+def where(chunk: Chunk, lines: tuple[int, int] | None = None) -> str:
+    """`rules.md:45-49`, `report.pdf p. 3`, or the bare path for HTML/DOCX (cited by section)."""
+    source = chunk.meta.source
+    if chunk.meta.kind in CITED_BY_SECTION:
+        return source
+    if chunk.page_start is not None:
+        pages = chunk.page_start if chunk.page_start == chunk.page_end else f"{chunk.page_start}-{chunk.page_end}"
+        return f"{source} p. {pages}"
+    start, end = lines or (chunk.line_start, chunk.line_end)
+    return f"{source}:{start}" if start == end else f"{source}:{start}-{end}"
+
+
+def citation_details(chunk: Chunk) -> list[str]:
+    details = []
+    if chunk.meta.doc_id != chunk.meta.source:
+        details.append(f"id {chunk.meta.doc_id}")
+    if chunk.section:
+        details.append(f"§ {chunk.section[-1]}")
+    details.append(chunk.meta.date or "undated")
+    if chunk.stale:
+        details.append(f"STALE: {chunk.stale}")
+    return details
+
+
+def origin(chunk: Chunk) -> str | None:
+    value = chunk.meta.extra.get("origin")
+    if value is None:
+        return None
+    return _plain(value) or None
+
+
+def web_address(chunk: Chunk) -> str | None:
+    """The origin when it is a plain http(s) URL, safe to put in a link."""
+    value = origin(chunk)
+    return value if value and _URL.fullmatch(value) else None
+
+
+def citation_text(chunk: Chunk, lines: tuple[int, int] | None = None) -> str:
+    """`Title — path:lines (§ section, date)`, plain text."""
+    return f"{_plain(chunk.meta.title)} — {_plain(where(chunk, lines))} ({_plain(', '.join(citation_details(chunk)))})"
+
+
+# --- timeline --------------------------------------------------------------------------------------
+
+
+def event_uid(event: Event) -> str:
+    """Stable across exports, so a calendar re-importing the file updates events instead of doubling them."""
+    meta = event.chunk.meta
+    key = "\x1f".join((meta.source, meta.doc_id, f"{event.lines[0]}-{event.lines[1]}", event.label))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + "@kb"
+
+
+def timeline_ics(events: Sequence[Event], *, name: str = "kb timeline", stamp: dt.datetime | None = None) -> bytes:
+    """An iCalendar file: one all-day event per dated item, spanning its period (a month, a year...)."""
+    import icalendar
+
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//kb//regulatory timeline//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", _plain(name))
+    stamp = stamp or dt.datetime.now(dt.timezone.utc)
+    used: dict[str, int] = {}
+    for event in events:
+        uid = event_uid(event)
+        used[uid] = used.get(uid, 0) + 1
+        if used[uid] > 1:  # two statements of one date on the same lines (a one-line record): keep both
+            uid = uid.replace("@", f"-{used[uid]}@")
+        chunk = event.chunk
+        item = icalendar.Event()
+        item.add("uid", uid)
+        item.add("dtstamp", stamp)
+        item.add("dtstart", event.first)
+        item.add("dtend", event.last + dt.timedelta(days=1))  # DTEND of an all-day event is exclusive
+        item.add("summary", _shorten(_plain(event.text), SUMMARY_CHARS))
+        item.add("description", _event_description(event))
+        item.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy all day
+        categories = [_plain(v) for v in (chunk.meta.jurisdiction, chunk.meta.regulator, chunk.meta.doc_type) if v]
+        if categories:
+            item.add("categories", categories)
+        if web_address(chunk):
+            item.add("url", web_address(chunk))
+        calendar.add_component(item)
+    return calendar.to_ical()
+
+
+def _event_description(event: Event) -> str:
+    chunk = event.chunk
+    lines = [_plain(event.text), "", f"Date: {event.label} ({event.precision}"
+             + (", resolved from a relative date" if event.relative else "") + ")",
+             f"Source: {citation_text(chunk, event.lines)}"]
+    if origin(chunk):
+        lines.append(f"Origin: {origin(chunk)}")
+    return "\n".join(lines)
+
+
+def timeline_rows(events: Sequence[Event]) -> list[dict[str, str]]:
+    """One flat record per event, with the CSV columns; values are one-line plain text."""
+    rows = []
+    for event in events:
+        chunk, meta = event.chunk, event.chunk.meta
+        pages = "" if chunk.page_start is None else (
+            f"{chunk.page_start}" if chunk.page_start == chunk.page_end else f"{chunk.page_start}-{chunk.page_end}")
+        values = {"date": event.label, "status": event.status, "event": event.text, "title": meta.title,
+                  "source": meta.source, "lines": f"{event.lines[0]}-{event.lines[1]}", "pages": pages,
+                  "published": meta.date, "jurisdiction": meta.jurisdiction, "regulator": meta.regulator,
+                  "origin": origin(chunk)}
+        rows.append({column: _plain(values[column] or "") for column in CSV_COLUMNS})
+    return rows
+
+
+def timeline_csv(events: Sequence[Event]) -> str:
+    """CSV with a header row (RFC 4180: CRLF line ends; write it with newline="")."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for row in timeline_rows(events):
+        writer.writerow([csv_cell(row[column]) for column in CSV_COLUMNS])
+    return buffer.getvalue()
+
+
+def csv_cell(text: str) -> str:
+    """A spreadsheet runs a cell starting with = + - @ as a formula (CSV injection): make it text."""
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+
+
+def timeline_markdown(events: Sequence[Event]) -> str:
+    """A Markdown (GFM) table: date, status, event, source with its citation and link."""
+    lines = ["| Date | Status | Event | Source | Published |", "|---|---|---|---|---|"]
+    for event in events:
+        chunk = event.chunk
+        source = f"{md_escape(chunk.meta.title)} — {md_escape(where(chunk, event.lines))}"
+        if web_address(chunk):
+            source += f" <{web_address(chunk)}>"
+        lines.append(f"| {md_escape(event.label)} | {event.status} | {md_escape(event.text)} | {source} | "
+                     f"{md_escape(chunk.meta.date or 'undated')} |")
+    return "\n".join(lines) + "\n"
+
+
+# --- answers ---------------------------------------------------------------------------------------
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer for a memo: the sentence emphasised, its sources as footnotes numbered as in `kb ask`.
+
+    A question the corpus does not answer says so, and lists the closest passages as what they are.
+    """
+    from kb.answer import answer_lines
+
+    parts = [f"**Question:** {md_escape(answer.question)}", ""]
+    if not (answer.answerable and answer.text and answer.citation):
+        parts.append(f"*{md_escape(NO_ANSWER)}*")
+        if answer.passages:
+            parts += ["", "The closest passages, which do not answer it:", ""]
+            for hit in answer.passages:
+                excerpt = _shorten(_plain(hit.chunk.text), EXCERPT_CHARS)
+                parts.append(f"{hit.rank}. {_md_citation(hit.chunk)}: “{md_escape(excerpt)}”")
+        return "\n".join(parts) + "\n"
+    cited = {answer.citation: answer_lines(answer)}
+    parts.append(f"*{md_escape(answer.text)}*[^{answer.citation}]")
+    if answer.dates:
+        parts += ["", "Date: " + md_escape(", ".join(answer.dates))]
+    if answer.date_statements:
+        parts += ["", "Sources differ on the date (newest publication first):", ""]
+        for statement in answer.date_statements:
+            cited.setdefault(statement.citation, None)
+            parts.append(f"- {md_escape(', '.join(statement.dates))}, published "
+                         f"{md_escape(statement.published or 'undated')}: {md_escape(statement.text)}"
+                         f"[^{statement.citation}]")
+    for note in answer.notes:
+        parts += ["", f"> {md_escape(note)}"]
+    parts.append("")
+    for rank, lines in sorted(cited.items()):
+        parts.append(f"[^{rank}]: {_md_citation(answer.passages[rank - 1].chunk, lines)}")
+    return "\n".join(parts) + "\n"
+
+
+def _md_citation(chunk: Chunk, lines: tuple[int, int] | None = None) -> str:
+    text = (f"{md_escape(chunk.meta.title)} — {md_escape(where(chunk, lines))} "
+            f"({md_escape(', '.join(citation_details(chunk)))})")
+    address = web_address(chunk)
+    return text + (f" <{address}>" if address else "")
+
+
+# --- neutralising text -----------------------------------------------------------------------------
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+
+
+def md_escape(text: str) -> str:
+    """One line of literal text in Markdown: emphasis, links, HTML, table pipes and entities escaped.
+
+    Never placed at the start of a line here, so "#" and "- " need no escape.
+    """
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", _plain(text))
+    return _ENTITY.sub(r"\\&", text)
+
+
+def _plain(text: str) -> str:
+    return collapse_whitespace(str(text))
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
