@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     import httpx
 
 SUPPORTED = tuple(sorted(READERS))
-STATUSES = ("added", "updated", "unchanged")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _GENERIC_SEGMENTS = {"", "index", "default", "home", "main", "view", "download", "file", "document", "page"}
 MAX_STEM = 96  # characters of a generated file name, before the suffix

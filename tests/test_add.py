@@ -42,15 +42,20 @@ PAGE = f"""<!doctype html>
 FAST = FetchLimits(connect_timeout=2, read_timeout=2, total_timeout=10)
 
 
-@pytest.fixture
-def server():
-    """A threaded server, so a slow handler does not hold up the next test's requests."""
+@pytest.fixture(scope="module")
+def running_server():
+    """One threaded server for the module (stopping one takes 0.5 s); threaded, so a slow handler
+    does not hold up the next test's requests."""
     server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
+    server.stop()
+
+
+@pytest.fixture
+def server(running_server):
+    yield running_server
+    running_server.clear()
 
 
 @pytest.fixture
@@ -117,8 +122,10 @@ def test_refresh_with_validators_is_a_conditional_request_and_writes_nothing(ser
     assert (first.path.stat().st_mtime_ns, sidecar_path(first.path).stat().st_mtime_ns) == before
 
 
-def test_refresh_without_validators_compares_bytes(server, corpus):
+def test_refresh_without_validators_compares_bytes(server, corpus, monkeypatch):
     """A server that sends no ETag/Last-Modified: same bytes leave the file alone, new ones replace only it."""
+    times = iter(["2031-01-01T00:00:00Z", "2031-01-02T00:00:00Z", "2031-01-03T00:00:00Z"])
+    monkeypatch.setattr("kb.add._now", lambda: next(times))
     bodies = [PAGE, PAGE, PAGE.replace("seven years", "ten years")]
     server.expect_request("/page").respond_with_handler(
         lambda request: Response(bodies.pop(0), content_type="text/html"))
@@ -132,12 +139,12 @@ def test_refresh_without_validators_compares_bytes(server, corpus):
     assert same.status == "unchanged" and first.path.stat().st_mtime_ns == stamp
     assert read_sidecar(first.path) == record
 
-    time.sleep(1.1)  # the retrieval time has one-second resolution
     changed = add_url(server.url_for("/page"), corpus, limits=FAST)
     assert changed.status == "updated" and changed.path == first.path
     assert b"ten years" in first.path.read_bytes()
     new_record = read_sidecar(first.path)
-    assert new_record.sha256 != record.sha256 and new_record.retrieved > record.retrieved
+    assert record.retrieved == "2031-01-01T00:00:00Z"  # the unchanged refresh kept the first retrieval date
+    assert new_record.sha256 != record.sha256 and new_record.retrieved == "2031-01-02T00:00:00Z"
     assert other.stat().st_mtime_ns == other_mtime
     assert entries(corpus) == sorted(["notes.md", first.path.name, sidecar_path(first.path).name])
 
@@ -187,6 +194,16 @@ def test_redirect_is_followed_and_the_final_url_is_the_origin(server, corpus):
     record = read_sidecar(result.path)
     assert record.url == server.url_for("/old") and record.final_url == final
     assert add_url(server.url_for("/old"), corpus, limits=FAST).path == result.path  # refreshed by the URL given
+
+
+def test_a_url_that_turns_from_page_to_pdf_replaces_its_file(server, corpus):
+    bodies = [(PAGE, "text/html"), (make_pdf(["Now a PDF."]), "application/pdf")]
+    server.expect_request("/notice").respond_with_handler(
+        lambda r: Response(bodies[0][0], content_type=bodies.pop(0)[1]))
+    page = add_url(server.url_for("/notice"), corpus, limits=FAST)
+    pdf = add_url(server.url_for("/notice"), corpus, limits=FAST)
+    assert (page.path.name, pdf.path.name, pdf.status) == ("127.0.0.1-notice.html", "127.0.0.1-notice.pdf", "updated")
+    assert entries(corpus) == [".127.0.0.1-notice.pdf.kb.json", "127.0.0.1-notice.pdf"]
 
 
 def test_too_many_redirects_is_a_clear_error(server, corpus):
