@@ -1,226 +1,769 @@
-"""Extractive answers: pick the sentence of the top passages that answers the question, or say none does.
+"""Extractive answers: the part of a top passage that holds what the question asks for, or an honest no.
 
-Each candidate sentence is scored on three signals: meaning (cosine to the question with the same
-embedder), wording (share of the question's content words it contains), and the question's type
-(a "when" question wants a date, "who" an organisation, "how much" a number). Whether the corpus
-answers at all is decided on the same signals, with thresholds calibrated on data (README).
+    question → kb.question.analyse: answer type (date, duration, amount, who, ...), focus terms, place
+             → the top ANSWER_PASSAGES passages (whatever --top-k shows, so the answer never depends on it)
+             → candidate units (kb.units: sentences, list items with their lead-in, whole lists)
+             → typed spans (kb.spans): a typed question is answered only by a unit holding one
+             → score: focus coverage, meaning (cosine), retrieval rank, what the date is of, precision
+             → answer, or "not in the corpus" when no unit holds the asked-for type together with the
+               question's focus, or only another jurisdiction's texts answer.
+
+Weights and thresholds were set on the odd-numbered half of ../shared/data/regqa and checked on the
+even half (README, "Answer quality"); `AnswerSettings` switches each part off for the ablation.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from kb.dates import document_dates
-from kb.lexical import content_terms, tokenize
-from kb.models import Answer, DatedStatement, Hit
+from kb.abbreviations import defined_abbreviations, expand
+from kb.glossary import TERMS
+from kb.index.lexical import tokenize
+from kb.models import Answer, AnswerSpan, DatedStatement, Hit
+from kb.places import canonical_place, places_fit
+from kb.question import DATE_TYPES, AnswerType, Event, Question, analyse
 from kb.search import Searcher, clean_question
+from kb.spans import SpanKind, TypedSpan, find_spans
 from kb.text import collapse_whitespace, split_sentences
+from kb.units import Unit, units_of
 
-ANSWER_PASSAGES = 3  # sentences are taken from this many top passages
-MAX_SENTENCE_CHARS = 600
-# Weights of the sentence score and the no-answer thresholds: see scripts/calibrate_answerable.py.
-WEIGHTS = {"cosine": 0.55, "overlap": 0.30, "cue": 0.15}
-RANK_PENALTY = 0.02
-DISAGREEMENT_MARGIN = 0.12  # another source's dated sentence this close to the best one is shown too
-SAME_STATEMENT_COSINE = 0.7  # ... if it says the same thing (cosine between the two sentences)
-# Answerable when sentence cosine + COVERAGE_WEIGHT · term coverage ≥ ANSWERABLE_AT.
-COVERAGE_WEIGHT = 0.5
-ANSWERABLE_AT = 0.80
-
-_WHEN = re.compile(r"^\s*(?:when|by when|until when|how soon)\b|\b(?:what|which) (?:year|date|month|day|time)\b|"
-                   r"\bdeadline\b|\bhow long\b", re.IGNORECASE)
-_WHO = re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:which|what) (?:regulator|authority|body|organi[sz]ation|agency|"
-                  r"firms?|entity|entities|institutions?|persons?)\b", re.IGNORECASE)
-_HOW_MUCH = re.compile(r"\bhow (?:much|many)\b|\b(?:what|which) (?:amount|percentage|fee|threshold|number|"
-                       r"minimum|maximum|level|ratio|limit)\b", re.IGNORECASE)
-_ORGANISATION = re.compile(r"\b[A-Z]{2,}[a-z]?\b|\b(?:Authority|Commission|Treasury|Bank|Board|Council|Parliament|"
-                           r"Regulator|Agency|Ministry|Department|Government|Corporation|Comptroller)\b")
-_NUMBER = re.compile(r"\d|\bper ?cent\b|%|[$£€¥]|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|"
-                     r"thousand|million|billion)\b", re.IGNORECASE)
-
-
-def question_type(question: str) -> str | None:
-    if _WHEN.search(question):
-        return "when"
-    if _HOW_MUCH.search(question):
-        return "how much"
-    if _WHO.search(question):
-        return "who"
-    return None
-
-
-def _cue(kind: str | None, sentence: str, dates: tuple[str, ...]) -> float:
-    if kind == "when":
-        return 1.0 if dates else 0.0
-    if kind == "who":
-        return 1.0 if _ORGANISATION.search(sentence) else 0.0
-    if kind == "how much":
-        return 1.0 if _NUMBER.search(sentence) else 0.0
-    return 0.0
+ANSWER_PASSAGES = 10  # candidate answers come from this many top passages, whatever --top-k is
+# The best units by the cheap signals are embedded and scored in full, each cut to its first
+# EMBEDDED_CHARS characters: embedding is most of an answer's time (README, "Answer quality").
+EMBEDDED_CANDIDATES = 10
+EMBEDDED_CHARS = 300
+WEIGHTS = {"cosine": 0.5, "focus": 0.68, "rank": 0.8, "event": 0.2, "unsure": 0.1, "precision": 0.15, "shape": 0.35,
+           "length": 0.15, "anchor": 0.4, "phrase": 0.33, "main": 0.3}
+MAIN_CLAUSE_WEIGHT = 2.0  # focus terms of the clause that asks, against those of a condition before it
+# Answerable when the best unit fits the question (kb.answer._fits) and scores at least this.
+ANSWERABLE_AT = 0.7
+MIN_FOCUS = 0.2  # share (idf-weighted) of the question's focus a typed answer must mention, with its context
+DISAGREEMENT_MARGIN = 0.3
+# A unit of the asked-for jurisdiction this far below another jurisdiction's best is not its answer.
+ELSEWHERE_MARGIN = 0.5  # another source's dated statement this close to the best one is shown too
+SAME_STATEMENT_COSINE = 0.7  # ... if it says the same thing (cosine between the two statements)
+PRIMARY_TYPES = {"law", "regulation", "policy statement", "policy-statement", "consultation", "guidance", "rule",
+                 "directive", "statute", "order", "rulebook", "standard", "decision"}
 
 
 @dataclass(frozen=True, slots=True)
-class ScoredSentence:
-    passage: int  # index into the hits
-    start: int
-    end: int
-    score: float
-    cosine: float
-    overlap: float
-    cue: float
-    dates: tuple[str, ...] = ()  # for "when" questions: the sentence's dates, resolved and normalised
+class AnswerSettings:
+    """Each part of the answerer, switchable for the ablation in scripts/eval_answers.py."""
+
+    question_types: bool = True  # analyse the question's type; off: every question is untyped
+    typed_spans: bool = True  # a typed question needs a unit with a span of its type
+    units: bool = True  # list items with their lead-ins, whole lists, fields; off: plain sentences
+    focus: bool = True  # coverage of the question's focus terms
+    cosine: bool = True  # closeness in meaning (the embedder)
+    events: bool = True  # a date question's event (start, end, publication) against the sentence's
+    jurisdiction: bool = True  # decline when only other jurisdictions' texts answer
+    passages: int = ANSWER_PASSAGES
 
 
-def sentence_dates(hit: Hit, start: int, end: int) -> tuple[str, ...]:
-    meta = hit.chunk.meta
-    return tuple(m.label for m in document_dates(hit.chunk.text[start:end], meta.date, meta.jurisdiction))
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One scored unit."""
 
+    unit: Unit
+    text: str  # what the answer line shows: lead-in and span
+    spans: tuple[TypedSpan, ...]  # typed spans of the asked-for kinds, offsets within `text`
+    focus: float  # idf-weighted share of the question's focus terms in the unit and its context
+    prior: float  # retrieval: 1 for the top passage, falling with rank
+    event: float  # +1 the date is of the asked-for event, -1 of another, 0 unknown
+    shape: float  # fits the question's form: a list for "which activities", "means" for "what is"
+    terms: frozenset[str] = frozenset()  # the unit's word tokens (synonyms folded)
+    anchor: float = 0.0  # share of the references and quoted terms of the question the unit (or its document) names
+    phrase: float = 0.0  # share of the question's word pairs the unit has ("obliged entities")
+    main: float = 0.0  # coverage of the clause that asks, when a condition comes first ("..., whose recommendation?")
+    dates: tuple[str, ...] = ()  # normalised dates in the span (date questions)
+    cosine: float = 0.0
+    score: float = 0.0
 
-def score_sentences(question: str, hits: list[Hit], sentence_vectors: np.ndarray, query_vector: np.ndarray,
-                    spans: list[tuple[int, int, int]]) -> list[ScoredSentence]:
-    kind = question_type(question)
-    terms = content_terms(question)
-    cosines = sentence_vectors @ query_vector if len(spans) else np.zeros(0)
-    scored = []
-    for (passage, start, end), cosine in zip(spans, cosines.tolist()):
-        sentence = hits[passage].chunk.text[start:end]
-        overlap = len(terms & set(tokenize(sentence))) / len(terms) if terms else 0.0
-        dates = sentence_dates(hits[passage], start, end) if kind == "when" else ()
-        cue = _cue(kind, sentence, dates)
-        score = (WEIGHTS["cosine"] * cosine + WEIGHTS["overlap"] * overlap + WEIGHTS["cue"] * cue
-                 - RANK_PENALTY * passage)
-        scored.append(ScoredSentence(passage, start, end, score, cosine, overlap, cue, dates))
-    return scored
-
-
-def candidate_spans(hits: list[Hit], passages: int = ANSWER_PASSAGES) -> list[tuple[int, int, int]]:
-    spans = []
-    for passage, hit in enumerate(hits[:passages]):
-        for start, end in split_sentences(hit.chunk.text):
-            if end - start > MAX_SENTENCE_CHARS or not any(c.isalpha() for c in hit.chunk.text[start:end]):
-                continue
-            spans.append((passage, start, end))
-    return spans
+    @property
+    def typed(self) -> bool:
+        return bool(self.spans)
 
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """What the answerer found for a question: the passages and every scored candidate sentence."""
+    """What the answerer found: the analysed question, the passages read, and every scored candidate."""
 
-    question: str
+    question: Question
     hits: tuple[Hit, ...]
-    sentences: tuple[ScoredSentence, ...]
-    coverage: float = 0.0  # idf-weighted share of the question's content words found in the passages
-    vectors: np.ndarray | None = None  # embedding of each sentence, in the order of `sentences`
+    candidates: tuple[Candidate, ...]  # best first
+    vectors: np.ndarray | None = None  # embedding of each of the first len(vectors) candidates
+    missing_anchors: dict[str, frozenset[str]] | None = None  # doc_id → the question's anchors it never names
 
     @property
-    def best(self) -> ScoredSentence | None:
-        return max(self.sentences, key=lambda s: s.score) if self.sentences else None
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
 
 
-def gather_evidence(searcher: Searcher, question: str, k: int = 5, *, mask: np.ndarray | None = None) -> Evidence:
-    question = clean_question(question)
-    hits = searcher.search(question, k, mask=mask)
-    # A "when" question reads every cited passage, so that sources giving other dates are found.
-    spans = candidate_spans(hits, len(hits) if question_type(question) == "when" else ANSWER_PASSAGES)
-    texts = [collapse_whitespace(hits[p].chunk.text[s:e]) for p, s, e in spans]
-    coverage = term_coverage(searcher, question, hits[:ANSWER_PASSAGES])
-    if not texts:
-        return Evidence(question, tuple(hits), (), coverage)
-    vectors = searcher.embedder.embed(texts)
-    scored = score_sentences(question, hits, vectors, searcher.embed_query(question), spans)
-    return Evidence(question, tuple(hits), tuple(scored), coverage, vectors)
+def answer_question(searcher: Searcher, question: str, k: int = 5, *, mask: np.ndarray | None = None,
+                    settings: AnswerSettings = AnswerSettings()) -> Answer:
+    """Answer a question from the index; `k` passages are shown (the answer may cite one beyond them)."""
+    evidence = gather_evidence(searcher, question, k, mask=mask, settings=settings)
+    return decide(evidence, k, settings)
 
 
-def term_coverage(searcher: Searcher, question: str, hits: list[Hit]) -> float:
-    """How much of what the question asks about (weighted by rarity) the passages mention at all.
+def gather_evidence(searcher: Searcher, question: str, k: int = 5, *, mask: np.ndarray | None = None,
+                    settings: AnswerSettings = AnswerSettings()) -> Evidence:
+    text = clean_question(question)
+    analysis = analyse(text) if settings.question_types else replace(analyse(text), type=AnswerType.OTHER)
+    hits = searcher.search(text, max(k, settings.passages), mask=mask)
+    read = hits[:settings.passages]
+    candidates = [c for c in _candidates(searcher, analysis, read, settings) if _fits(c, analysis, settings)]
+    candidates.sort(key=lambda c: -_cheap_score(c, analysis))
+    shortlist = candidates[:EMBEDDED_CANDIDATES]
+    vectors = None
+    if shortlist:
+        vectors = searcher.embedder.embed([c.text[:EMBEDDED_CHARS] for c in shortlist])
+        cosines = vectors @ searcher.embed_query(text) if settings.cosine else np.zeros(len(shortlist))
+        shortlist = [replace(c, cosine=float(cos)) for c, cos in zip(shortlist, cosines.tolist())]
+        shortlist = [replace(c, score=_score(c, analysis)) for c in shortlist]
+        order = sorted(range(len(shortlist)), key=lambda i: -shortlist[i].score)
+        shortlist = [shortlist[i] for i in order]
+        vectors = vectors[order]
+    return Evidence(analysis, tuple(hits), tuple(shortlist), vectors, _missing_anchors(searcher, analysis, shortlist, hits))
 
-    A question on the "FCA" put to a corpus that never names it covers little, however close
-    the passages are in meaning: this is what tells "related text" from "the answer is here".
+
+def _missing_anchors(searcher: Searcher, question: Question, candidates: list[Candidate],
+                     hits: list[Hit]) -> dict[str, frozenset[str]]:
+    """For each document a candidate comes from: the question's references and quoted terms it never names."""
+    if not question.anchors:
+        return {}
+    owner, documents = searcher.index.chunk_documents, searcher.index.documents
+    texts = _document_texts(hits)
+    holders = {anchor: {documents[owner[i]].doc_id for i in searcher.index.lexical.chunks_with(anchor).tolist()}
+               for anchor in question.anchors}
+    missing = {}
+    for doc in {hits[c.unit.passage].chunk.meta.doc_id for c in candidates}:
+        missing[doc] = frozenset(a for a in question.anchors
+                                 if doc not in holders[a] and _normal(a) not in texts.get(doc, ""))
+    return missing
+
+
+# --- candidates and their signals ------------------------------------------------------------------
+
+
+def _candidates(searcher: Searcher, question: Question, hits: list[Hit], settings: AnswerSettings) -> list[Candidate]:
+    neighbours = _neighbour_texts(searcher, hits) if settings.units else {}
+    abbreviations = defined_abbreviations([*(b for b, _ in neighbours.values()), *(hit.chunk.text for hit in hits)])
+    weights = _focus_weights(searcher, question, abbreviations) if settings.focus else {}
+    kinds = question.required_spans
+    documents = _document_texts(hits)
+    pairs = _pairs(tokenize(question.text))
+    main_weights = {t: w for t, w in weights.items() if t in _canonical(list(question.main_focus))} \
+        if question.main_focus != question.focus else {}
+    # A question is about a document itself when its title states most of the question's focus.
+    about = {hit.chunk.meta.doc_id: _coverage(weights, _words(hit.chunk.meta.title), set()) >= ABOUT_DOCUMENT
+             for hit in hits}
+    candidates = []
+    for passage, hit in enumerate(hits):
+        chunk = hit.chunk
+        context = expand(_words(" ".join((chunk.meta.title, *chunk.section, *_names(chunk.meta)))), abbreviations)
+        units = (units_of(passage, chunk.text, *neighbours.get(passage, ("", ""))) if settings.units else
+                 [Unit(passage, s, e) for s, e in split_sentences(chunk.text) if _readable(chunk.text, s, e)])
+        previous = ""
+        for unit in units:
+            text = _clean_marker(unit.text(chunk.text))
+            tokens = tokenize(text)
+            words = expand(_canonical(tokens), abbreviations)
+            spans: tuple[TypedSpan, ...] = ()
+            if kinds:
+                spans = tuple(s for s in find_spans(text, kinds, published=chunk.meta.date,
+                                                    jurisdiction=chunk.meta.jurisdiction)
+                              if _answers(s, question))
+            mentions = _dates(text, chunk) if question.type in DATE_TYPES else []
+            dates = tuple(label for label, _ in mentions)
+            # The sentence before is context too: "three of those fronts: ..." follows what the fronts are.
+            nearby = context | (_words(previous) if unit.kind == "sentence" else set())
+            if unit.kind == "sentence":
+                previous = text
+            focus = _coverage(weights, words, nearby)
+            if unit.lead:  # what the item adds to its lead-in: "(D) ... Federal qualified issuer, the Comptroller"
+                lead_words = expand(_words(unit.lead), abbreviations)
+                rest = {t: w for t, w in weights.items() if t not in lead_words}
+                specific = _coverage(rest, words - lead_words, set()) if rest else 1.0
+                focus = 0.6 * focus + 0.4 * specific
+            candidates.append(Candidate(
+                unit=unit, text=text, spans=spans, focus=focus,
+                prior=1.0 - passage / ANSWER_PASSAGES,
+                event=_event_agreement(question, text, mentions, chunk.meta.date, about[chunk.meta.doc_id])
+                if settings.events else 0.0,
+                shape=_shape(question, unit, text, spans), terms=frozenset(words),
+                anchor=_anchor_share(question, text, documents.get(chunk.meta.doc_id, ""), chunk.meta.title),
+                phrase=len(pairs & _pairs(tokens)) / len(pairs) if pairs else 0.0,
+                main=_coverage(main_weights, words, set()) if main_weights else 0.0,
+                dates=dates,
+            ))
+    if kinds and settings.units:
+        candidates += _heading_candidates(searcher, question, hits, weights, abbreviations)
+    return candidates
+
+
+HEADING_PASSAGES = 5  # headings of this many top passages are candidates too
+ABOUT_DOCUMENT = 0.4  # share of a question's focus a document's title must state for "when was it published"
+
+# Words a question and a text use for the same thing in regulatory English (stems, as kb.index.lexical makes them).
+SYNONYMS = (
+    ("rescind", "revok", "withdraw", "withdrew", "repeal", "cancel"),
+    ("fine", "penalti", "sanction"),
+    ("fee", "charg"),
+    ("publish", "issu", "releas"),
+    ("start", "commenc", "begin", "began"),
+    ("deliv", "given", "gave"),
+    ("find", "determin"),
+    ("submit", "file", "lodg"),
+)
+_CANONICAL = {word: group[0] for group in SYNONYMS for word in group}
+
+
+def _canonical(tokens: list[str]) -> set[str]:
+    return {_CANONICAL.get(token, token) for token in tokens}
+
+
+def _words(text: str) -> set[str]:
+    return _canonical(tokenize(text))
+
+
+def _pairs(tokens: list[str]) -> set[tuple[str, str]]:
+    canonical = [_CANONICAL.get(t, t) for t in tokens]
+    return set(zip(canonical, canonical[1:]))
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.sub(r"[“”\"‘’']", " ", text).casefold().split())
+
+
+def _document_texts(hits: list[Hit]) -> dict[str, str]:
+    """What the passages read say of each document, title included: where a question's references are."""
+    texts: dict[str, list[str]] = {}
+    for hit in hits:
+        texts.setdefault(hit.chunk.meta.doc_id, [hit.chunk.meta.title, *hit.chunk.section]).append(hit.chunk.text)
+    return {doc: _normal(" ".join(parts)) for doc, parts in texts.items()}
+
+
+def _anchor_share(question: Question, text: str, document: str, title: str = "") -> float:
+    """How the unit meets the question's anchors (references, quoted and defined terms), averaged:
+    1 when it defines or states the anchor, 1/2 when only its document does; a unit that defines
+    some other term ("'medium-sized enterprise' means" for "'small enterprise'") scores 0."""
+    anchors = question.anchors + ((question.definiendum,) if question.definiendum else ())
+    if not anchors:
+        return 0.0
+    unit = _normal(text)
+    title = _normal(title)
+    defined = _defined_terms(text)
+    total = 0.0
+    for anchor in anchors:
+        wanted = _normal(anchor)
+        if wanted in title or wanted in defined or (wanted in unit and not defined):
+            total += 1.0  # in the title, the anchor names the document: every passage of it is about it
+        elif wanted in unit or (wanted in document and not defined):
+            total += 0.5
+    return total / len(anchors)
+
+
+_DEFINED_TERM = re.compile(r"[“\"‘']([^”\"’']{2,80})[”\"’'],?\s+(?:\([^)]{0,80}\)\s+)?(?:[^.;:]{0,80}?\s)?"
+                           r"(?:means|shall\s+mean|is\s+defined|refers\s+to|has\s+the\s+meaning|includes|shall\s+comprise)\b"
+                           r"|\b([a-z][a-z -]{2,60}?)\s+(?:means|shall\s+mean|shall\s+comprise|is\s+defined\s+as)\b", re.I)
+
+
+def _defined_terms(text: str) -> set[str]:
+    """Terms the unit defines: "“digital asset” means", "inside information shall comprise"."""
+    found = set()
+    for match in _DEFINED_TERM.finditer(text):
+        term = match.group(1) or match.group(2)
+        words = _normal(term).split()
+        found.update(" ".join(words[i:]) for i in range(len(words)))  # "the term digital asset" ⊇ "digital asset"
+    return found
+
+
+def _heading_candidates(searcher: Searcher, question: Question, hits: list[Hit], weights: dict[str, float],
+                        abbreviations: dict[str, frozenset[str]]) -> list[Candidate]:
+    """A heading that holds the asked-for value ("OCC Bulletin 2025-2 | March 7, 2025") answers too.
+
+    Headings are not part of any passage's text, so the heading's own line is looked up in the
+    source file (text formats only, and only while the file is as indexed).
     """
-    terms = content_terms(question)
-    if not terms:
-        return 1.0
-    weights = searcher.index.lexical.idf(terms)
-    present = set().union(*(tokenize(hit.chunk.meta.title + " " + " ".join(hit.chunk.section) + " " + hit.chunk.text)
-                            for hit in hits)) if hits else set()
+    found: list[Candidate] = []
+    seen: set[tuple[str, str]] = set()
+    lines_of: dict[str, list[str] | None] = {}
+    documents = _document_texts(hits)
+    for passage, hit in enumerate(hits[:HEADING_PASSAGES]):
+        chunk = hit.chunk
+        if chunk.stale or chunk.meta.kind not in ("markdown", "text"):
+            continue
+        for heading in chunk.section:
+            key = (chunk.meta.source, heading)
+            if key in seen:
+                continue
+            seen.add(key)
+            spans = tuple(s for s in find_spans(heading, question.required_spans, published=chunk.meta.date,
+                                                jurisdiction=chunk.meta.jurisdiction) if _answers(s, question))
+            if not spans:
+                continue
+            if chunk.meta.source not in lines_of:
+                lines_of[chunk.meta.source] = _source_lines(searcher, chunk.meta.source)
+            line = _heading_line(lines_of[chunk.meta.source], heading, chunk.line_start)
+            if line is None:
+                continue
+            mentions = _dates(heading, chunk) if question.type in DATE_TYPES else []
+            words = expand(_words(heading), abbreviations)
+            context = expand(_words(chunk.meta.title), abbreviations)
+            found.append(Candidate(
+                unit=Unit(passage, 0, 0, kind="heading", display=heading, line=line), text=heading, spans=spans,
+                focus=_coverage(weights, words, context), prior=1.0 - passage / ANSWER_PASSAGES,
+                event=_event_agreement(question, heading, mentions, chunk.meta.date,
+                                       _coverage(weights, _words(chunk.meta.title), set()) >= ABOUT_DOCUMENT), shape=0.5,
+                anchor=_anchor_share(question, heading, documents.get(chunk.meta.doc_id, "")),
+                dates=tuple(label for label, _ in mentions)))
+    return found
+
+
+def _source_lines(searcher: Searcher, source: str) -> list[str] | None:
+    try:
+        return (searcher.index.corpus / source).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+
+
+_HEADING_MARK = re.compile(r"^\s{0,3}#{1,6}\s+|[*_`]+|\s+#+\s*$")
+
+
+def _heading_line(lines: list[str] | None, heading: str, before: int) -> int | None:
+    """1-based line of the heading above line `before` (the nearest one with that text)."""
+    if not lines:
+        return None
+    wanted = " ".join(heading.split())
+    for number in range(min(before, len(lines)), 0, -1):
+        if " ".join(_HEADING_MARK.sub("", lines[number - 1]).split()) == wanted:
+            return number
+    return None
+
+
+def _names(meta) -> list[str]:
+    """The document's jurisdiction and regulator, short and long ("UK", "United Kingdom"): what it is about
+    even where its text does not say so."""
+    names = []
+    for value in (meta.jurisdiction, meta.regulator):
+        if value:
+            names.append(value)
+            names.extend(name for term in TERMS if term.short == value for name in term.names[:1])
+    return names
+
+
+def _readable(text: str, start: int, end: int) -> bool:
+    return 0 < end - start <= 700 and any(c.isalpha() for c in text[start:end])
+
+
+_BULLET = re.compile(r"(?:(?<=^)|(?<=\s))[-*+•]\s+(?=\(|\w)")
+
+
+def _clean_marker(text: str) -> str:
+    """Markdown bullets ("- (a) ...") are layout, not words of the answer."""
+    return _BULLET.sub("", text).strip()
+
+
+def _neighbour_texts(searcher: Searcher, hits: list[Hit]) -> dict[int, tuple[str, str]]:
+    """Texts of the chunks just before and after each hit in the same document: where a cut list's
+    lead-in and its last items are."""
+    owner, count = searcher.index.chunk_documents, len(searcher.index.chunk_documents)
+    wanted: dict[int, tuple[int | None, int | None]] = {}
+    for passage, hit in enumerate(hits):
+        i = hit.chunk_id
+        before = i - 1 if i > 0 and owner[i - 1] == owner[i] else None
+        after = i + 1 if i + 1 < count and owner[i + 1] == owner[i] else None
+        wanted[passage] = (before, after)
+    ids = sorted({i for pair in wanted.values() for i in pair if i is not None})
+    chunks = dict(zip(ids, searcher.index.chunks(ids)))
+
+    def text_of(i: int | None, passage: int) -> str:
+        # Only a neighbour in the same section continues the passage: a heading lies between the others.
+        if i is None or chunks[i].section != hits[passage].chunk.section:
+            return ""
+        return chunks[i].text
+
+    return {passage: (text_of(b, passage), text_of(a, passage)) for passage, (b, a) in wanted.items()}
+
+
+def _focus_weights(searcher: Searcher, question: Question, abbreviations: dict[str, frozenset[str]]) -> dict[str, float]:
+    """idf of each focus term; the clause that asks weighs more than a condition before it."""
+    if not question.focus:
+        return {}
+    weights = searcher.index.lexical.idf(question.focus)
+    weighted: dict[str, float] = {}
+    for term, weight in weights.items():
+        main = term in question.main_focus and question.main_focus != question.focus
+        key = _CANONICAL.get(term, term)
+        weighted[key] = max(weighted.get(key, 0.0), weight * (MAIN_CLAUSE_WEIGHT if main else 1.0))
+    return weighted
+
+
+def _coverage(weights: dict[str, float], words: set[str], context: set[str]) -> float:
+    """Share of the focus (by idf) the unit states; a term only in its title or headings counts half."""
     total = sum(weights.values())
-    return sum(w for t, w in weights.items() if t in present) / total if total else 1.0
+    if not total:
+        return 0.0
+    found = sum(w if term in words else 0.5 * w if term in context else 0.0 for term, w in weights.items())
+    return found / total
 
 
-def answerability(evidence: Evidence) -> float:
-    """Closeness in meaning of the best sentence, plus how much of what is asked the passages mention."""
-    best = evidence.best
-    return -1.0 if best is None else best.cosine + COVERAGE_WEIGHT * evidence.coverage
+_START_WORDS = re.compile(r"\b(?:appl(?:y|ies|ied)\s+(?:from|as\s+from|to)|shall\s+apply|take[sn]?\s+effect|took\s+effect|"
+                          r"effective|in(?:to)?\s+force|commenc\w*|start\w*|begin\w*|began|open(?:s|ed|ing)?|"
+                          r"go(?:es)?\s+live|entry\s+into|from\s+\d|as\s+from)\b", re.I)
+_END_WORDS = re.compile(r"\b(?:until|till|deadline|no\s+later\s+than|not\s+later\s+than|clos(?:e|es|ed|ing)|ends?\s+(?:on|in|at)|"
+                        r"expir\w*|due|last\s+day|(?:by|before)\s+(?:the\s+end|end|\d+|[a-z]+\s+\d+)|within\s+(?:\w+[\s-]+){1,2}"
+                        r"(?:working\s+|business\s+|calendar\s+)?(?:hours?|days?|weeks?|months?|years?))\b", re.I)
+_PUBLISH_WORDS = re.compile(r"\b(?:publish\w*|issu\w*|releas\w*|announc\w*|launch\w*|dated|today|deliver\w*|"
+                            r"made|signed|adopted|enacted|laid)\b", re.I)
+_EVENT_WORDS = {Event.START: _START_WORDS, Event.END: _END_WORDS, Event.PUBLISH: _PUBLISH_WORDS}
 
 
-def is_answerable(evidence: Evidence) -> bool:
-    return answerability(evidence) >= ANSWERABLE_AT
+def _event_agreement(question: Question, text: str, dates: list[tuple[str, bool]], published: str | None,
+                     about_document: bool = True) -> float:
+    """+1 when the sentence says the asked-for event happens then, -1 when it speaks only of others.
+
+    A publication question is answered best by the document's own date line ("Issued: May 9, 2019").
+    """
+    if question.event is None:
+        return 0.0
+    if question.event is Event.PUBLISH and about_document and published and any(
+            label[:10] == published[:10] and not relative for label, relative in dates):
+        return 3.0  # asked when this document came out, and the line that gives its own date
+    if _EVENT_WORDS[question.event].search(text):
+        return 1.0
+    if question.event is Event.END and _START_WORDS.search(text):
+        return 0.5  # "the deadline for applying the Duty": the date it comes into force
+    return -1.0 if any(p.search(text) for e, p in _EVENT_WORDS.items() if e is not question.event) else 0.0
 
 
-def answer_question(searcher: Searcher, question: str, k: int = 5, *, mask: np.ndarray | None = None) -> Answer:
-    evidence = gather_evidence(searcher, question, k, mask=mask)
-    hits, best = evidence.hits, evidence.best
-    if best is None:
-        return Answer(evidence.question, None, False, hits)
-    confidence = round(answerability(evidence), 4)
-    if not is_answerable(evidence):
-        return Answer(evidence.question, None, False, hits, confidence=confidence)
-    cited = hits[best.passage].chunk
-    notes = (f"Warning: the source of [{best.passage + 1}] no longer matches the index ({cited.stale}); "
-             "check it before quoting.",) if cited.stale else ()
+_DEFINING = re.compile(r"\bmeans\b|\bshall\s+comprise\b|\bcomprises?\b|\bconsists?\s+of\b|\bis\s+defined\s+as\b|\brefers?\s+to\b|\bshall\s+mean\b|\bhas\s+the\s+meaning\b|"
+                       r"\bis\s+(?:a|an|any)\b|\bincludes?\b|\bare\s+(?:called|known\s+as)\b|\bas\s+[\"“]|\(\s*[\"“]", re.I)
+_NEGATION = re.compile(r"\b(?:shall\s+not|must\s+not|may\s+not|does\s+not|do\s+not|is\s+not|are\s+not|will\s+not|"
+                       r"should\s+not|cannot|can\s+not|not\s+(?:be|bound|required|permitted|allowed|apply|applicable)|"
+                       r"no\s+\w+\s+(?:shall|may|is)|neither|nor)\b", re.I)
+_MODAL = re.compile(r"\b(?:shall|must|may|should|can|applies|apply|only|unless|except|exempt\w*|required?|"
+                    r"prohibit\w*|permit\w*|allow\w*|entitled|bound)\b", re.I)
+# What kind of rule a yes/no question asks about, and the words that state such a rule.
+_PERMISSION = re.compile(r"\b(?:may|can|permitted|allowed|entitled|authori[sz]ed)\b", re.I)
+_OBLIGATION = re.compile(r"\b(?:shall|must|required|obliged|need|has\s+to|have\s+to)\b", re.I)
+_MODALITIES = {"can": _PERMISSION, "could": _PERMISSION, "may": _PERMISSION, "might": _PERMISSION,
+               "must": _OBLIGATION, "should": _OBLIGATION, "need": _OBLIGATION, "have": _OBLIGATION, "has": _OBLIGATION}
+_ASKED_MODALITY = re.compile(r"\b(can|could|may|might|must|should|need|have|has)\b(?=\s+(?:\w+\s+){0,3}?\w+)", re.I)
+_CONDITION_FIRST = re.compile(r"^\W*(?:\(?\w{1,4}[.)]\s+)?(?:where|if|when|unless|in\s+case|provided\s+that)\b[^,;]{0,200},", re.I)
+_INLINE_LIST = re.compile(r":\s*[^;]+;[^;]+(?:;|\band\b)|(?:[^,;]+,){2,}[^,;]*\b(?:and|or)\b", re.I)
+_OPEN = re.compile(r"(?:[:—–]|\s-|\bmeans)\s*$")
+_ADDRESSED = re.compile(r"\b(?:address(?:ed)?|sent|directed|written|aimed)\s+to\b|\bto\s+whom\b|\bintended\s+for\b", re.I)
+
+
+def _shape(question: Question, unit: Unit, text: str, spans: tuple[TypedSpan, ...] = ()) -> float:
+    """How well the unit's form fits the question's: a list for "which activities", "means" for
+    "what is", a ruling ("may refuse", "does not") for a yes/no question, a labelled line ("To")
+    for "who is it addressed to". A lead-in on its own ("... means—") says nothing yet."""
+    kind = question.type
+    if _OPEN.search(text) and unit.kind != "list" and not (question.is_typed and spans):
+        return -0.5
+    if unit.kind == "field" and _field_fits(question, unit.lead):
+        return 3.0  # "who is it addressed to" and a "To" line: the document says so in as many words
+    if question.plural and unit.kind == "list":
+        return 1.0
+    if kind is AnswerType.LIST:
+        if unit.kind == "list":
+            shape = 1.0 if question.count is None or unit.members >= question.count else 0.5
+        elif unit.kind != "item" and _INLINE_LIST.search(text):
+            shape = 1.0 if _enumerated(text) >= 3 else 0.8
+        else:
+            shape = 0.2 if unit.kind == "item" else 0.0
+        if question.count is not None and _mentions_count(text, question.count):
+            shape += 0.3
+        return shape
+    if kind is AnswerType.DEFINITION:
+        terms = question.anchors + ((question.definiendum,) if question.definiendum else ())
+        if any(_defines(text, term) for term in terms):
+            return 1.5 if unit.kind != "item" else 1.0  # the whole definition over one of its limbs
+        return 0.6 if _DEFINING.search(text) else 0.0
+    if kind is AnswerType.YES_NO:
+        ruling = _CONDITION_FIRST.sub("", text)  # "Where X is not complete, ... shall set": the rule, not the condition
+        if _NEGATION.search(ruling):
+            return 1.5
+        asked = _ASKED_MODALITY.search(question.text)
+        if asked and _MODALITIES[asked.group(1).casefold()].search(ruling):
+            return 1.2  # "can the authority ...?" and "the authority may ...": the same kind of rule
+        return 0.8 if _MODAL.search(text) else 0.0
+    if kind is AnswerType.REFERENCE and _NUMBER_ASKED.search(question.text) and _IDENTIFIER.search(text):
+        return 1.5
+    if _defines_asked(text, question):
+        return 1.0  # "who is the primary regulator of ..." and "“primary regulator” means— ... (D) ..."
+    return 0.5
+
+
+def _defines_asked(text: str, question: Question) -> bool:
+    """The unit defines a term of two or more words that the question uses."""
+    asked = set(tokenize(question.text))
+    return any(len(words) >= 2 and words <= asked for words in (set(tokenize(t)) for t in _defined_terms(text)))
+
+
+# "What's the reference number" asks for a code: "FIN-2019-G001", "CP25/41", "PS6/21", "No. 2024/1624".
+_NUMBER_ASKED = re.compile(r"\b(?:number|reference|ref)\b", re.I)
+_IDENTIFIER = re.compile(r"\b(?=[A-Z0-9/-]*\d)(?=[A-Z0-9/-]*[A-Z])[A-Z0-9]+(?:[/-][A-Z0-9]+)+\b|\bNo\.?\s*\d[\d/]*")
+
+
+def _enumerated(text: str) -> int:
+    """How many short items a sentence enumerates in a row ("to operating a CATP, staking, arranging
+    deals and dealing as agent"; "three fronts: the G20 roadmap ...; the Digital Pound ...; and ..."):
+    a real enumeration, not a sentence that happens to have commas."""
+    if ":" in text:
+        tail = text.split(":", 1)[1]
+        if tail.count(";") >= 2:
+            return tail.count(";") + 1
+    best = run = 0
+    for part in re.split(r",|\band\b|\bor\b", text):
+        words = part.split()
+        if 0 < len(words) <= 6:
+            run += 1
+            best = max(best, run)
+        else:
+            run = 0
+    return best
+
+
+_NUMBER_NAMES = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
+
+
+def _mentions_count(text: str, count: int) -> bool:
+    return bool(re.search(rf"\b(?:{count}|{_NUMBER_NAMES.get(count, count)})\b", text, re.I))
+
+
+def _defines(text: str, term: str) -> bool:
+    """"“digital asset” means", "inside information shall comprise": the unit defines the term."""
+    return _normal(term) in _defined_terms(text)
+
+
+def _field_fits(question: Question, label: str) -> bool:
+    """A labelled line ("To", "Issued:") answers a question about what the label names."""
+    if label.casefold() == "to":
+        return bool(_ADDRESSED.search(question.text))
+    return bool(set(tokenize(label)) & question.focus)
+
+
+def _dates(text: str, chunk) -> list[tuple[str, bool]]:
+    """(normalised label, resolved from a relative expression) of each date in the text."""
+    from kb.dates import document_dates
+
+    return [(m.label, m.relative) for m in document_dates(text, chunk.meta.date, chunk.meta.jurisdiction)]
+
+
+_SPAN_STOP = frozenset("the a an of and or for in on to at by s".split())
+
+
+def _new_words(text: str, question: Question) -> set[str]:
+    """Words of a span that the question does not already say (compared by stem; the full names of
+    the regulators it names count as said)."""
+    said = set(tokenize(question.text))
+    for term in TERMS:
+        if term.short in question.regulators:
+            said.update(t for name in term.names for t in tokenize(name))
+    return set(tokenize(text)) - said
+
+
+def _answers(span: TypedSpan, question: Question) -> bool:
+    """A span can be the answer: not an echo of the question ("12%" of "a '12% controller'"), and a
+    reference asked for is a numbered one ("CP25/41", "section 15(2)"), not any capitalised name."""
+    if not _new_words(span.text, question):
+        return False
+    if span.kind is SpanKind.DURATION and question.time_unit and question.time_unit not in span.text.casefold():
+        return False  # "within how many hours" is not answered by "five working days"
+    return span.kind is not SpanKind.REFERENCE or any(c.isdigit() for c in span.text)
+
+
+def _cheap_score(candidate: Candidate, question: Question) -> float:
+    """The score without meaning (cosine): ranks units before the embedder sees any."""
+    return _score(candidate, question)
+
+
+def _score(candidate: Candidate, question: Question) -> float:
+    precision = 0.0
+    if candidate.spans and question.type in DATE_TYPES:
+        precision = 1.0 - min(s.precision for s in candidate.spans) / 6
+    length = max(0.0, len(candidate.text) - 350) / 1000
+    if question.type is AnswerType.LIST and candidate.unit.kind == "list":
+        length = 0.0  # a list is as long as it is
+    unsure = question.event in (Event.START, Event.END) and candidate.event == 0
+    w = WEIGHTS
+    return (w["cosine"] * candidate.cosine + w["focus"] * candidate.focus + w["rank"] * candidate.prior
+            + w["event"] * candidate.event - w["unsure"] * unsure + w["precision"] * precision
+            + w["shape"] * candidate.shape - w["length"] * length + w["anchor"] * candidate.anchor
+            + w["phrase"] * candidate.phrase + w["main"] * candidate.main)
+
+
+# --- the decision --------------------------------------------------------------------------------
+
+
+def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings()) -> Answer:
+    question, hits = evidence.question, evidence.hits
+    shown = hits[:k]
+    eligible = list(evidence.candidates)  # gather_evidence kept only the units that fit the question
+    best = eligible[0] if eligible else None
+    if best is not None and evidence.missing_anchors:
+        missing = evidence.missing_anchors.get(hits[best.unit.passage].chunk.meta.doc_id, frozenset())
+        if missing:
+            named = ", ".join(f"“{a}”" for a in sorted(missing))
+            return _no_answer(evidence, shown, f"The passages that come closest never mention {named}.", best)
+    if best is not None and settings.jurisdiction and question.jurisdictions:
+        local = [c for c in eligible if _jurisdiction_fits(question, hits[c.unit.passage])]
+        if not local or _confidence(local[0], question) < max(ANSWERABLE_AT, best.score - ELSEWHERE_MARGIN):
+            elsewhere = best if _confidence(best, question) >= ANSWERABLE_AT else None
+            return _no_answer(evidence, shown, _elsewhere_note(question, hits, elsewhere))
+        best = local[0]
+    if best is None or _confidence(best, question) < ANSWERABLE_AT or (question.is_typed and best.focus < MIN_FOCUS):
+        return _no_answer(evidence, shown, None, best)
+    cited = hits[best.unit.passage]
+    passages = tuple(shown) if cited.rank <= k else (*shown, cited)
+    statements = disagreeing_dates(evidence, best) if question.type in DATE_TYPES else ()
+    for statement in statements:
+        if all(p.rank != statement.citation for p in passages):
+            passages = (*passages, hits[statement.citation - 1])
+    notes = (f"Warning: the source of [{cited.rank}] no longer matches the index ({cited.chunk.stale}); "
+             "check it before quoting.",) if cited.chunk.stale else ()
+    text, span = best.text, _answer_span(best, question)
+    if question.type in DATE_TYPES:
+        text, span = _with_resolved_date(best, hits, text, span)
     return Answer(
-        question=evidence.question,
-        text=collapse_whitespace(cited.text[best.start:best.end]),
+        question=question.text,
+        text=text,
         answerable=True,
-        passages=hits,
-        citation=best.passage + 1,
-        highlight=(best.start, best.end),
-        confidence=confidence,
+        passages=passages,
+        citation=cited.rank,
+        highlight=None if best.unit.kind == "heading" else (best.unit.start, best.unit.end),
+        lines=(best.unit.line, best.unit.line) if best.unit.kind == "heading" else None,
+        confidence=round(_confidence(best, question), 4),
         dates=best.dates,
         notes=notes,
-        date_statements=disagreeing_dates(evidence),
+        date_statements=statements,
+        span=span,
+        answer_type=question.type.value,
     )
 
 
-def disagreeing_dates(evidence: Evidence) -> tuple[DatedStatement, ...]:
+def _fits(candidate: Candidate, question: Question, settings: AnswerSettings) -> bool:
+    """Whether a unit can answer at all: holds the asked-for type of value, in the form asked for."""
+    kind = question.type
+    if question.is_typed and settings.typed_spans and not candidate.typed:
+        return False
+    if not settings.question_types:
+        return True
+    if kind is AnswerType.LIST and candidate.shape < (1.0 if question.count else 0.8):
+        return False  # "which activities" wants a list; "the four outcomes" four of them
+    if kind is AnswerType.YES_NO and candidate.shape < 0.8:
+        return False  # a yes or no rests on a rule: "shall", "may", "does not"
+    if settings.events and kind is AnswerType.START and candidate.event < 1:
+        return False  # "when does it apply" is not answered by a date of something else
+    if settings.events and kind is AnswerType.DEADLINE and candidate.event < 0.5:
+        return False
+    return not question.required_terms or bool(_canonical(list(question.required_terms)) & candidate.terms)
+
+
+def _confidence(candidate: Candidate, question: Question) -> float:
+    return candidate.score
+
+
+def _answer_span(candidate: Candidate, question: Question) -> AnswerSpan | None:
+    if not candidate.spans:
+        return None
+    spans = list(candidate.spans)
+    if question.type in DATE_TYPES:
+        spans.sort(key=lambda s: (s.precision, s.start))
+    chosen = spans[0]
+    return AnswerSpan(chosen.text, chosen.start, chosen.end, chosen.kind.value)
+
+
+def _with_resolved_date(best: Candidate, hits: tuple[Hit, ...], text: str,
+                        span: AnswerSpan | None) -> tuple[str, AnswerSpan | None]:
+    """"... today announced ..." says when only with the document's date: write it in, as the
+    document itself gives it where it can ("today (December 04, 2025)")."""
+    relative = next((s for s in best.spans if s.kind is SpanKind.DATE and s.relative), None)
+    if relative is None or any(s.kind is SpanKind.DATE and not s.relative for s in best.spans):
+        return text, span
+    meta = hits[best.unit.passage].chunk.meta
+    stated = _dateline(hits, meta.doc_id, meta.date) if meta.date else None
+    if stated is None:
+        return text, span
+    insert = f" ({stated})"
+    resolved = text[:relative.end] + insert + text[relative.end:]
+    start = relative.end + 2
+    return resolved, AnswerSpan(stated, start, start + len(stated), SpanKind.DATE.value)
+
+
+def _dateline(hits: tuple[Hit, ...], doc_id: str, published: str) -> str | None:
+    """How the document writes its own date on a line of its own ("December 04, 2025", "Published on
+    29 March 2021"), or None when no passage read has such a line."""
+    from kb.dates import document_dates
+
+    for hit in hits:
+        if hit.chunk.meta.doc_id != doc_id:
+            continue
+        for line in hit.chunk.text.splitlines():
+            if len(line.strip()) > 60:
+                continue
+            for mention in document_dates(line, published, hit.chunk.meta.jurisdiction):
+                if not mention.relative and mention.label == published[:10]:
+                    return mention.text
+    return None
+
+
+def _jurisdiction_fits(question: Question, hit: Hit) -> bool:
+    return places_fit(question.jurisdictions, canonical_place(hit.chunk.meta.jurisdiction))
+
+
+def _elsewhere_note(question: Question, hits: tuple[Hit, ...], best: Candidate | None) -> str | None:
+    if best is None:
+        return None
+    meta = hits[best.unit.passage].chunk.meta
+    asked = " or ".join(sorted(question.jurisdictions))
+    return f"The corpus has this for {canonical_place(meta.jurisdiction)} ({meta.title}), not for {asked}."
+
+
+def _no_answer(evidence: Evidence, shown: list[Hit], note: str | None, best: Candidate | None = None) -> Answer:
+    confidence = round(best.score, 4) if best is not None else 0.0
+    return Answer(evidence.question.text, None, False, tuple(shown), confidence=confidence,
+                  notes=(note,) if note else (), answer_type=evidence.question.type.value)
+
+
+def disagreeing_dates(evidence: Evidence, best: Candidate) -> tuple[DatedStatement, ...]:
     """When other documents answer the same "when" with other dates: every source's statement,
     newest publication first (the corpus speaks as of its documents' dates). Empty when they agree."""
-    best = evidence.best
-    if best is None or not best.dates:
+    if not best.dates or evidence.vectors is None:
         return ()
     hits = evidence.hits
-    answer_document = hits[best.passage].chunk.meta.doc_id
-    position = {id(s): i for i, s in enumerate(evidence.sentences)}
+    answer_document = hits[best.unit.passage].chunk.meta.doc_id
+    position = {id(c): i for i, c in enumerate(evidence.candidates[:len(evidence.vectors)])}
     best_vector = evidence.vectors[position[id(best)]]
-    per_document: dict[str, ScoredSentence] = {}
-    for sentence in sorted(evidence.sentences, key=lambda s: -s.score):
-        document = hits[sentence.passage].chunk.meta.doc_id
-        if (document == answer_document or document in per_document or not sentence.dates
-                or best.score - sentence.score > DISAGREEMENT_MARGIN or sentence.overlap < best.overlap):
+    per_document: dict[str, Candidate] = {}
+    for candidate in evidence.candidates[:len(evidence.vectors)]:
+        document = hits[candidate.unit.passage].chunk.meta.doc_id
+        if (document == answer_document or document in per_document or not candidate.dates
+                or best.score - candidate.score > DISAGREEMENT_MARGIN or candidate.focus < best.focus):
             continue
-        # The same statement with another date, not a date of something else in the same area.
-        if float(evidence.vectors[position[id(sentence)]] @ best_vector) < SAME_STATEMENT_COSINE:
+        if float(evidence.vectors[position[id(candidate)]] @ best_vector) < SAME_STATEMENT_COSINE:
             continue
-        per_document[document] = sentence
-    others = [s for s in per_document.values() if not set(s.dates) & set(best.dates)]
+        per_document[document] = candidate
+    others = [c for c in per_document.values() if not set(c.dates) & set(best.dates)]
     if not others:
         return ()
-    statements = [DatedStatement(s.passage + 1, collapse_whitespace(hits[s.passage].chunk.text[s.start:s.end]),
-                                 s.dates, hits[s.passage].chunk.meta.date) for s in [best, *others]]
+    statements = [DatedStatement(hits[c.unit.passage].rank, c.text, c.dates, hits[c.unit.passage].chunk.meta.date)
+                  for c in [best, *others]]
     return tuple(sorted(statements, key=lambda s: s.published or "", reverse=True))
 
 
 def answer_lines(answer: Answer) -> tuple[int, int] | None:
     """Line range of the answer sentence itself in its source file."""
+    if answer.lines is not None:
+        return answer.lines
     if answer.citation is None or answer.highlight is None:
         return None
-    chunk = answer.passages[answer.citation - 1].chunk
-    if chunk.line_start == chunk.line_end:
-        return chunk.line_start, chunk.line_end
-    start, end = answer.highlight
-    first = chunk.line_start + chunk.text.count("\n", 0, start)
-    return first, first + chunk.text.count("\n", start, end)
+    hit = next((h for h in answer.passages if h.rank == answer.citation), None)
+    return None if hit is None else hit.chunk.line_range(*answer.highlight)

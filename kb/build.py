@@ -8,82 +8,32 @@ always assembled in the same order from all files, so its search results equal a
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable
 
 import numpy as np
 
-from kb import __version__
+from kb.changes import ChangePlan, plan_changes
 from kb.chunk import ChunkerSettings, chunk_document
 from kb.config import Settings
 from kb.embed import Embedder, Tokenizer, load_embedder, load_tokenizer
-from kb.changes import ChangePlan, plan_changes
 from kb.errors import BadDocument, EmptyCorpus, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing, KBError
 from kb.errors import StrictModeError
-from kb.index import FORMAT_VERSION, MANIFEST, TEMPORARY_PREFIX, IndexLayout, IndexReader, fsync_dir, new_build_name
-from kb.ingest import CorpusFile, CorpusScan, Skipped, read_file, scan_corpus
+from kb.index.layout import IndexLayout
+from kb.index.manifest import ASSEMBLY, ChunkerInfo
+from kb.index.reader import IndexReader
+from kb.index.store import FileRecord, FileStatus, chunk_from_row, meta_from_row
+from kb.index.writer import write_build
+from kb.ingest import CorpusFile, CorpusScan, read_file, scan_corpus, unreadable_reason
 from kb.metadata import complete as complete_metadata
-from kb.models import Chunk, DocumentMeta
-from kb.store import FileRecord, chunk_from_row, create, insert_chunks, insert_documents, insert_files, meta_from_row
+from kb.models import Chunk, DocumentMeta, FileNote
+from kb.progress import NoProgress, Progress
+from kb.results import BuildReport
 from kb.text import normalise_for_dedup, strip_controls, text_hash
-
-# Bump when the text given to the embedder changes, so old vectors are not re-used by mistake.
-EMBED_CONTEXT_VERSION = 2
-
-
-class BuildProgress(Protocol):
-    def start(self, stage: str, total: int) -> None: ...
-
-    def advance(self, amount: int = 1) -> None: ...
-
-
-class _NoProgress:
-    def start(self, stage: str, total: int) -> None:
-        pass
-
-    def advance(self, amount: int = 1) -> None:
-        pass
-
-
-@dataclass(frozen=True, slots=True)
-class FileNote:
-    path: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class BuildReport:
-    index: Path
-    corpus: Path
-    written: bool  # False when the corpus was unchanged and the previous build stands
-    full_reason: str | None  # why nothing was re-used: "first build", "--rebuild", "model changed ..."
-    documents: int
-    chunks: int
-    added: tuple[str, ...]
-    updated: tuple[str, ...]
-    removed: tuple[str, ...]
-    unchanged: int
-    skipped: tuple[Skipped, ...]  # could not be indexed (unreadable, unsupported, broken)
-    ignored: tuple[Skipped, ...]  # hidden files and folders
-    stale: tuple[Skipped, ...]  # failed to read now; their chunks from the last build are kept
-    warnings: tuple[FileNote, ...]  # indexed, but with a problem worth knowing (bad .jsonl line, ...)
-    duplicates: int  # chunks dropped because their document already holds the same text
-    embedded: int  # chunks embedded in this run
-    reused: int  # chunks whose vectors came from the previous build
-    seconds: float
-
-    def summary_line(self) -> str:
-        parts = [f"{len(self.added)} new", f"{len(self.updated)} updated", f"{self.unchanged} unchanged",
-                 f"{len(self.removed)} removed", f"{len(self.skipped)} skipped"]
-        if self.stale:
-            parts.append(f"{len(self.stale)} stale")
-        return ", ".join(parts)
 
 
 @dataclass
@@ -101,25 +51,12 @@ class _Row:
     embed_text: str | None = None
 
 
-# How chunks become the index. A build with another value re-reads every file (vectors are still re-used).
-# "per-document": a document never holds the same text twice; two documents may (two citations).
-ASSEMBLY = {"repeats": "per-document"}
-
-
-def manifest_chunker(settings: Settings) -> dict:
-    return {
-        "max_tokens": settings.chunk_tokens,
-        "overlap_tokens": settings.overlap_tokens,
-        "embed_context": "nearest heading",
-        "embed_context_version": EMBED_CONTEXT_VERSION,
-    }
-
-
 def embed_text(chunk: Chunk, text_tokens: int, tokenizer: Tokenizer) -> str:
     """The chunk with its own heading in front, cut so the whole fits the model's limit.
 
     Only the nearest heading, not the document title: long titles dominate the small model's
     embedding (on ObliQA dev, dense Recall@10 fell from 0.69 to 0.59 with titles prepended).
+    A change here needs a new EMBED_CONTEXT_VERSION (kb/index/manifest.py), or old vectors are re-used.
     """
     heading = chunk.section[-1] if chunk.section else ""
     prefix = heading if heading and heading != chunk.meta.title else ""
@@ -132,10 +69,6 @@ def embed_text(chunk: Chunk, text_tokens: int, tokenizer: Tokenizer) -> str:
     return strip_controls(f"{prefix}\n{chunk.text}")
 
 
-def lexical_text(chunk: Chunk) -> str:
-    return "\n".join([*chunk.section, chunk.text])
-
-
 def build_index(
     settings: Settings,
     *,
@@ -143,16 +76,21 @@ def build_index(
     strict: bool = False,
     wait: float = 0.0,
     dense_kind: str = "auto",
-    progress: BuildProgress | None = None,
+    if_missing: bool = False,
+    progress: Progress | None = None,
     embedder_factory: Callable[[str], Embedder] | None = None,
-) -> BuildReport:
+) -> BuildReport | None:
     """Index `settings.corpus` into `settings.index`. Raises KBError subclasses for user errors.
 
     With `strict`, the index is still written, then StrictModeError is raised if a file was skipped.
+    With `if_missing`, an index that already has a build is left alone (and None returned).
+    The builder closes every embedder it gets from `embedder_factory` that has a close() method.
     """
     from filelock import FileLock, Timeout
 
     layout = IndexLayout(Path(settings.index))
+    if if_missing and layout.current_build() is not None:
+        return None
     try:
         layout.claim(Path(settings.corpus))
     except OSError as exc:
@@ -164,20 +102,20 @@ def build_index(
         raise IndexLocked(f"Another `kb index` is already building {layout.root}.") from None
     try:
         factory = embedder_factory or (lambda name: load_embedder(name, settings.backend))
-        report = _Builder(settings, layout, rebuild, dense_kind, progress or _NoProgress(), factory).run()
+        report = _Builder(settings, layout, rebuild, dense_kind, progress or NoProgress(), factory).run()
     finally:
         lock.release()
     if strict and (report.skipped or report.stale):
         raise StrictModeError(
             f"{len(report.skipped) + len(report.stale)} file(s) could not be indexed: "
-            + ", ".join(s.rel for s in (*report.skipped, *report.stale)[:5])
+            + ", ".join(note.path for note in (*report.skipped, *report.stale)[:5])
         )
     return report
 
 
 class _Builder:
     def __init__(self, settings: Settings, layout: IndexLayout, rebuild: bool, dense_kind: str,
-                 progress: BuildProgress, embedder_factory: Callable[[str], Embedder]) -> None:
+                 progress: Progress, embedder_factory: Callable[[str], Embedder]) -> None:
         self.settings = settings
         self.layout = layout
         self.rebuild = rebuild
@@ -205,11 +143,11 @@ class _Builder:
             previous.close()
             return None, f"previous build damaged ({exc.message if isinstance(exc, KBError) else type(exc).__name__})"
         manifest = previous.manifest
-        if manifest.get("model", {}).get("name") != self.settings.model:
-            return None, f"model changed ({manifest['model']['name']} → {self.settings.model})"
-        if manifest.get("chunker") != manifest_chunker(self.settings):
+        if manifest.model.name != self.settings.model:
+            return None, f"model changed ({manifest.model.name} → {self.settings.model})"
+        if manifest.chunker != ChunkerInfo.current(self.settings.chunk_tokens, self.settings.overlap_tokens):
             return None, "chunking settings changed"
-        if Path(manifest.get("corpus", "")) != corpus:
+        if manifest.corpus != corpus:
             return None, "corpus folder changed"
         return previous, None
 
@@ -219,34 +157,34 @@ class _Builder:
         if not scan.files:
             raise EmptyCorpus(f"No supported files in {corpus}.")
         previous, full_reason = self._previous(corpus)
-        reread = previous is not None and previous.manifest.get("assembly") != ASSEMBLY
+        reread = previous is not None and previous.manifest.assembly != ASSEMBLY
         if reread:
             full_reason = "assembly changed; every file re-read, vectors re-used"
         old_files = previous.files() if previous and not reread else {}
         plan = plan_changes(scan, old_files)
         touched = any(record.mtime_ns != old_files[path].mtime_ns for path, record in plan.unchanged.items())
-        kind_changed = previous is not None and self.dense_kind not in ("auto", previous.manifest["dense"]["kind"])
+        kind_changed = previous is not None and self.dense_kind not in ("auto", previous.manifest.dense.kind)
         if previous is not None and plan.is_empty and not touched and not kind_changed and not reread:
             return self._report(corpus, scan, plan, None, written=False, previous=previous)
 
         tokenizer = load_tokenizer(self.settings.model)
         results: dict[str, _FileResult] = {}
-        stale: list[Skipped] = []
+        stale: list[FileNote] = []
         self.progress.start("Reading", len(plan.to_read))
         for file, sha in plan.to_read:
             result = self._read(file, sha, tokenizer)
             old = old_files.get(file.rel)
-            if result.record.status == "skipped" and old and old.status in {"indexed", "stale"} and old.chunks:
+            if result.record.status is FileStatus.SKIPPED and old and old.status.in_index and old.chunks:
                 # Keep the last good chunks, marked stale, rather than losing the document silently.
-                kept = replace(old, status="stale", reason=result.record.reason)
+                kept = replace(old, status=FileStatus.STALE, reason=result.record.reason)
                 results[file.rel] = self._reuse(previous, {file.rel: kept})[file.rel]
-                stale.append(Skipped(file.rel, result.record.reason or "unreadable"))
+                stale.append(FileNote(file.rel, result.record.reason or "unreadable"))
             else:
                 results[file.rel] = result
             self.progress.advance()
         if plan.unchanged:
             results.update(self._reuse(previous, plan.unchanged))
-            stale.extend(Skipped(p, r.reason or "") for p, r in plan.unchanged.items() if r.status == "stale")
+            stale.extend(FileNote(p, r.reason or "") for p, r in plan.unchanged.items() if r.status is FileStatus.STALE)
 
         ordered = [results[path] for path in sorted(results)]
         metas, rows, warnings, duplicates = self._assemble(ordered)
@@ -271,19 +209,19 @@ class _Builder:
     # -- reading ------------------------------------------------------------------------------------
 
     def _read(self, file: CorpusFile, sha: str | None, tokenizer: Tokenizer) -> _FileResult:
-        base = FileRecord(file.rel, file.size, file.mtime_ns, sha or "", "indexed")
+        base = FileRecord(file.rel, file.size, file.mtime_ns, sha or "", FileStatus.INDEXED)
         limit = self.settings.max_file_mb * 1024 * 1024
         try:
             if sha is None:
-                raise BadDocument(_unreadable_reason(file.path))
+                raise BadDocument(unreadable_reason(file.path))
             if file.size > limit:
                 raise BadDocument(f"too large ({file.size / 1048576:.1f} MB; the limit is "
                                   f"{self.settings.max_file_mb} MB, set max_file_mb to index it)")
             read = read_file(file)
         except BadDocument as exc:
-            return _FileResult(replace(base, status="skipped", reason=exc.message))
+            return _FileResult(replace(base, status=FileStatus.SKIPPED, reason=exc.message))
         except (OSError, MemoryError, RecursionError, ValueError) as exc:  # one file never stops the build
-            return _FileResult(replace(base, status="skipped", reason=f"{type(exc).__name__}: {exc}"))
+            return _FileResult(replace(base, status=FileStatus.SKIPPED, reason=f"{type(exc).__name__}: {exc}"))
         result = _FileResult(replace(base, warnings=read.warnings))
         chunker = ChunkerSettings(self.settings.chunk_tokens, self.settings.overlap_tokens)
         for document in read.documents:
@@ -363,29 +301,34 @@ class _Builder:
                 pending[row.embed_key].append(i)
                 texts[row.embed_key] = row.embed_text
         embedder = self.embedder_factory(model) if pending else None
-        dimension = embedder.dimension if embedder else old_vectors.shape[1]
-        vectors = np.zeros((len(rows), dimension), dtype=np.float32)
-        if reuse:
-            if old_vectors.shape[1] != dimension:
-                raise IndexMismatch(f"The model {model!r} now gives {dimension} dimensions; the index has {old_vectors.shape[1]}.")
-            targets, sources = map(list, zip(*reuse))
-            vectors[targets] = np.asarray(old_vectors)[sources]
-        if pending:
-            keys = list(pending)
-            self.progress.start("Embedding", len(keys))
-            fresh_vectors = embedder.embed([texts[k] for k in keys], batch_size=self.settings.batch_size,
-                                           progress=self.progress.advance)
-            for key, vector in zip(keys, fresh_vectors):
-                vectors[pending[key]] = vector
+        try:
+            dimension = embedder.dimension if embedder else old_vectors.shape[1]
+            vectors = np.zeros((len(rows), dimension), dtype=np.float32)
+            if reuse:
+                if old_vectors.shape[1] != dimension:
+                    raise IndexMismatch(f"The model {model!r} now gives {dimension} dimensions; "
+                                        f"the index has {old_vectors.shape[1]}.")
+                targets, sources = map(list, zip(*reuse))
+                vectors[targets] = np.asarray(old_vectors)[sources]
+            if pending:
+                keys = list(pending)
+                self.progress.start("Embedding", len(keys))
+                fresh_vectors = embedder.embed([texts[k] for k in keys], batch_size=self.settings.batch_size,
+                                               progress=self.progress.advance)
+                for key, vector in zip(keys, fresh_vectors):
+                    vectors[pending[key]] = vector
+        finally:
+            if hasattr(embedder, "close"):  # an embedder holding a cluster (RayEmbedder) lets it go
+                embedder.close()
         return vectors, sum(len(v) for v in pending.values()), len(reuse)
 
     # -- writing ------------------------------------------------------------------------------------
 
     def _write(self, corpus: Path, metas: list[DocumentMeta], rows: list[_Row], vectors: np.ndarray,
                records: list[FileRecord], scan: CorpusScan) -> Path:
-        ignored = [FileRecord(s.rel, 0, 0, "", "ignored", s.reason) for s in scan.skipped if s.reason != "hidden"]
+        refused = [FileRecord(s.path, 0, 0, "", FileStatus.IGNORED, s.message) for s in scan.skipped if s.message != "hidden"]
         return write_build(self.layout, self.settings, corpus, metas,
-                           [(row.document, row.chunk, row.embed_key) for row in rows], vectors, records + ignored,
+                           [(row.document, row.chunk, row.embed_key) for row in rows], vectors, records + refused,
                            dense_kind=self.dense_kind, started=self.started, progress=self.progress)
 
     def _clean_up(self, keep: set[str]) -> None:
@@ -399,16 +342,16 @@ class _Builder:
 
     def _report(self, corpus: Path, scan: CorpusScan, plan: ChangePlan, full_reason: str | None, *, written: bool,
                 previous: IndexReader | None = None, records: list[FileRecord] | None = None,
-                stale: list[Skipped] = (), warnings: list[FileNote] = (), counts: tuple[int, int] | None = None,
+                stale: list[FileNote] = (), warnings: list[FileNote] = (), counts: tuple[int, int] | None = None,
                 duplicates: int = 0, embedded: int = 0, reused: int = 0) -> BuildReport:
         if records is None:  # nothing changed: report the previous build
             records = list(plan.unchanged.values())
-            counts = (previous.manifest["counts"]["documents"], previous.manifest["counts"]["chunks"])
+            counts = (previous.manifest.counts.documents, previous.manifest.counts.chunks)
             warnings = [FileNote(r.path, w) for r in records for w in r.warnings]
-            stale = [Skipped(r.path, r.reason or "") for r in records if r.status == "stale"]
+            stale = [FileNote(r.path, r.reason or "") for r in records if r.status is FileStatus.STALE]
         status = {record.path: record.status for record in records}
-        skipped = [s for s in scan.skipped if s.reason != "hidden"]
-        skipped += [Skipped(r.path, r.reason or "") for r in records if r.status == "skipped"]
+        skipped = [s for s in scan.skipped if s.message != "hidden"]
+        skipped += [FileNote(r.path, r.reason or "") for r in records if r.status is FileStatus.SKIPPED]
         return BuildReport(
             index=self.layout.root,
             corpus=corpus,
@@ -416,12 +359,12 @@ class _Builder:
             full_reason=full_reason,
             documents=counts[0],
             chunks=counts[1],
-            added=tuple(p for p in plan.added if status.get(p) == "indexed"),
-            updated=tuple(p for p in plan.changed if status.get(p) == "indexed"),
+            added=tuple(p for p in plan.added if status.get(p) is FileStatus.INDEXED),
+            updated=tuple(p for p in plan.changed if status.get(p) is FileStatus.INDEXED),
             removed=tuple(plan.removed),
-            unchanged=sum(1 for p in plan.unchanged if status.get(p) == "indexed"),
-            skipped=tuple(sorted(skipped, key=lambda s: s.rel)),
-            ignored=tuple(s for s in scan.skipped if s.reason == "hidden"),
+            unchanged=sum(1 for p in plan.unchanged if status.get(p) is FileStatus.INDEXED),
+            skipped=tuple(sorted(skipped, key=lambda s: s.path)),
+            hidden=tuple(s for s in scan.skipped if s.message == "hidden"),
             stale=tuple(stale),
             warnings=tuple(warnings),
             duplicates=duplicates,
@@ -429,94 +372,3 @@ class _Builder:
             reused=reused,
             seconds=time.perf_counter() - self.started,
         )
-
-
-def write_build(layout: IndexLayout, settings: Settings, corpus: Path, metas: list[DocumentMeta],
-                rows: list[tuple[int, Chunk, str]], vectors: np.ndarray, records: list[FileRecord], *,
-                dense_kind: str = "auto", started: float | None = None,
-                progress: BuildProgress | None = None) -> Path:
-    """Write a complete build and make it the live one; the only way an index changes on disk.
-
-    rows: (document row, chunk, embed key), in chunk-id order, aligned with `vectors`.
-    Everything goes to a temporary folder first, is flushed to disk, and only then does CURRENT
-    name it: a crash at any moment leaves the previous build live.
-    """
-    from kb.dense import DenseIndex, choose_kind
-    from kb.lexical import K1, B, LexicalIndex
-
-    started = time.perf_counter() if started is None else started
-    progress = progress or _NoProgress()
-    name = new_build_name()
-    layout.builds.mkdir(parents=True, exist_ok=True)
-    temporary = layout.builds / f"{TEMPORARY_PREFIX}{name}"
-    temporary.mkdir()
-    progress.start("Writing", 4)
-    db = create(temporary / "meta.sqlite")
-    insert_documents(db, metas)
-    insert_chunks(db, ((cid, document, chunk, key) for cid, (document, chunk, key) in enumerate(rows)))
-    insert_files(db, records)
-    db.commit()
-    db.close()
-    progress.advance()
-    kind = choose_kind(len(rows), dense_kind)
-    dense = DenseIndex.build(vectors, kind)
-    dense.save(temporary / "dense.faiss")
-    if kind.endswith("fp16"):
-        np.save(temporary / "vectors.npy", vectors)  # a lossy index cannot give the exact vectors back
-    progress.advance()
-    (temporary / "lexical").mkdir()
-    LexicalIndex.build([lexical_text(chunk) for _, chunk, _ in rows]).save(temporary / "lexical")
-    progress.advance()
-    manifest = {
-        "format_version": FORMAT_VERSION,
-        "kb_version": __version__,
-        "model": {"name": settings.model, "dimension": int(vectors.shape[1])},
-        "chunker": manifest_chunker(settings),
-        "assembly": ASSEMBLY,
-        "dense": {"kind": kind, "metric": "inner_product", "normalized": True,
-                  "nprobe": dense.tuning.nprobe, "recall_at_10": dense.tuning.recall_at_10},
-        "lexical": {"method": "bm25s lucene", "k1": K1, "b": B, "tokenizer": "kb.lexical v1"},
-        "counts": {
-            "files": sum(1 for r in records if r.status in {"indexed", "stale"}),
-            "documents": len(metas),
-            "chunks": len(rows),
-            "skipped": sum(1 for r in records if r.status in {"skipped", "ignored"}),
-        },
-        "corpus": str(corpus),
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "build_seconds": round(time.perf_counter() - started, 3),
-    }
-    (temporary / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-    for path in temporary.rglob("*"):
-        if path.is_file():
-            _fsync_file(path)
-    fsync_dir(temporary)
-    final = layout.builds / name
-    os.rename(temporary, final)
-    fsync_dir(layout.builds)
-    # The swap: CURRENT names the new build only once the build is complete on disk.
-    pointer = layout.root / "CURRENT.tmp"
-    pointer.write_text(name + "\n", encoding="utf-8")
-    _fsync_file(pointer)
-    os.replace(pointer, layout.current_file)
-    fsync_dir(layout.root)
-    progress.advance()
-    return final
-
-
-def _unreadable_reason(path: Path) -> str:
-    try:
-        with open(path, "rb"):
-            pass
-    except FileNotFoundError:
-        return "file vanished while indexing"
-    except PermissionError:
-        return "permission denied"
-    except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
-    return "cannot read"
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())

@@ -10,10 +10,8 @@ import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from kb.index.store import FileRecord
 from kb.ingest import CorpusFile, CorpusScan
-from kb.store import FileRecord
-
-READ_STATUSES = {"indexed", "skipped", "stale"}  # files that were read (not ignored by the scan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +34,8 @@ def plan_changes(scan: CorpusScan, old_files: dict[str, FileRecord]) -> ChangePl
     to_read, added, changed = [], [], []
     for file in scan.files:
         old = old_files.get(file.rel)
-        if old is not None and old.status not in READ_STATUSES:
-            old = None  # ignored last time: new to the index now
+        if old is not None and not old.status.was_read:
+            old = None
         if old and old.size == file.size and old.mtime_ns == file.mtime_ns:
             unchanged[file.rel] = old
             continue
@@ -48,7 +46,7 @@ def plan_changes(scan: CorpusScan, old_files: dict[str, FileRecord]) -> ChangePl
         to_read.append((file, sha))
         (changed if old else added).append(file.rel)
     scanned = {file.rel for file in scan.files}
-    removed = sorted(p for p, r in old_files.items() if r.status in READ_STATUSES and p not in scanned)
+    removed = sorted(p for p, r in old_files.items() if r.status.was_read and p not in scanned)
     return ChangePlan(unchanged, to_read, added, changed, removed)
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kb.embed import Tokenizer
 from kb.models import Chunk, Document
 from kb.text import LineIndex, normalise_for_dedup, split_sentences, trim_span
+
+if TYPE_CHECKING:  # a protocol: chunking must not load the embedding code
+    from kb.embed import Tokenizer
 
 # A paragraph of at least this many words that repeats an earlier one in the same document is not
 # chunked again: scraped pages often hold their body twice, and a passage must be returned once.
@@ -66,8 +69,8 @@ def _looks_like_plain_heading(line: str) -> bool:
 def parse_blocks(document: Document) -> list[_Block]:
     """Headings and paragraphs of a document, as spans of its text."""
     text = document.text
-    markdown = document.kind in {"markdown", "html", "docx"}
-    plain = document.kind in {"text", "pdf"}
+    markdown = document.meta.kind in {"markdown", "html", "docx"}
+    plain = document.meta.kind in {"text", "pdf"}
     page_starts = set(document.page_starts[1:])
     blocks: list[_Block] = []
     paragraph_start = paragraph_end = -1
@@ -75,7 +78,7 @@ def parse_blocks(document: Document) -> list[_Block]:
     in_fence = False
     boundary = False
 
-    def close_paragraph(is_last_in_run: bool = True) -> None:
+    def close_paragraph() -> None:
         nonlocal paragraph_start, paragraph_lines, boundary
         if paragraph_start < 0:
             return

@@ -43,10 +43,11 @@ import calendar
 import datetime
 import re
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
-# Most precise first: the order breaks ties between overlapping matches of the same length.
+# Most precise first: the one order of precisions (overlapping matches, timelines, vague references).
 PRECISIONS = ("day", "week", "month", "quarter", "season", "half", "year")
-_RANK = {precision: rank for rank, precision in enumerate(PRECISIONS)}
+PRECISION_RANK = {precision: rank for rank, precision in enumerate(PRECISIONS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +190,9 @@ _ISO_PARTIAL = re.compile(
     r"(?P<year>\d{4})(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2})"
     r"(?:[T ]\d{1,2}(?::\d{2}){0,2}(?:\.\d+)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?)?)?)?"
 )
+_LEADING_ISO = re.compile(r"(?P<year>\d{4})(?:(?P<sep>[-/.])(?P<month>\d{1,2})(?:(?P=sep)(?P<day>\d{1,2}))?"
+                          r"|(?P<compact_month>\d{2})(?P<compact_day>\d{2})?)?")
+MIN_YEAR = 1000  # "0000" or "0999" in a date field is a placeholder, not a year
 _ISO_LABEL = re.compile(r"(?P<year>\d{4})-(?:Q(?P<q>[1-4])|H(?P<h>[12])|W(?P<w>\d{2})|(?P<season>spring|summer|autumn|winter))")
 
 
@@ -209,50 +213,67 @@ def find_dates(sentence: str, reference: datetime.date | None = None, *, day_fir
     return _without_overlaps(found)
 
 
-def parse_iso_partial(value: str) -> tuple[datetime.date, datetime.date, str] | None:
+class Period(NamedTuple):
+    """A calendar span and the unit it was stated in."""
+
+    first: datetime.date
+    last: datetime.date
+    precision: str  # one of PRECISIONS
+
+    @property
+    def label(self) -> str:
+        """"2025", "2025-09", "2025-09-10", "2026-Q3": the value parse_iso_partial reads back."""
+        return _label(self.precision, self.first)
+
+
+def parse_iso_partial(value: str, *, leading: bool = False) -> Period | None:
     """(first, last, precision) of "2025", "2025-09", "2025-09-10" (a time part is ignored).
 
     Also reads the labels find_dates gives weeks, quarters, halves and seasons ("2025-W38",
     "2026-Q3", "2026-H1", "2026-spring"), so a label turns back into its span. None when not a date.
+    With `leading`, a date that starts a longer value counts too, and what follows is ignored:
+    "2025-09 (estimated)", "2025/04/29", a PDF's "20250429093000Z" (filters and file metadata).
     """
     text = value.strip()
     if match := _ISO_PARTIAL.fullmatch(text):
-        return _iso_span(match)
+        return _iso_span(match["year"], match["month"], match["day"])
     if match := _ISO_LABEL.fullmatch(text):
         return _label_span(match)
+    if leading and (match := _LEADING_ISO.match(text)):
+        return _iso_span(match["year"], match["month"] or match["compact_month"], match["day"] or match["compact_day"])
     return None
 
 
-def _iso_span(match: re.Match) -> tuple[datetime.date, datetime.date, str] | None:
-    year, month, day = (int(part) if part else None for part in match.group("year", "month", "day"))
-    if year == 0 or month is not None and not 1 <= month <= 12:  # datetime has no year 0
+def _iso_span(year: str, month: str | None, day: str | None) -> Period | None:
+    year, month, day = (int(part) if part else None for part in (year, month, day))
+    if year < MIN_YEAR or month is not None and not 1 <= month <= 12:
         return None
     if month is None:
-        return _span(year, 1, 12) + ("year",)
+        return Period(*_span(year, 1, 12), "year")
     if day is None:
-        return _span(year, month, month) + ("month",)
+        return Period(*_span(year, month, month), "month")
     date = _date(year, month, day)
-    return (date, date, "day") if date else None
+    return Period(date, date, "day") if date else None
 
 
-def _label_span(match: re.Match) -> tuple[datetime.date, datetime.date, str] | None:
+def _label_span(match: re.Match) -> Period | None:
     year = int(match["year"])
-    if year == 0:
+    if year < MIN_YEAR:
         return None
     if match["q"]:
         quarter = int(match["q"])
-        return _span(year, 3 * quarter - 2, 3 * quarter) + ("quarter",)
+        return Period(*_span(year, 3 * quarter - 2, 3 * quarter), "quarter")
     if match["h"]:
         half = int(match["h"])
-        return _span(year, 6 * half - 5, 6 * half) + ("half",)
+        return Period(*_span(year, 6 * half - 5, 6 * half), "half")
     if match["season"]:
         start = _SEASON_START[match["season"]]
-        return _span(year, start, start + 2) + ("season",)
+        return Period(*_span(year, start, start + 2), "season")
     try:
         monday = datetime.date.fromisocalendar(year, int(match["w"]), 1)
     except ValueError:
         return None
-    return monday, monday + datetime.timedelta(days=6), "week"
+    return Period(monday, monday + datetime.timedelta(days=6), "week")
 
 
 # --- Calendar helpers ------------------------------------------------------------------------
@@ -571,16 +592,13 @@ def _with_offset(sentence: str, mention: DateMention) -> DateMention | None:
 def _without_overlaps(found: list[DateMention]) -> list[DateMention]:
     """Longest first, then most precise; a match overlapping one already kept is dropped."""
     kept: list[DateMention] = []
-    for mention in sorted(found, key=lambda m: (m.start - m.end, _RANK[m.precision], m.start)):
+    for mention in sorted(found, key=lambda m: (m.start - m.end, PRECISION_RANK[m.precision], m.start)):
         if all(mention.end <= other.start or mention.start >= other.end for other in kept):
             kept.append(mention)
     return sorted(kept, key=lambda m: m.start)
 
 
 # --- dates as a document states them -----------------------------------------------------------------
-
-_PRECISION_RANK = {"day": 0, "week": 1, "month": 2, "quarter": 3, "season": 3, "half": 4, "year": 5}
-
 
 def document_dates(sentence: str, published: str | None, jurisdiction: str | None = None) -> list[DateMention]:
     """Dates in a sentence of a document: relative ones resolved against its publication date.
@@ -596,7 +614,7 @@ def document_dates(sentence: str, published: str | None, jurisdiction: str | Non
     first, last, precision = reference_period
     resolved = []
     for mention in mentions:
-        if mention.relative and _PRECISION_RANK.get(mention.precision, 5) < _PRECISION_RANK.get(precision, 5):
+        if mention.relative and PRECISION_RANK[mention.precision] < PRECISION_RANK[precision]:
             label = published if precision != "year" else str(first.year)
             mention = DateMention(mention.text, mention.start, mention.end, first, last, precision,
                                   f"{label} (approx.)", relative=True, approximate=True)

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from kb.errors import KBError
+from kb.errors import IndexFormatMismatch, KBError
 from kb.index import FORMAT_VERSION, IndexLayout, IndexReader, read_manifest
+from kb.index.store import FileStatus
+from kb.results import Check, Diagnosis
 
 REBUILD = "kb index --rebuild --index {index}"
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-
-
-def diagnose(index: Path) -> list[Check]:
+def diagnose(index: Path) -> Diagnosis:
     """Every check that could be run, in order; later checks are skipped once the index cannot be opened."""
+    return Diagnosis(Path(index), tuple(_checks(index)))
+
+
+def _checks(index: Path) -> list[Check]:
     layout = IndexLayout(Path(index))
     fix = REBUILD.format(index=index)
     checks: list[Check] = []
@@ -39,13 +36,12 @@ def diagnose(index: Path) -> list[Check]:
                             "harmless: the next `kb index` removes them"))
     try:
         manifest = read_manifest(build)
+    except IndexFormatMismatch as exc:
+        return checks + [Check("manifest", False, f"format version {exc.version}, this kb reads {FORMAT_VERSION}", fix)]
     except KBError as exc:
         return checks + [Check("manifest", False, exc.message, fix)]
-    version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
-        return checks + [Check("manifest", False, f"format version {version}, this kb reads {FORMAT_VERSION}", fix)]
-    checks.append(Check("manifest", True, f"format {version}, model {manifest['model']['name']}, "
-                                           f"{manifest['counts']['chunks']:,} chunks"))
+    checks.append(Check("manifest", True, f"format {manifest.format_version}, model {manifest.model.name}, "
+                                           f"{manifest.counts.chunks:,} chunks"))
     reader = IndexReader(Path(index), build, manifest)
     try:
         checks.extend(_check_parts(reader, fix))
@@ -56,19 +52,19 @@ def diagnose(index: Path) -> list[Check]:
 
 def _check_parts(reader: IndexReader, fix: str) -> list[Check]:
     checks = []
-    counts = reader.manifest["counts"]
+    counts = reader.manifest.counts
     try:
         integrity = reader.db.execute("PRAGMA quick_check").fetchone()[0]
         documents = reader.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         chunks, first, last = reader.db.execute("SELECT COUNT(*), MIN(id), MAX(id) FROM chunks").fetchone()
     except Exception as exc:  # any SQLite failure means the same thing here: the store is unusable
-        return [Check("metadata store", False, f"meta.sqlite cannot be read: {exc}", fix)]
-    agree = integrity == "ok" and documents == counts["documents"] and chunks == counts["chunks"]
+        return [Check("metadata store", False, f"{reader.parts.store.name} cannot be read: {exc}", fix)]
+    agree = integrity == "ok" and documents == counts.documents and chunks == counts.chunks
     agree = agree and (chunks == 0 or (first, last) == (0, chunks - 1))
     checks.append(Check("metadata store", agree,
                         f"{documents:,} documents, {chunks:,} chunks (SQLite: {integrity})"
                         if agree else f"{documents:,} documents and {chunks:,} chunks, manifest says "
-                        f"{counts['documents']:,} and {counts['chunks']:,} (SQLite: {integrity})", "" if agree else fix))
+                        f"{counts.documents:,} and {counts.chunks:,} (SQLite: {integrity})", "" if agree else fix))
     for name, part in (("dense index", lambda: reader.dense), ("lexical index", lambda: reader.lexical)):
         try:
             loaded = part()
@@ -78,9 +74,10 @@ def _check_parts(reader: IndexReader, fix: str) -> list[Check]:
             checks.append(Check(name, False, message, fix))
     orphans = reader.db.execute(
         "SELECT COUNT(*) FROM chunks WHERE document NOT IN (SELECT id FROM documents)").fetchone()[0]
+    in_index = [status.value for status in FileStatus if status.in_index]
     unknown = reader.db.execute(
         "SELECT COUNT(*) FROM documents WHERE source NOT IN "
-        "(SELECT path FROM files WHERE status IN ('indexed', 'stale'))").fetchone()[0]
+        f"(SELECT path FROM files WHERE status IN ({','.join('?' * len(in_index))}))", in_index).fetchone()[0]
     ok = orphans == 0 and unknown == 0
     checks.append(Check("sources", ok, "every chunk has a document and every document a source file" if ok else
                         f"{orphans:,} chunks without a document, {unknown:,} documents without a source file",

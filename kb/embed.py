@@ -1,8 +1,9 @@
 """Tokenizers and embedders behind two small protocols, so the rest of kb never knows which it got.
 
-The real pair wraps a local sentence-transformers model; the hash pair is a deterministic,
-dependency-free stand-in for fast tests (select it with the model name "hash:DIM").
-Heavy imports (torch, sentence-transformers) happen only inside `SentenceTransformerEmbedder`.
+The real pair wraps a local sentence-transformers model (through ONNX Runtime or torch). The model
+name "hash:DIM" selects the test double in `kb.testing` instead, so the test suite can run the
+CLI without a model. Heavy imports (torch, sentence-transformers, onnxruntime) happen only inside
+the classes that need them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
@@ -19,6 +19,7 @@ import numpy as np
 
 from kb.config import BACKENDS
 from kb.errors import ModelError
+from kb.testing import HashEmbedder, HashTokenizer, hash_model_dimension
 
 ProgressCallback = Callable[[int], None]  # called with the number of texts just finished
 
@@ -44,50 +45,6 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str], *, batch_size: int = 32, progress: ProgressCallback | None = None) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         ...
-
-
-# --- the deterministic fake ---------------------------------------------------------------
-
-_HASH_TOKEN = re.compile(r"\w+|[^\w\s]")
-_HASH_WORD = re.compile(r"\w+")
-
-
-class HashTokenizer:
-    """Words and punctuation marks are tokens: close enough to WordPiece counts for tests."""
-
-    def __init__(self, max_tokens: int = 254) -> None:
-        self.max_tokens = max_tokens
-
-    def count(self, texts: Sequence[str]) -> list[int]:
-        return [len(_HASH_TOKEN.findall(text)) for text in texts]
-
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        return [match.span() for match in _HASH_TOKEN.finditer(text)]
-
-
-class HashEmbedder:
-    """Bag of hashed words with signs: similar wording gives similar vectors, deterministically."""
-
-    def __init__(self, dimension: int = 64, max_tokens: int = 254) -> None:
-        self.name = f"hash:{dimension}"
-        self.dimension = dimension
-        self.tokenizer = HashTokenizer(max_tokens)
-        self.calls = 0  # texts embedded so far; tests count re-embedding with it
-
-    def embed(self, texts: Sequence[str], *, batch_size: int = 32, progress: ProgressCallback | None = None) -> np.ndarray:
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in _HASH_WORD.findall(text.casefold()):
-                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-                bucket = int.from_bytes(digest[:4], "little") % self.dimension
-                vectors[row, bucket] += 1.0 if digest[4] & 1 else -1.0
-            if not vectors[row].any():
-                vectors[row, 0] = 1.0
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        self.calls += len(texts)
-        if progress:
-            progress(len(texts))
-        return vectors
 
 
 # --- the real model ----------------------------------------------------------------------
@@ -327,16 +284,10 @@ def _onnx_available() -> bool:
     return True
 
 
-def _hash_dimension(name: str) -> int | None:
-    match = re.fullmatch(r"hash:(\d+)", name)
-    return int(match.group(1)) if match else None
-
-
 @lru_cache(maxsize=4)
 def load_tokenizer(name: str) -> Tokenizer:
     """The tokenizer of a model, without loading the model itself (cheap: no torch)."""
-    dimension = _hash_dimension(name)
-    if dimension is not None:
+    if hash_model_dimension(name) is not None:
         return HashTokenizer()
     return WordPieceTokenizer(resolve_model_path(name))
 
@@ -346,7 +297,7 @@ def load_embedder(name: str, backend: str = "auto", threads: int | None = None) 
 
     `threads` caps the model's thread pool (default: every core).
     """
-    dimension = _hash_dimension(name)
+    dimension = hash_model_dimension(name)
     if dimension is not None:
         return HashEmbedder(dimension)
     if backend not in BACKENDS:
@@ -372,7 +323,7 @@ def load_embedder(name: str, backend: str = "auto", threads: int | None = None) 
 
 def model_dimension(name: str) -> int | None:
     """The embedding size, read from the model's files when they say; None when unknown."""
-    dimension = _hash_dimension(name)
+    dimension = hash_model_dimension(name)
     if dimension is not None:
         return dimension
     try:

@@ -41,6 +41,14 @@ class IndexMismatch(KBError):
     default_hint = "Rebuild the index: kb index --rebuild"
 
 
+class IndexFormatMismatch(IndexMismatch):
+    """The index was written in another format version than this kb reads."""
+
+    def __init__(self, message: str, hint: str | None = None, *, version: object = None) -> None:
+        super().__init__(message, hint)
+        self.version = version  # what the manifest says, as it says it
+
+
 class IndexCorrupt(KBError):
     default_hint = "Check it with `kb doctor`; rebuild with `kb index --rebuild`."
 

@@ -17,8 +17,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from kb.config import Settings
 from kb.errors import EvalError
+from kb.filters import Filters
+from kb.progress import NoProgress, Progress
+from kb.results import EvalReport
 from kb.search import Searcher
+from kb.session import open_session
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,20 +31,6 @@ class Question:
     id: str
     question: str
     relevant: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class EvalReport:
-    k: int
-    questions: int
-    metrics: dict[str, float]  # "recall@10" → value
-    latency_p50_ms: float
-    latency_p95_ms: float
-    mode: str
-
-    def to_json(self) -> dict:
-        return {**self.metrics, "questions": self.questions, "mode": self.mode,
-                "latency_ms": {"p50": round(self.latency_p50_ms, 2), "p95": round(self.latency_p95_ms, 2)}}
 
 
 def load_questions(path: Path, limit: int | None = None) -> list[Question]:
@@ -119,18 +110,27 @@ def score_run(rankings: Sequence[Sequence[str]], questions: Sequence[Question], 
     return {f"{name}@{k}": round(total / len(questions), 4) for name, total in totals.items()}
 
 
+def evaluate_questions(settings: Settings, path: Path, k: int = 10, *, mode: str = "hybrid",
+                       limit: int | None = None, filters: Filters = Filters(),
+                       progress: Progress = NoProgress()) -> EvalReport:
+    """`kb eval`: the questions of a file (checked before the index is opened) through the search of `kb ask`."""
+    questions = load_questions(path, limit)
+    session = open_session(settings, filters)
+    return evaluate(session.searcher, questions, k, mode=mode, mask=session.mask, progress=progress)
+
+
 def evaluate(searcher: Searcher, questions: Sequence[Question], k: int = 10, *, mode: str = "hybrid",
-             mask: np.ndarray | None = None, progress: Callable[[int], None] | None = None) -> EvalReport:
+             mask: np.ndarray | None = None, progress: Progress = NoProgress()) -> EvalReport:
     """Search every question (warm: the model is loaded before timing starts) and score the rankings."""
     if questions:
         searcher.search_documents(questions[0].question, k, mode=mode, mask=mask)  # warm-up, not timed
     rankings, latencies = [], []
+    progress.start("Questions", len(questions))
     for question in questions:
         started = time.perf_counter()
         rankings.append(searcher.search_documents(question.question, k, mode=mode, mask=mask))
         latencies.append((time.perf_counter() - started) * 1000)
-        if progress:
-            progress(1)
+        progress.advance()
     return EvalReport(
         k=k,
         questions=len(questions),

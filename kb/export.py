@@ -19,7 +19,7 @@ from kb.models import Answer, Chunk
 from kb.text import collapse_whitespace
 
 if TYPE_CHECKING:
-    from kb.timeline import Event
+    from kb.results import Event
 
 NO_ANSWER = "Not in the corpus: no passage answers this."
 # Formats whose text is extracted: line numbers would not point into the file, so they cite by section.

@@ -6,45 +6,26 @@ search itself, so a filtered question still gets k passages whenever the corpus 
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-
+from kb.dates import parse_iso_partial
 from kb.errors import BadQuestion
 from kb.glossary import normalise_name
 from kb.metadata import normalise_type
 from kb.models import DocumentMeta
 
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
-
-
-def date_period(value: str | None) -> tuple[dt.date, dt.date] | None:
-    """First and last day meant by "2025", "2025-09" or "2025-09-10" (anything after is ignored)."""
-    match = _PARTIAL_DATE.match(value or "")
-    if not match:
-        return None
-    year, month, day = int(match.group(1)), match.group(2), match.group(3)
-    try:
-        if day:
-            exact = dt.date(year, int(month), int(day))
-            return exact, exact
-        if month:
-            last = calendar.monthrange(year, int(month))[1]
-            return dt.date(year, int(month), 1), dt.date(year, int(month), last)
-        return dt.date(year, 1, 1), dt.date(year, 12, 31)
-    except ValueError:
-        return None
+if TYPE_CHECKING:  # numpy is imported where masks are made: building Filters stays cheap
+    import numpy as np
 
 
 def parse_date_option(value: str, option: str) -> tuple[dt.date, dt.date]:
-    period = date_period(value.strip())
-    if period is None or not _PARTIAL_DATE.fullmatch(value.strip()):
+    period = parse_iso_partial(value)
+    if period is None:
         raise BadQuestion(f"{option} needs a date such as 2025, 2025-09 or 2025-09-10, not {value!r}.",
                           f"Example: kb ask \"...\" {option} 2025-01")
-    return period
+    return period.first, period.last
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +59,7 @@ class Filters:
         if self.types and (meta.doc_type or "") not in self.types:
             return False
         if self.since or self.until:
-            period = date_period(meta.date)
+            period = parse_iso_partial(meta.date, leading=True) if meta.date else None
             if period is None:  # undated documents cannot be placed in a date range
                 return False
             if self.since and period[1] < self.since or self.until and period[0] > self.until:
@@ -95,6 +76,8 @@ class Filters:
 
 
 def document_mask(documents: list[DocumentMeta], filters: Filters) -> np.ndarray:
+    import numpy as np
+
     return np.fromiter((filters.matches(meta) for meta in documents), dtype=bool, count=len(documents))
 
 

@@ -24,7 +24,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from kb.dates import parse_iso_partial
 from kb.errors import BadDocument
+from kb.text import collapse_whitespace, strip_controls
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +42,6 @@ class Extracted:
 
 # --- shared text hygiene ---------------------------------------------------------------------------
 
-# C0/C1 controls except \t and \n, lone surrogates (unencodable) and stray byte-order marks.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
 _BLANK_RUN = re.compile(r"\n{4,}")  # three or more blank lines
 
 
@@ -52,14 +52,28 @@ def _clean_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # str.splitlines() breaks lines at these too; the chunker's line numbers count only "\n".
     text = text.replace("\x85", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = _CONTROL.sub("", text)
+    text = strip_controls(text)
     # Line by line: a trailing-space regex backtracks quadratically on long runs of inner spaces.
     text = "\n".join(line.rstrip(" \t\f\v\xa0") for line in text.split("\n"))
     return _BLANK_RUN.sub("\n\n\n", text).strip()
 
 
+def _join_blocks(blocks: list[tuple[int, str]]) -> str:
+    """Blocks as markdown-like text: a blank line between blocks, one line break between blocks of
+    the same non-zero group (the items of one list, the rows of one table), so each list or table is
+    one paragraph for the chunker."""
+    parts: list[str] = []
+    previous = None
+    for group, text in blocks:
+        if parts:
+            parts.append("\n" if group and group == previous else "\n\n")
+        parts.append(text)
+        previous = group
+    return "".join(parts)
+
+
 def _one_line(text: str | None) -> str:
-    return " ".join(_CONTROL.sub("", str(text or "")).split())
+    return collapse_whitespace(str(text or ""))
 
 
 def _reason(exc: BaseException) -> str:
@@ -82,32 +96,10 @@ def _clean_title(value: Any) -> str | None:
     return title
 
 
-def _iso_date(year: str | int, month: str | int | None = None, day: str | int | None = None) -> str | None:
-    """ISO date, possibly partial ("2025", "2025-04"), or None when the parts are not a real date."""
-    try:
-        y = int(year)
-        if not 1000 <= y <= 9999:
-            return None
-        if month is None:
-            return f"{y:04d}"
-        m = int(month)
-        if day is None:
-            return f"{y:04d}-{m:02d}" if 1 <= m <= 12 else None
-        return dt.date(y, m, int(day)).isoformat()
-    except (TypeError, ValueError):
-        return None
-
-
-_DATE_IN_TEXT = re.compile(r"(\d{4})(?:[-/.]?(\d{2})(?:[-/.]?(\d{2}))?)?")
-
-
 def _parse_date(value: Any) -> str | None:
-    """The date at the start of an ISO-like or PDF ("D:20250429...") date string."""
-    text = _one_line(value)
-    if text.startswith("D:"):
-        text = text[2:]
-    match = _DATE_IN_TEXT.match(text)
-    return _iso_date(*match.groups()) if match else None
+    """The date at the start of an ISO-like or PDF ("D:20250429...") date string, as ISO ("2025-04-29")."""
+    period = parse_iso_partial(_one_line(value).removeprefix("D:"), leading=True)
+    return period.label if period else None
 
 
 # --- PDF -----------------------------------------------------------------------------------------
@@ -395,14 +387,7 @@ class _HtmlText:
             inner = ancestors + (tag,) if tag in _SECTIONING else ancestors
             stack.extend((child, True, inner) for child in reversed(list(node.iter(include_text=True))))
         self.flush()
-        parts: list[str] = []
-        previous = None
-        for group, text in self.blocks:
-            if parts:
-                parts.append("\n" if group and group == previous else "\n\n")
-            parts.append(text)
-            previous = group
-        return "".join(parts)
+        return _join_blocks(self.blocks)
 
     def skip(self, node, tag: str, sectioning: tuple) -> bool:
         """Navigation, page banners and footers, hidden elements, cookie notices and the like."""
@@ -601,14 +586,7 @@ def extract_docx(raw: bytes) -> Extracted:
     except Exception as exc:
         raise BadDocument(f"corrupt DOCX: {_reason(exc)}") from None
 
-    parts: list[str] = []
-    previous = None
-    for block_group, text in blocks:
-        if parts:
-            parts.append("\n" if block_group and block_group == previous else "\n\n")
-        parts.append(text)
-        previous = block_group
-    text = _clean_text("".join(parts))
+    text = _clean_text(_join_blocks(blocks))
     if not text:
         raise BadDocument("no text found in DOCX")
     title, metadata = _docx_core(document)

@@ -1,8 +1,8 @@
 """Names of regulators, jurisdictions and regulatory terms, with their abbreviations.
 
-One table serves three purposes: lexical search folds a long name and its abbreviation into one
-token (a question about the "FCA" finds "the Financial Conduct Authority"), questions are expanded
-for the embedder, and document metadata is normalised ("Financial Conduct Authority" → FCA).
+One table serves two purposes: lexical search folds a long name and its abbreviation into one
+token (a question about the "FCA" finds "the Financial Conduct Authority"), and document metadata
+is normalised ("Financial Conduct Authority" → FCA).
 These are names, not regulatory facts: nothing here says what a regulator does or when.
 """
 
@@ -122,21 +122,6 @@ def phrase_table() -> dict[str, list[tuple[tuple[str, ...], str]]]:
     for entries in table.values():
         entries.sort(key=lambda entry: -len(entry[0]))
     return table
-
-
-@lru_cache(maxsize=1)
-def _short_form_pattern() -> tuple[re.Pattern[str], dict[str, Term]]:
-    """Abbreviations worth expanding: upper-case short forms (and a few mixed-case ones)."""
-    forms = {term.short: term for term in TERMS if (term.short.isupper() and len(term.short) >= 2)
-             or term.short in {"MiCA", "BoE", "MLRs", "FinCEN", "CET1"}}
-    pattern = re.compile(r"\b(" + "|".join(re.escape(s) for s in sorted(forms, key=len, reverse=True)) + r")\b")
-    return pattern, forms
-
-
-def expand_abbreviations(question: str) -> str:
-    """The question with each known abbreviation followed by its long form, for the embedder."""
-    pattern, forms = _short_form_pattern()
-    return pattern.sub(lambda m: f"{m.group(0)} ({forms[m.group(0)].names[0]})", question)
 
 
 def normalise_name(value: str, kind: str) -> str:

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kb.errors import BadDocument, CorpusError
-from kb.models import Document, DocumentMeta
+from kb.models import Document, DocumentMeta, FileNote
 from kb.sidecar import is_sidecar_name, origin_fields
+from kb.text import CONTROL_CHARACTERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,16 +32,10 @@ class CorpusFile:
 
 
 @dataclass(frozen=True, slots=True)
-class Skipped:
-    rel: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
 class CorpusScan:
     root: Path
     files: tuple[CorpusFile, ...]
-    skipped: tuple[Skipped, ...]  # hidden, unsupported, unreadable, loops
+    skipped: tuple[FileNote, ...]  # hidden, unsupported, unreadable, loops
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,24 +60,24 @@ def scan_corpus(root: Path, exclude: Path | None = None) -> CorpusScan:
     if not root.is_dir():
         raise CorpusError(f"Not a folder: {root}", "kb index expects a folder of documents.")
     files: list[CorpusFile] = []
-    skipped: list[Skipped] = []
+    skipped: list[FileNote] = []
     seen_dirs: set[tuple[int, int]] = set()
 
     def walk(folder: Path) -> None:
         try:
             info = folder.stat()
         except OSError as exc:
-            skipped.append(Skipped(_rel(folder, root), f"cannot open folder: {exc.strerror}"))
+            skipped.append(FileNote(_rel(folder, root), f"cannot open folder: {exc.strerror}"))
             return
         key = (info.st_dev, info.st_ino)
         if key in seen_dirs:
-            skipped.append(Skipped(_rel(folder, root), "symlink loop or repeated folder"))
+            skipped.append(FileNote(_rel(folder, root), "symlink loop or repeated folder"))
             return
         seen_dirs.add(key)
         try:
             entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
         except OSError as exc:
-            skipped.append(Skipped(_rel(folder, root), f"cannot list folder: {exc.strerror}"))
+            skipped.append(FileNote(_rel(folder, root), f"cannot list folder: {exc.strerror}"))
             return
         for entry in entries:
             path = Path(entry.path)
@@ -91,20 +86,20 @@ def scan_corpus(root: Path, exclude: Path | None = None) -> CorpusScan:
                 continue
             if entry.name.startswith("."):
                 if not is_sidecar_name(entry.name):  # kb's record of a fetched file's origin: no note
-                    skipped.append(Skipped(rel, "hidden"))
+                    skipped.append(FileNote(rel, "hidden"))
                 continue
             try:
                 info = path.stat()  # follows symlinks
             except OSError as exc:
                 reason = "broken symlink" if entry.is_symlink() else f"cannot stat: {exc.strerror}"
-                skipped.append(Skipped(rel, reason))
+                skipped.append(FileNote(rel, reason))
                 continue
             if stat.S_ISDIR(info.st_mode):
                 walk(path)
             elif not stat.S_ISREG(info.st_mode):
-                skipped.append(Skipped(rel, "not a regular file"))
+                skipped.append(FileNote(rel, "not a regular file"))
             elif reader_for(path) is None:
-                skipped.append(Skipped(rel, f"unsupported file type {path.suffix or '(no extension)'}"))
+                skipped.append(FileNote(rel, f"unsupported file type {path.suffix or '(no extension)'}"))
             else:
                 files.append(CorpusFile(path, rel, info.st_size, info.st_mtime_ns))
 
@@ -188,12 +183,9 @@ def _guess_encoding(raw: bytes) -> tuple[str, str]:
     return str(best), f"not UTF-8; decoded as {best.encoding} (guessed)"
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-
-
 def _control_share(text: str) -> float:
     sample = text[:65536]
-    return len(_CONTROL.findall(sample)) / max(len(sample), 1)
+    return len(CONTROL_CHARACTERS.findall(sample)) / max(len(sample), 1)
 
 
 # --- front matter and metadata ---------------------------------------------------------------------
@@ -267,17 +259,32 @@ def make_meta(doc_id: str, source: str, fields: dict[str, Any], fallback_title: 
 # --- readers -----------------------------------------------------------------------------------
 
 
+def read_error(exc: OSError) -> str:
+    """Why a file could not be read, in the words of the index report."""
+    if isinstance(exc, FileNotFoundError):
+        return "file vanished while indexing"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def unreadable_reason(path: Path) -> str:
+    """Why `path`, which could not be hashed, cannot be read (opened again to find out)."""
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        return read_error(exc)
+    return "cannot read"
+
+
 def _read_bytes(file: CorpusFile) -> bytes:
     try:
         return file.path.read_bytes()
-    except FileNotFoundError:
-        raise BadDocument("file vanished while indexing") from None
-    except PermissionError:
-        raise BadDocument("permission denied") from None
-    except IsADirectoryError:
-        raise BadDocument("is a folder") from None
     except OSError as exc:
-        raise BadDocument(f"cannot read: {exc.strerror or exc}") from None
+        raise BadDocument(read_error(exc)) from None
 
 
 def _fallback_title(body: str, file: CorpusFile, kind: str) -> str:
@@ -297,7 +304,7 @@ def read_text_file(file: CorpusFile, kind: str) -> ReadResult:
     if not body.strip():
         raise BadDocument("empty file (no text)")
     meta = make_meta(file.rel, file.rel, fields, _fallback_title(body, file, kind), kind)
-    document = Document(meta=meta, text=body, kind=kind, first_line=lines_before + 1)
+    document = Document(meta=meta, text=body, first_line=lines_before + 1)
     return ReadResult((document,), tuple(warnings))
 
 
@@ -332,7 +339,7 @@ def read_jsonl(file: CorpusFile) -> ReadResult:
         seen.add(record_id)
         fields = {key: value for key, value in record.items() if key not in {"id", "text"}}
         meta = make_meta(record_id, file.rel, fields, record_id, "jsonl")
-        documents.append(Document(meta=meta, text=body, kind="jsonl", first_line=number, record_line=number))
+        documents.append(Document(meta=meta, text=body, first_line=number, record_line=number))
     if not documents:
         raise BadDocument("no usable records" + (f" ({warnings[0]})" if warnings else " (empty file)"))
     return ReadResult(tuple(documents), tuple(warnings))
@@ -355,7 +362,7 @@ def read_extracted(file: CorpusFile, kind: str) -> ReadResult:
         if extracted.metadata.get(key):
             fields[key] = extracted.metadata[key]
     meta = make_meta(file.rel, file.rel, fields, Path(file.rel).stem.replace("_", " ").replace("-", " "), kind)
-    document = Document(meta=replace(meta, inferred=inferred), text=extracted.text, kind=kind,
+    document = Document(meta=replace(meta, inferred=inferred), text=extracted.text,
                         page_starts=extracted.page_starts)
     return ReadResult((document,), extracted.warnings)
 

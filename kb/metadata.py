@@ -144,7 +144,7 @@ def complete(document: Document) -> Document:
         if doc_type:
             inferred.append("doc_type")
     date = meta.date
-    if date is None and document.kind != "jsonl":
+    if date is None and meta.kind != "jsonl":
         date = infer_date(head)
         if date:
             inferred.append("date")

@@ -26,9 +26,9 @@ import numpy as np
 from kb.embed import Embedder, load_embedder
 from kb.errors import BadQuestion
 from kb.index import IndexReader
-from kb.lexical import content_terms
+from kb.index.lexical import content_terms
 from kb.models import Chunk, Hit
-from kb.text import normalise_for_dedup
+from kb.text import CONTROL_CHARACTERS, normalise_for_dedup
 
 MAX_QUESTION_CHARS = 4000
 DENSE_WEIGHT = 0.6
@@ -41,13 +41,13 @@ FULL_LENGTH = 300  # characters, about 50 words
 DEPTH = 100
 MODES = ("hybrid", "dense", "lexical")
 RRF_K = 60
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _NUMBERS = re.compile(r"\d+")
 
 
 def clean_question(question: str) -> str:
     """The question as searched: control characters removed, white space collapsed; or BadQuestion."""
-    question = unicodedata.normalize("NFC", _CONTROL.sub(" ", question or ""))
+    # A space, not nothing: "licence\x07fees" is two words.
+    question = unicodedata.normalize("NFC", CONTROL_CHARACTERS.sub(" ", question or ""))
     question = " ".join(question.split())
     if not any(char.isalnum() for char in question):
         raise BadQuestion("The question is empty.")
@@ -259,7 +259,7 @@ def _within(ids: np.ndarray, span: int, count: int, mask: np.ndarray | None) -> 
 
 
 def _top(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    from kb.lexical import top_k
+    from kb.index.lexical import top_k
 
     return top_k(scores, k)
 

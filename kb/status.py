@@ -2,60 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from kb.changes import plan_changes
 from kb.index import IndexReader
+from kb.index.store import FileStatus
 from kb.ingest import scan_corpus
-
-
-@dataclass(frozen=True, slots=True)
-class IndexStatus:
-    index: Path
-    build: str
-    manifest: dict[str, Any]
-    corpus: Path
-    corpus_missing: bool
-    added: tuple[str, ...]
-    changed: tuple[str, ...]
-    removed: tuple[str, ...]
-    skipped: tuple[tuple[str, str], ...]
-    stale: tuple[tuple[str, str], ...]
-
-    @property
-    def is_current(self) -> bool:
-        return not (self.added or self.changed or self.removed or self.corpus_missing)
-
-    def rows(self) -> list[tuple[str, str]]:
-        counts = self.manifest["counts"]
-        return [
-            ("Index", f"{self.index} (build {self.build})"),
-            ("Built", self.manifest.get("built_at", "?")),
-            ("Corpus", str(self.corpus)),
-            ("Model", f"{self.manifest['model']['name']} ({self.manifest['model']['dimension']} dimensions)"),
-            ("Chunking", f"≤ {self.manifest['chunker']['max_tokens']} tokens, overlap {self.manifest['chunker']['overlap_tokens']}"),
-            ("Dense index", self.manifest["dense"]["kind"]),
-            ("Files", f"{counts['files']:,} indexed, {counts['skipped']:,} skipped"),
-            ("Documents", f"{counts['documents']:,}"),
-            ("Chunks", f"{counts['chunks']:,}"),
-        ] + [("Stale", f"{path}: {reason}") for path, reason in self.stale]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "index": str(self.index),
-            "build": self.build,
-            "manifest": self.manifest,
-            "corpus": str(self.corpus),
-            "corpus_missing": self.corpus_missing,
-            "up_to_date": self.is_current,
-            "added": list(self.added),
-            "changed": list(self.changed),
-            "removed": list(self.removed),
-            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
-            "stale": [{"path": p, "reason": r} for p, r in self.stale],
-        }
+from kb.models import FileNote
+from kb.results import IndexStatus
 
 
 def index_status(index: Path) -> IndexStatus:
@@ -77,6 +31,6 @@ def index_status(index: Path) -> IndexStatus:
         added=added,
         changed=changed,
         removed=removed,
-        skipped=tuple((r.path, r.reason or "") for r in files.values() if r.status in {"skipped", "ignored"}),
-        stale=tuple((r.path, r.reason or "") for r in files.values() if r.status == "stale"),
+        skipped=tuple(FileNote(r.path, r.reason or "") for r in files.values() if not r.status.in_index),
+        stale=tuple(FileNote(r.path, r.reason or "") for r in files.values() if r.status is FileStatus.STALE),
     )

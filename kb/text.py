@@ -35,16 +35,20 @@ def text_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# What must not reach the store, the embedder or a terminal: C0 and C1 control codes except tab,
+# line feed and carriage return (white space), lone surrogates (not encodable) and stray byte-order
+# marks. The one pattern for text entering kb (extracted files, questions) and leaving it (display).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
 
 
 def strip_controls(text: str) -> str:
-    return _CONTROL.sub("", text)
+    """`text` without control characters: for titles, headings and file names on a terminal, and for the embedder."""
+    return CONTROL_CHARACTERS.sub("", text)
 
 
 def collapse_whitespace(text: str) -> str:
     """One line of text for display or embedding: control characters dropped, white space collapsed."""
-    return _WHITESPACE.sub(" ", _CONTROL.sub("", text)).strip()
+    return _WHITESPACE.sub(" ", strip_controls(text)).strip()
 
 
 def _is_abbreviation(text: str, stop: int) -> bool:

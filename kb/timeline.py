@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from kb.dates import PRECISIONS, DateMention, document_dates
+from kb.dates import PRECISION_RANK, DateMention, document_dates
 from kb.filters import Filters, document_mask
 from kb.index import IndexReader
-from kb.lexical import tokenize
+from kb.index.lexical import tokenize
 from kb.models import Chunk
+from kb.results import Event, Timeline
 from kb.text import collapse_whitespace, normalise_for_dedup, split_sentences
 
 EVENT_CUE = re.compile(
@@ -32,19 +33,6 @@ EVENT_CUE = re.compile(
     re.IGNORECASE,
 )
 MAX_EVENT_CHARS = 240
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    first: dt.date
-    last: dt.date
-    precision: str
-    label: str  # "2026", "2026-02-12", "2025-09 (approx.)"
-    relative: bool  # resolved against the publication date
-    status: str  # "past", "upcoming" or "current" (the period includes the as-of date)
-    text: str  # the event, in the words of the source (shortened around the date when long)
-    chunk: Chunk
-    lines: tuple[int, int]  # of the sentence in its source
 
 
 def _status(mention: DateMention, as_of: dt.date) -> str:
@@ -68,6 +56,20 @@ def topic_terms(topic: str | None) -> set[str]:
     return set(tokenize(topic)) if topic else set()
 
 
+def index_timeline(index: Path, filters: Filters = Filters(), topic: str | None = None,
+                   as_of: dt.date | None = None, *, upcoming: bool = False) -> Timeline:
+    """`kb timeline`: the events of an index (see build_timeline); with `upcoming`, only those not past."""
+    as_of = as_of or dt.date.today()
+    reader = IndexReader.open(index)
+    try:
+        events = build_timeline(reader, filters, topic, as_of)
+    finally:
+        reader.close()
+    if upcoming:
+        events = [event for event in events if event.status != "past"]
+    return Timeline(as_of, reader.corpus, tuple(events))
+
+
 def build_timeline(reader: IndexReader, filters: Filters = Filters(), topic: str | None = None,
                    as_of: dt.date | None = None) -> list[Event]:
     """Every dated event in the chunks that pass the filters (and mention the topic), oldest first."""
@@ -83,8 +85,7 @@ def build_timeline(reader: IndexReader, filters: Filters = Filters(), topic: str
             if terms and not terms <= set(tokenize(context)):
                 continue
             events.extend(_events_of(chunk, as_of, seen))
-    rank = {precision: i for i, precision in enumerate(PRECISIONS)}
-    events.sort(key=lambda e: (e.first, rank.get(e.precision, 99), e.last, e.chunk.meta.source, e.lines))
+    events.sort(key=lambda e: (e.first, PRECISION_RANK[e.precision], e.last, e.chunk.meta.source, e.lines))
     return events
 
 
@@ -99,10 +100,7 @@ def _events_of(chunk: Chunk, as_of: dt.date, seen: set[tuple[str, str]]) -> list
             if key in seen:  # the same statement about the same date, e.g. a repeated paragraph
                 continue
             seen.add(key)
-            first_line = chunk.line_start + chunk.text.count("\n", 0, start)
-            lines = (chunk.line_start, chunk.line_end) if chunk.line_start == chunk.line_end else (
-                first_line, first_line + sentence.count("\n"))
             events.append(Event(mention.first, mention.last, mention.precision, mention.label, mention.relative,
                                 _status(mention, as_of), _shorten(sentence, mention.start, mention.end), chunk,
-                                lines))
+                                chunk.line_range(start, end)))
     return events

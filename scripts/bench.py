@@ -44,12 +44,13 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from _obliqa import DATA as OBLIQA, DEFAULT_INDEX  # noqa: E402
-from kb.build import build_index, embed_text, write_build  # noqa: E402
+from kb.build import build_index, embed_text  # noqa: E402
 from kb.config import load_settings  # noqa: E402
 from kb.embed import load_embedder, resolve_model_path  # noqa: E402
 from kb.index import IndexLayout, IndexReader  # noqa: E402
+from kb.index.writer import write_build  # noqa: E402
 from kb.search import Searcher  # noqa: E402
-from kb.store import FileRecord  # noqa: E402
+from kb.index.store import FileRecord, FileStatus  # noqa: E402
 
 WORDS = ("authority firm licence application capital reserve stablecoin custody client asset rule guidance "
          "regulated activity market abuse disclosure report audit record compliance officer deadline consultation "
@@ -181,15 +182,11 @@ def ray_throughput(settings, embedder, passages: int) -> dict | None:
     result = {"chunks": 0}
     for name, make in (("local", lambda _: embedder), ("ray", None)):
         local = replace(settings, corpus=corpus, index=work / f"index-{name}")
-        opened = []
         started = time.perf_counter()
-        report = build_index(local, rebuild=True,
-                             embedder_factory=make or (lambda model: opened.append(factory(model)) or opened[-1]))
+        report = build_index(local, rebuild=True, embedder_factory=make or factory)  # closes the Ray embedder
         seconds = time.perf_counter() - started
         result[f"{name}_s"], result[f"{name}_chunks_per_s"] = round(seconds, 1), round(report.chunks / seconds, 1)
         result["chunks"] = report.chunks
-        for ray_embedder in opened:
-            ray_embedder.close()
     result["ratio_ray_vs_local"] = round(result["ray_chunks_per_s"] / result["local_chunks_per_s"], 3)
     shutil.rmtree(work, ignore_errors=True)
     return result
@@ -241,7 +238,7 @@ def synthetic_index(folder: Path, settings, base: IndexReader, size: int) -> Pat
             rows.append((documents[key], chunk, f"{len(rows)}"))
         noisy = vectors[:take] + rng.normal(scale=0.35 / np.sqrt(vectors.shape[1]), size=(take, vectors.shape[1]))
         blocks.append((noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32))
-    records = [FileRecord(source, 0, 0, "", "indexed") for source in sorted({m.source for m in metas})]
+    records = [FileRecord(source, 0, 0, "", FileStatus.INDEXED) for source in sorted({m.source for m in metas})]
     write_build(IndexLayout(folder), settings, folder, metas, rows, np.vstack(blocks), records)
     return folder
 
@@ -273,8 +270,8 @@ def query_latency(settings, embedder, sizes: list[int]) -> tuple[list[dict], str
         p50, p95 = percentiles(total_times)
         build = IndexLayout(folder).current_build()
         results.append({
-            "chunks": size, "dense": manifest["dense"]["kind"], "nprobe": manifest["dense"].get("nprobe"),
-            "faiss_recall_at_10": manifest["dense"].get("recall_at_10") or 1.0,
+            "chunks": size, "dense": manifest.dense.kind, "nprobe": manifest.dense.nprobe,
+            "faiss_recall_at_10": manifest.dense.recall_at_10 or 1.0,
             "p50_ms": round(p50, 1), "p95_ms": round(p95, 1),
             "query_embedding_p50_ms": round(percentiles(embed_times)[0], 1),
             "ram_bytes_per_chunk": round((rss_mb() - before) * 1e6 / size),

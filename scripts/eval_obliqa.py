@@ -39,6 +39,7 @@ def main() -> int:
         return 0
     settings = obliqa_settings(args.index)
     from kb.build import build_index
+    from kb.cli.render import to_json
     from kb.evaluate import evaluate, load_questions
     from kb.index import IndexReader
     from kb.search import Fusion, Searcher
@@ -74,7 +75,7 @@ def main() -> int:
         print(json.dumps({
             "index": {"chunks": report.chunks, "documents": report.documents, "seconds": round(index_seconds, 1),
                       "embedded": report.embedded},
-            "runs": [{"name": n, **r.to_json(), "seconds": round(s, 1)} for n, r, s in results],
+            "runs": [{"name": n, **to_json(r), "seconds": round(s, 1)} for n, r, s in results],
             "published": [{"name": n, f"recall@{args.k}": r, f"map@{args.k}": m} for n, r, m in PUBLISHED],
             "cores": os.cpu_count(),
         }, indent=2))

@@ -94,7 +94,7 @@ def test_fetched_page_is_stored_with_its_origin_and_indexed_without_navigation_n
 
     settings = Settings(corpus=corpus, index=tmp_path / "index", model=FAKE_MODEL)
     report = build_index(settings, strict=True)
-    assert report.added == ("127.0.0.1-widget-licensing.html",) and not report.ignored
+    assert report.added == ("127.0.0.1-widget-licensing.html",) and not report.hidden
     reader = IndexReader.open(settings.index)
     (meta,) = reader.documents
     assert meta.extra["origin"] == url and meta.extra["retrieved"] == record.retrieved

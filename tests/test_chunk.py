@@ -1,11 +1,13 @@
 import re
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kb.chunk import REPEAT_MIN_WORDS, ChunkerSettings, chunk_document
-from kb.embed import HashTokenizer, load_tokenizer
+from kb.embed import load_tokenizer
+from kb.testing import HashTokenizer
 from kb.models import Document, DocumentMeta
 from kb.text import normalise_for_dedup
 
@@ -13,7 +15,7 @@ META = DocumentMeta(doc_id="doc.md", source="doc.md", title="Doc")
 
 
 def make(text, kind="markdown", first_line=1, **extra):
-    return Document(meta=META, text=text, kind=kind, first_line=first_line, **extra)
+    return Document(meta=replace(META, kind=kind), text=text, first_line=first_line, **extra)
 
 
 def real_tokenizer():

@@ -95,12 +95,17 @@ def test_every_command_has_help_text_and_an_example():
 
 
 def test_help_and_status_stay_light(cli_env):
-    """`kb --help` and `kb status` must start fast: no model, no numpy/FAISS, no pydantic (typer >= 0.29)."""
+    """`kb --help` and `kb status` must start fast: no model, no numpy/FAISS, no pydantic (typer >= 0.29).
+
+    Importing kb.cli imports every command module (they register themselves), so this covers them all."""
     run(["index"], cli_env)
     code = (
         "import sys\n"
         "from kb.cli import app\n"
-        "for args in (['--help'], ['status']):\n"
+        # What the CLI package and `kb status` rest on: every command module, the renderer, the results,
+        # the index layout and manifest, and the modules that need no model or vectors.
+        "import kb.cli.render, kb.results, kb.index, kb.index.manifest, kb.status, kb.doctor, kb.sources, kb.filters\n"
+        "for args in (['--help'], ['status'], ['status', '--json']):\n"
         "    try:\n        app(args)\n    except SystemExit as exit:\n        assert not exit.code, exit.code\n"
         "heavy = ('torch', 'sentence_transformers', 'transformers', 'onnxruntime', 'faiss', 'numpy', 'pydantic')\n"
         "print('HEAVY', [m for m in heavy if m in sys.modules])\n"
@@ -137,3 +142,14 @@ def test_ask_names_the_other_documents_that_hold_the_same_text(cli_env, tmp_path
     assert result.exit_code == 0, result.output
     assert result.output.count("within 90 days") == 2  # the answer, and one passage: not two
     assert "also in: Rulebook B" in result.output and "rulebook-b.md:7 (§ Returns" in result.output
+
+
+def test_every_json_output_names_its_schema(cli_env, tmp_path):
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(json.dumps({"id": "1", "question": "application fee", "relevant": ["alpha.md"]}) + "\n")
+    outputs = {name: json.loads(run(args, cli_env).output) for name, args in [
+        ("index", ["index", "--json"]), ("ask", ["ask", "application fee", "--json"]), ("status", ["status", "--json"]),
+        ("sources", ["sources", "--json"]), ("timeline", ["timeline", "--json"]), ("doctor", ["doctor", "--json"]),
+        ("eval", ["eval", str(questions), "--json"])]}
+    assert {name: data["schema"] for name, data in outputs.items()} == {name: f"kb.{name}/1" for name in outputs}
+    assert outputs["index"]["summary"].startswith("3 new") and outputs["eval"]["questions"] == 1

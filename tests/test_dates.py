@@ -452,6 +452,27 @@ def test_parse_iso_partial_rejects_what_is_not_a_date(value):
     assert parse_iso_partial(value) is None
 
 
+@pytest.mark.parametrize("value, expected", [
+    ("2025-09-10 and more", ("2025-09-10", "2025-09-10", "day")),
+    ("2025.9.1", ("2025-09-01", "2025-09-01", "day")),
+    ("2025/04/29", ("2025-04-29", "2025-04-29", "day")),
+    ("20250429093000+01'00'", ("2025-04-29", "2025-04-29", "day")),  # a PDF date after its "D:"
+    ("202504", ("2025-04-01", "2025-04-30", "month")),
+    ("2025-09 (estimated)", ("2025-09-01", "2025-09-30", "month")),
+    ("2026-Q3", ("2026-07-01", "2026-09-30", "quarter")),
+])
+def test_a_leading_date_is_read_when_asked_for(value, expected):
+    assert parse_iso_partial(value) is None or value == "2026-Q3"
+    period = parse_iso_partial(value, leading=True)
+    assert (period.first.isoformat(), period.last.isoformat(), period.precision) == expected
+    assert parse_iso_partial(period.label) == period
+
+
+@pytest.mark.parametrize("value", ["undated", "0999", "2025-13", "2025-02-30", "D:2025"])
+def test_a_leading_date_must_still_be_a_date(value):
+    assert parse_iso_partial(value, leading=True) is None
+
+
 @pytest.mark.parametrize("sentence", [
     "Due 1 January 2027.", "Due January 2027.", "Due in 2027.", "Due in Q3 2026.", "Due in H2 2026.", "Due next week.",
     "Due in spring 2026.", "Due in winter 2025/26.",

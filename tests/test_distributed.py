@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.embed import HashEmbedder
+from kb.testing import HashEmbedder
 from kb.errors import ModelError
 
 from conftest import FAKE_MODEL, write
@@ -100,7 +100,7 @@ def test_build_with_ray_matches_a_local_build(ray_session, fixture_corpus, tmp_p
     assert report.embedded == other.chunk_count == one.chunk_count > 40
     assert [c.text for c in other.chunks(range(other.chunk_count))] == [c.text for c in one.chunks(range(one.chunk_count))]
     np.testing.assert_array_equal(other.dense.vectors(), one.dense.vectors())
-    assert other.manifest["model"] == one.manifest["model"]
+    assert other.manifest.model == one.manifest.model
 
 
 def test_missing_ray_is_a_clear_model_error(monkeypatch):

@@ -17,7 +17,8 @@ from kb.export import (CSV_COLUMNS, answer_markdown, csv_cell, event_uid, md_esc
                        timeline_markdown, where)
 from kb.index import IndexReader
 from kb.models import Answer, Chunk, DatedStatement, DocumentMeta, Hit
-from kb.timeline import Event, build_timeline
+from kb.results import Event
+from kb.timeline import build_timeline
 
 from conftest import FAKE_MODEL, REPO, write
 

@@ -6,13 +6,26 @@ from pathlib import Path
 import pytest
 
 from kb.build import build_index
-from kb.embed import HashEmbedder
-from kb.errors import EmptyCorpus, IndexLocked, IndexMismatch, IndexMissing
+from kb.testing import HashEmbedder
+from kb.errors import EmptyCorpus, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing
 from kb.index import FORMAT_VERSION, IndexLayout, IndexReader
+from kb.index.manifest import ModelInfo
 from kb.search import Searcher
 from kb.text import normalise_for_dedup
 
 from conftest import FAKE_MODEL, shared_path, write
+
+
+class CountingEmbedder(HashEmbedder):
+    """The hash embedder, counting the texts it embeds."""
+
+    def __init__(self):
+        super().__init__(64)
+        self.calls = 0
+
+    def embed(self, texts, **options):
+        self.calls += len(texts)
+        return super().embed(texts, **options)
 
 
 class CountingFactory:
@@ -22,7 +35,7 @@ class CountingFactory:
         self.embedders = []
 
     def __call__(self, name):
-        embedder = HashEmbedder(64)
+        embedder = CountingEmbedder()
         self.embedders.append(embedder)
         return embedder
 
@@ -41,10 +54,14 @@ def test_build_writes_a_complete_self_describing_index(fake_settings):
     assert report.added == ("alpha.md", "beta.txt", "records.jsonl") and not report.skipped
     reader = IndexReader.open(fake_settings.index, model=FAKE_MODEL)
     manifest = reader.manifest
-    assert manifest["format_version"] == FORMAT_VERSION
-    assert manifest["model"] == {"name": FAKE_MODEL, "dimension": 64}
-    assert manifest["chunker"]["max_tokens"] == fake_settings.chunk_tokens
-    assert manifest["counts"]["documents"] == 4 and manifest["counts"]["chunks"] == report.chunks
+    assert manifest.format_version == FORMAT_VERSION
+    assert manifest.model == ModelInfo(name=FAKE_MODEL, dimension=64)
+    assert manifest.chunker.max_tokens == fake_settings.chunk_tokens
+    assert manifest.counts.documents == 4 and manifest.counts.chunks == report.chunks
+    on_disk = json.loads(reader.parts.manifest.read_text())
+    assert on_disk == manifest.to_json() and list(on_disk) == [
+        "format_version", "kb_version", "model", "chunker", "assembly", "dense", "lexical", "counts", "corpus",
+        "built_at", "build_seconds"]
     assert reader.dense.size == reader.lexical.size == reader.chunk_count
     assert {d.doc_id for d in reader.documents} == {"alpha.md", "beta.txt", "R-1", "R-2"}
 
@@ -147,6 +164,23 @@ def test_other_format_version_is_refused(fake_settings):
         IndexReader.open(fake_settings.index)
 
 
+def test_doctor_names_the_format_version_it_found(fake_settings):
+    from kb.doctor import diagnose
+
+    build_index(fake_settings)
+    path = IndexLayout(fake_settings.index).current_build() / "manifest.json"
+    manifest = json.loads(path.read_text())
+    path.write_text(json.dumps({**manifest, "format_version": 1}))
+    check = [c for c in diagnose(fake_settings.index).checks if c.name == "manifest"][0]
+    assert not check.ok and check.detail == f"format version 1, this kb reads {FORMAT_VERSION}"
+    del manifest["counts"]
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorrupt, match="incomplete"):
+        IndexReader.open(fake_settings.index)
+    check = [c for c in diagnose(fake_settings.index).checks if c.name == "manifest"][0]
+    assert not check.ok and "incomplete" in check.detail
+
+
 def test_empty_corpus_is_refused_and_keeps_the_old_index(fake_settings, tmp_path):
     build_index(fake_settings)
     empty = tmp_path / "empty"
@@ -161,7 +195,7 @@ def test_a_failed_build_leaves_the_previous_index_live(fake_settings, monkeypatc
     before = IndexLayout(fake_settings.index).current_build()
     write(fake_settings.corpus / "new.md", "# New\n\nA new fixture paragraph about sprockets.\n")
 
-    from kb import lexical
+    from kb.index import lexical
 
     def explode(cls, texts):
         raise RuntimeError("simulated crash while writing")
@@ -214,6 +248,19 @@ def test_incremental_build_re_embeds_only_changed_chunks_and_matches_a_full_buil
         b = Searcher(full_reader, HashEmbedder(64)).search(question, k=4)
         assert [(h.chunk.meta.doc_id, h.chunk.text, round(h.score, 6)) for h in a] == \
                [(h.chunk.meta.doc_id, h.chunk.text, round(h.score, 6)) for h in b]
+
+
+def test_the_builder_closes_the_embedders_it_opened_and_if_missing_leaves_an_index_alone(fake_settings):
+    closed = []
+
+    class ClosingEmbedder(CountingEmbedder):
+        def close(self):
+            closed.append(self.calls)
+
+    report = build_index(fake_settings, embedder_factory=lambda name: ClosingEmbedder())
+    assert closed == [report.chunks]
+    assert build_index(fake_settings, if_missing=True, embedder_factory=lambda name: ClosingEmbedder()) is None
+    assert closed == [report.chunks]
 
 
 def test_touched_file_is_not_re_embedded(fake_settings):

@@ -101,7 +101,7 @@ def test_scan_skips_hidden_and_unsupported_files_with_reasons(tmp_path):
     write(tmp_path / "sub" / "b.txt", "text")
     scan = scan_corpus(tmp_path)
     assert [f.rel for f in scan.files] == ["a.md", "sub/b.txt"]
-    reasons = {s.rel: s.reason for s in scan.skipped}
+    reasons = {s.path: s.message for s in scan.skipped}
     assert reasons[".hidden.md"] == "hidden" and reasons[".git"] == "hidden"
     assert reasons["notes.rtf"].startswith("unsupported file type .rtf")
 
@@ -111,7 +111,7 @@ def test_scan_survives_a_symlink_loop(tmp_path):
     os.symlink(tmp_path, tmp_path / "loop")
     scan = scan_corpus(tmp_path)
     assert [f.rel for f in scan.files] == ["a.md"]
-    assert any("loop" in s.reason for s in scan.skipped)
+    assert any("loop" in s.message for s in scan.skipped)
 
 
 def test_missing_corpus_is_a_clear_error(tmp_path):

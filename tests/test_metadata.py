@@ -8,9 +8,10 @@ from typer.testing import CliRunner
 
 from kb.build import build_index
 from kb.cli import app
-from kb.embed import HashEmbedder
+from kb.testing import HashEmbedder
 from kb.errors import BadQuestion
-from kb.filters import Filters, chunk_mask, date_period
+from kb.dates import parse_iso_partial
+from kb.filters import Filters, chunk_mask
 from kb.index import IndexReader
 from kb.metadata import complete, infer_regulator, normalise_type
 from kb.models import Document, DocumentMeta
@@ -22,7 +23,7 @@ runner = CliRunner()
 
 
 def document(text, title="Untitled fixture", **fields):
-    return Document(meta=DocumentMeta(doc_id="d.md", source="d.md", title=title, **fields), text=text, kind="markdown")
+    return Document(meta=DocumentMeta(doc_id="d.md", source="d.md", title=title, kind="markdown", **fields), text=text)
 
 
 def test_names_and_types_are_normalised():
@@ -49,9 +50,16 @@ def test_inference_stays_silent_when_unsure():
 
 
 def test_date_periods():
-    assert [d.isoformat() for d in date_period("2025-09")] == ["2025-09-01", "2025-09-30"]
-    assert [d.isoformat() for d in date_period("2024")] == ["2024-01-01", "2024-12-31"]
-    assert date_period(None) is None and date_period("undated") is None
+    def period(value):
+        found = parse_iso_partial(value, leading=True)
+        return found and [found.first.isoformat(), found.last.isoformat()]
+
+    assert period("2025-09") == ["2025-09-01", "2025-09-30"]
+    assert period("2024") == ["2024-01-01", "2024-12-31"]
+    assert period("2025-09 (estimated)") == ["2025-09-01", "2025-09-30"]
+    assert period("undated") is None
+    undated = DocumentMeta(doc_id="d.md", source="d.md", title="Undated", date=None)
+    assert not Filters.from_options(since="2024").matches(undated)
 
 
 @pytest.fixture

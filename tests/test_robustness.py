@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kb import build as build_module
 from kb.build import build_index
 from kb.cli import app
 from kb.doctor import diagnose
-from kb.embed import HashEmbedder
+from kb.testing import HashEmbedder
 from kb.errors import StrictModeError
 from kb.index import IndexLayout, IndexReader
 from kb.search import Searcher
@@ -28,7 +27,7 @@ runner = CliRunner()
 
 
 def reasons(report):
-    return {s.rel: s.reason for s in (*report.skipped, *report.stale)}
+    return {s.path: s.message for s in (*report.skipped, *report.stale)}
 
 
 def indexed_sources(settings):
@@ -66,11 +65,11 @@ def test_empty_file_is_skipped(hostile, fake_settings):
 
 def test_huge_file_is_skipped_without_being_read(hostile, fake_settings, monkeypatch):
     read = []
-    original = build_module.read_file
-    monkeypatch.setattr(build_module, "read_file", lambda file: read.append(file.rel) or original(file))
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or original(self))
     report, _ = hostile("dump.txt", b"All work and no play. " * (50 * 1024 * 1024 // 22))
     assert "too large (50.0 MB" in reasons(report)["dump.txt"]
-    assert "dump.txt" not in read
+    assert "dump.txt" not in read and "alpha.md" in read  # hashed in blocks to spot changes, never loaded
     assert_rest_indexed(fake_settings)
 
 
@@ -113,17 +112,20 @@ def test_unreadable_file_is_skipped(fixture_corpus, fake_settings, monkeypatch):
     assert_rest_indexed(fake_settings)
 
 
-def test_file_deleted_during_indexing_is_skipped(fixture_corpus, fake_settings, monkeypatch):
+def test_file_deleted_during_indexing_is_skipped(fixture_corpus, fake_settings):
     doomed = write(fixture_corpus / "doomed.md", "# Doomed\n\nGone soon.\n")
-    original = build_module.read_file
 
-    def delete_then_read(file):
-        if file.rel == "doomed.md":
-            doomed.unlink()
-        return original(file)
+    class DeleteWhenReadingStarts:
+        """The corpus was scanned and hashed; the file goes before it is read."""
 
-    monkeypatch.setattr(build_module, "read_file", delete_then_read)
-    report = build_index(fake_settings)
+        def start(self, stage, total):
+            if stage == "Reading":
+                doomed.unlink()
+
+        def advance(self, amount=1):
+            pass
+
+    report = build_index(fake_settings, progress=DeleteWhenReadingStarts())
     assert reasons(report)["doomed.md"] == "file vanished while indexing"
     assert_rest_indexed(fake_settings)
 
@@ -150,11 +152,21 @@ def test_control_characters_are_indexed_but_never_shown(hostile, fake_settings, 
     assert result.exit_code == 0 and "\x07" not in result.output and "\x1b" not in result.output
 
 
+def test_control_characters_in_titles_headings_and_file_names_never_reach_the_terminal(hostile, cli_env):
+    hostile("sprocket\x1b[31m.md", '---\ntitle: "Sprocket\\e[31m rules\\a"\n---\n\n# Sprocket\x07 fees\n\n'
+                                   'Sprocket licence fees are due yearly.\n')
+    for args in (["ask", "sprocket licence fees"], ["sources"], ["timeline"], ["status"]):
+        result = runner.invoke(app, args, env={**cli_env, "COLUMNS": "300"})
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x07" not in result.output, args
+    assert "Sprocket[31m rules" in runner.invoke(app, ["sources"], env={**cli_env, "COLUMNS": "300"}).output
+
+
 def test_file_that_breaks_after_indexing_keeps_its_last_good_chunks_marked_stale(fixture_corpus, fake_settings):
     build_index(fake_settings)
     (fixture_corpus / "beta.txt").write_bytes(b"\x00\x01\x02" * 100)
     report = build_index(fake_settings)
-    assert "binary" in reasons(report)["beta.txt"] and report.stale[0].rel == "beta.txt"
+    assert "binary" in reasons(report)["beta.txt"] and report.stale[0].path == "beta.txt"
     reader = IndexReader.open(fake_settings.index)
     hits = Searcher(reader, HashEmbedder(64)).search("gadget makers register with the Gadget Board", k=1)
     assert hits[0].chunk.meta.source == "beta.txt"
@@ -242,7 +254,8 @@ def test_sigkill_at_any_moment_leaves_a_usable_index(tmp_path, fixture_corpus):
         process.wait()
         reader = IndexReader.open(tmp_path / "index", model=FAKE_MODEL)  # always a complete build
         assert Searcher(reader, HashEmbedder(64)).search("sprocket rule", k=3)
-        assert all(check.ok for check in diagnose(tmp_path / "index")), diagnose(tmp_path / "index")
+        diagnosis = diagnose(tmp_path / "index")
+        assert all(check.ok for check in diagnosis.checks) and diagnosis.healthy, diagnosis
         reader.close()
     assert killed >= 2, "the builds finished too fast to be interrupted"
     result = subprocess.run(command, env=env, capture_output=True, text=True)

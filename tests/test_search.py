@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 
 from kb.build import build_index
-from kb.dense import DenseIndex
-from kb.embed import HashEmbedder
+from kb.index.dense import DenseIndex
+from kb.testing import HashEmbedder
 from kb.errors import BadQuestion
 from kb.index import IndexReader
-from kb.lexical import B, K1, LexicalIndex, content_terms, index_tokens, tokenize, top_k
-from kb.dense import choose_kind
-from kb.render import hit_to_json
+from kb.index.lexical import B, K1, LexicalIndex, content_terms, index_tokens, tokenize, top_k
+from kb.index.dense import choose_kind
+from kb.cli.render import hit_json
 from kb.search import Fusion, Searcher, clean_question, reciprocal_rank_fusion, shortness
 
 
@@ -73,7 +73,7 @@ def test_ivf_masked_search_and_vectors_survive_a_reload(tmp_path):
 
 
 def test_exact_search_up_to_the_flat_limit_then_ivf():
-    from kb.dense import FLAT_LIMIT
+    from kb.index.dense import FLAT_LIMIT
 
     assert choose_kind(FLAT_LIMIT) == "flat" and choose_kind(FLAT_LIMIT + 1) == "ivf"
     assert choose_kind(10, "hnsw") == "hnsw"
@@ -221,8 +221,9 @@ def test_hybrid_ranking_equals_a_plain_reference(fake_settings):
     embedder = HashEmbedder(64)
     searcher = Searcher(reader, embedder)
     vectors = reader.dense.vectors()
-    groups = searcher._groups
-    from kb.build import lexical_text
+    files: dict[str, int] = {}  # neighbours must come from the same source file
+    groups = np.array([files.setdefault(reader.documents[d].source, len(files)) for d in reader.chunk_documents])
+    from kb.index.lexical import lexical_text
 
     chunks = reader.chunks(range(reader.chunk_count))
     chunk_tokens = [set(index_tokens(lexical_text(c))) for c in chunks]
@@ -298,4 +299,4 @@ def test_the_same_text_in_two_documents_is_returned_once_naming_both(tmp_path):
     hits = Searcher(IndexReader.open(settings.index), HashEmbedder(64)).search("annual sprocket return", k=5)
     assert len(hits) == 1
     assert {hits[0].chunk.meta.source, *(c.meta.source for c in hits[0].also_in)} == {"a.md", "b.md"}
-    assert hit_to_json(hits[0])["also_in"][0]["lines"] == [3, 3]
+    assert hit_json(hits[0])["also_in"][0]["lines"] == [3, 3]

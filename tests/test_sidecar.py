@@ -25,7 +25,7 @@ def test_the_scan_passes_over_records_but_still_notes_other_hidden_files(tmp_pat
     write(tmp_path / ".draft.md", "# Draft\n")
     scan = scan_corpus(tmp_path)
     assert [f.rel for f in scan.files] == ["page.html"]
-    assert [(s.rel, s.reason) for s in scan.skipped] == [(".draft.md", "hidden")]
+    assert [(s.path, s.message) for s in scan.skipped] == [(".draft.md", "hidden")]
 
 
 def test_a_records_url_and_date_become_the_documents_origin(tmp_path):

@@ -41,3 +41,16 @@ def test_line_index_maps_offsets_to_lines():
     text = "a\nbb\n\nccc"
     lines = LineIndex(text, first_line=10)
     assert [lines.line_of(i) for i in (0, 2, 3, 5, 6)] == [10, 11, 11, 12, 13]
+
+
+def test_line_range_of_a_sentence_inside_a_chunk():
+    from kb.models import Chunk, DocumentMeta
+
+    meta = DocumentMeta(doc_id="a.md", source="a.md", title="A")
+    text = "First line.\nSecond line starts. It ends\nhere. Third line."
+    chunk = Chunk(meta, text, (), 0, len(text), 10, 12)
+    start = text.index("It ends")
+    assert chunk.line_range(start, text.index("here.") + 5) == (11, 12)
+    assert chunk.line_range(0, 5) == (10, 10)
+    record = Chunk(meta, text, (), 0, len(text), 7, 7)  # a .jsonl record cites its one line
+    assert record.line_range(start, len(text)) == (7, 7)

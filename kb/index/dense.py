@@ -57,6 +57,7 @@ class DenseIndex:
         count, dimension = vectors.shape
         kind = choose_kind(count, kind)
         metric = faiss.METRIC_INNER_PRODUCT
+        quantizer = None  # IVF kinds only
         if kind == "flat":
             index = faiss.IndexFlatIP(dimension)
         elif kind == "flat-fp16":
@@ -75,7 +76,6 @@ class DenseIndex:
             raise ValueError(f"unknown dense index kind {kind!r}; choose one of {', '.join(KINDS)}")
         if count:
             index.add(vectors)
-        quantizer = locals().get("quantizer")
         dense = cls(index, kind, keep_alive=quantizer)
         if kind.startswith("ivf"):
             index.make_direct_map()  # lets incremental builds and fusion read vectors back by id

@@ -17,6 +17,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from kb.glossary import phrase_table
+from kb.models import Chunk
 
 STOP_WORDS = frozenset(
     "a an and are as at be but by for if in into is it no not of on or such that the their then there "
@@ -127,6 +128,11 @@ def tokenize_many(texts: Iterable[str]) -> list[list[str]]:
     return [index_tokens(text) for text in texts]
 
 
+def lexical_text(chunk: Chunk) -> str:
+    """What BM25 indexes for a chunk: its heading path and its text."""
+    return "\n".join([*chunk.section, chunk.text])
+
+
 class LexicalIndex:
     """BM25 scores of every chunk for a query, optionally restricted to a mask of chunks."""
 
@@ -147,6 +153,7 @@ class LexicalIndex:
         return cls(model)
 
     def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
         self._model.save(str(folder), show_progress=False)
         (folder / "kb-tokenizer.json").write_text(json.dumps({"stemmer": "snowball-english", "references": True,
                                                                "pairs": True}))
@@ -174,6 +181,18 @@ class LexicalIndex:
             frequency = int(indptr[vocab[term] + 1] - indptr[vocab[term]]) if term in vocab else 0
             result[term] = float(np.log(1 + (self.size - frequency + 0.5) / (frequency + 0.5)))
         return result
+
+    def chunks_with(self, query: str) -> np.ndarray:
+        """Ids of the chunks that hold every index token of `query` ("CP25/42", "covered stablecoins")."""
+        vocab, indptr, indices = self._model.vocab_dict, self._model.scores["indptr"], self._model.scores["indices"]
+        tokens = [t for t in index_tokens(query) if "_" not in t]
+        if not tokens or any(t not in vocab for t in tokens):
+            return np.zeros(0, dtype=np.int64)
+        found = None
+        for token in tokens:
+            holders = indices[indptr[vocab[token]]:indptr[vocab[token] + 1]]
+            found = holders if found is None else np.intersect1d(found, holders, assume_unique=True)
+        return np.asarray(found, dtype=np.int64)
 
     def coverage(self, terms: Iterable[str], ids: np.ndarray) -> np.ndarray:
         """For each chunk in `ids`: the idf-weighted share of `terms` it contains (0..1).

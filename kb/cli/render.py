@@ -1,0 +1,451 @@
+"""Every result kb shows, in both its forms: text for a terminal (rich) and JSON for scripts.
+
+One convention for all commands: `to_json(result)` is the JSON object of a command's result, led
+by its "schema" ("kb.ask/1": the number goes up only when a key changes meaning or goes away), and
+`print_result(result, console)` writes its terminal form; `show` prints one or the other. Titles,
+headings and file names pass through `strip_controls` before they reach a terminal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from functools import singledispatch
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console, Group
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from kb.models import Answer, Chunk, Hit
+from kb.results import BuildReport, Diagnosis, EvalReport, IndexStatus, Source, SourceList, Timeline
+from kb.text import collapse_whitespace, strip_controls
+
+NO_ANSWER = "No passage in the corpus answers this."
+# Formats whose text is extracted, so line numbers of the source file would mean nothing.
+DERIVED_TEXT = {"html", "docx"}
+
+
+def show(result: Any, *, as_json: bool, console: Console | None = None, **context: Any) -> None:
+    """Print a command's result: its JSON object, or its terminal form (`context`: what that form needs)."""
+    if as_json:
+        typer.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False))
+    else:
+        print_result(result, console or Console(), **context)
+
+
+@singledispatch
+def to_json(result: Any) -> dict[str, Any]:
+    raise TypeError(f"kb has no JSON form for {type(result).__name__}")
+
+
+@singledispatch
+def print_result(result: Any, console: Console, **context: Any) -> None:
+    raise TypeError(f"kb has no terminal form for {type(result).__name__}")
+
+
+# --- citations ---------------------------------------------------------------------------------------
+
+
+def display_path(corpus: Path, source: str) -> str:
+    """The source file as a path the user can open: relative to the working directory when inside it."""
+    path = corpus / source
+    try:
+        shown = os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
+    except ValueError:
+        shown = str(path)
+    return strip_controls(shown)
+
+
+def location(chunk: Chunk, lines: tuple[int, int] | None = None) -> str:
+    """":36-37", " p. 12", ":5" for a .jsonl record; nothing for HTML/DOCX (cited by section)."""
+    if chunk.meta.kind in DERIVED_TEXT:
+        return ""
+    if chunk.page_start is not None:
+        pages = chunk.page_start if chunk.page_start == chunk.page_end else f"{chunk.page_start}-{chunk.page_end}"
+        return f" p. {pages}"
+    start, end = lines or (chunk.line_start, chunk.line_end)
+    return f":{start}" if start == end else f":{start}-{end}"
+
+
+def citation_details(chunk: Chunk) -> str:
+    details = []
+    if chunk.meta.doc_id != chunk.meta.source:
+        details.append(f"id {strip_controls(chunk.meta.doc_id)}")
+    if chunk.section:
+        details.append(f"§ {strip_controls(chunk.section[-1])}")
+    details.append(chunk.meta.date or "undated")
+    if chunk.stale:
+        details.append(f"STALE: {chunk.stale}")
+    return ", ".join(details)
+
+
+def citation(hit: Hit, corpus: Path) -> Text:
+    chunk = hit.chunk
+    line = Text(f"[{hit.rank}] ", style="bold cyan")
+    line.append(strip_controls(chunk.meta.title), style="bold")
+    line.append(" — ")
+    line.append(display_path(corpus, chunk.meta.source) + location(chunk), style="green")
+    line.append(f" ({citation_details(chunk)})", style="red" if chunk.stale else "dim")
+    for copy in hit.also_in:
+        line.append("\n    also in: ", style="dim")
+        line.append(strip_controls(copy.meta.title), style="bold")
+        line.append(" — ")
+        line.append(display_path(corpus, copy.meta.source) + location(copy), style="green")
+        line.append(f" ({citation_details(copy)})", style="red" if copy.stale else "dim")
+    return line
+
+
+def passage_text(hit: Hit, highlight: tuple[int, int] | None = None) -> Text:
+    """The passage with white space collapsed and the answer sentence highlighted."""
+    text = hit.chunk.text
+    if highlight is None:
+        return Text(collapse_whitespace(text))
+    start, end = highlight
+    rendered = Text(collapse_whitespace(text[:start]))
+    if rendered:
+        rendered.append(" ")
+    rendered.append(collapse_whitespace(text[start:end]), style="bold black on yellow")
+    after = collapse_whitespace(text[end:])
+    if after:
+        rendered.append(" " + after)
+    return rendered
+
+
+# --- kb ask ------------------------------------------------------------------------------------------
+
+
+def _answer_lines(answer: Answer) -> tuple[int, int] | None:
+    from kb.answer import answer_lines  # loaded already whenever there is an answer to show
+
+    return answer_lines(answer)
+
+
+@print_result.register(Answer)
+def _(answer: Answer, console: Console, *, corpus: Path) -> None:
+    console.print(render_answer(answer, corpus))
+
+
+def render_answer(answer: Answer, corpus: Path) -> Group:
+    parts: list[Any] = []
+    if answer.answerable and answer.text:
+        cited = next(hit for hit in answer.passages if hit.rank == answer.citation)
+        head = Text("Answer ", style="bold")
+        head.append(f"[{answer.citation}] ", style="bold cyan")
+        head.append(display_path(corpus, cited.chunk.meta.source) + location(cited.chunk, _answer_lines(answer)),
+                    style="green")
+        meta = cited.chunk.meta
+        head.append(f" · as of {meta.date}" if meta.date else " · undated source", style="dim")
+        parts.append(head)
+        line = Text(answer.text, style="bold")
+        if answer.span is not None:  # the asked-for value: the date, the amount, the body
+            line.stylize("bold underline cyan", answer.span.start, answer.span.end)
+        parts.append(Padding(line, (0, 0, 1 if not answer.dates else 0, 2), expand=False))
+        if answer.dates:
+            parts.append(Padding(Text("Date: " + ", ".join(answer.dates), style="cyan"), (0, 0, 1, 2), expand=False))
+        if answer.date_statements:
+            parts.append(Padding(Text("Sources differ on the date (newest publication first):", style="bold yellow"),
+                                 (0, 0, 0, 2), expand=False))
+            for statement in answer.date_statements:
+                line = Text(f"[{statement.citation}] ", style="bold cyan")
+                line.append(", ".join(statement.dates), style="cyan")
+                line.append(f" — published {statement.published or 'undated'}: ", style="dim")
+                line.append(statement.text)
+                parts.append(Padding(line, (0, 0, 0, 4), expand=False))
+            parts.append(Text(""))
+        for note in answer.notes:
+            parts.append(Padding(Text(note, style="yellow"), (0, 0, 1, 2), expand=False))
+    else:
+        parts.append(Text(NO_ANSWER, style="bold yellow"))
+        for note in answer.notes:  # what the corpus does hold: "... for the US (GENIUS Act), not for the UK"
+            parts.append(Padding(Text(note, style="yellow"), (0, 0, 0, 2), expand=False))
+        if answer.passages:
+            parts.append(Padding(Text("The closest passages, which do not answer it:", style="dim"), (0, 0, 1, 0), expand=False))
+    for hit in answer.passages:
+        highlight = answer.highlight if answer.answerable and hit.rank == answer.citation else None
+        parts.append(citation(hit, corpus))
+        parts.append(Padding(passage_text(hit, highlight), (0, 0, 1, 4), expand=False))
+    return Group(*parts)
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    chunk = hit.chunk
+    record = {
+        "rank": hit.rank,
+        "doc_id": chunk.meta.doc_id,
+        "source": chunk.meta.source,
+        "title": chunk.meta.title,
+        "section": " › ".join(chunk.section) or None,
+        "lines": [chunk.line_start, chunk.line_end],
+        "lines_of": "extracted text" if chunk.meta.kind in DERIVED_TEXT else "source file",
+        "score": round(hit.score, 6),
+        "text": chunk.text,
+        "date": chunk.meta.date,
+        "jurisdiction": chunk.meta.jurisdiction,
+        "regulator": chunk.meta.regulator,
+        "type": chunk.meta.doc_type,
+        "dense_score": None if hit.dense_score is None else round(hit.dense_score, 6),
+        "lexical_score": None if hit.lexical_score is None else round(hit.lexical_score, 6),
+        "stale": chunk.stale,
+    }
+    if chunk.page_start is not None:
+        record["pages"] = [chunk.page_start, chunk.page_end]
+    if hit.also_in:
+        record["also_in"] = [{"doc_id": c.meta.doc_id, "source": c.meta.source, "title": c.meta.title,
+                              "lines": [c.line_start, c.line_end]} for c in hit.also_in]
+    return record
+
+
+@to_json.register(Answer)
+def _(answer: Answer) -> dict[str, Any]:
+    lines = _answer_lines(answer)
+    return {
+        "schema": "kb.ask/1",
+        "question": answer.question,
+        "answer": answer.text,
+        "answerable": answer.answerable,
+        "answer_type": answer.answer_type,
+        "answer_span": None if answer.span is None else {
+            "text": answer.span.text, "start": answer.span.start, "end": answer.span.end, "kind": answer.span.kind},
+        "citation": answer.citation,
+        "answer_lines": list(lines) if lines else None,
+        "confidence": answer.confidence,
+        "dates": list(answer.dates),
+        "notes": list(answer.notes),
+        "date_statements": [{"citation": s.citation, "text": s.text, "dates": list(s.dates),
+                             "published": s.published} for s in answer.date_statements],
+        "passages": [hit_json(hit) for hit in answer.passages],
+    }
+
+
+# --- kb index ----------------------------------------------------------------------------------------
+
+
+@to_json.register(BuildReport)
+def _(report: BuildReport) -> dict[str, Any]:
+    return {
+        "schema": "kb.index/1",
+        "index": str(report.index),
+        "corpus": str(report.corpus),
+        "written": report.written,
+        "full_rebuild_reason": report.full_reason,
+        "documents": report.documents,
+        "chunks": report.chunks,
+        "added": list(report.added),
+        "updated": list(report.updated),
+        "removed": list(report.removed),
+        "unchanged": report.unchanged,
+        "skipped": [{"path": s.path, "reason": s.message} for s in report.skipped],
+        "stale": [{"path": s.path, "reason": s.message} for s in report.stale],
+        "warnings": [{"path": w.path, "message": w.message} for w in report.warnings],
+        "duplicates_dropped": report.duplicates,
+        "embedded": report.embedded,
+        "reused": report.reused,
+        "seconds": round(report.seconds, 3),
+        "summary": report.summary_line(),
+    }
+
+
+@print_result.register(BuildReport)
+def _(report: BuildReport, console: Console) -> None:
+    repeated = f" ({report.duplicates:,} repeated passage{'' if report.duplicates == 1 else 's'} dropped)"
+    rows = [("Index", str(report.index)), ("Corpus", str(report.corpus)), ("Documents", f"{report.documents:,}"),
+            ("Chunks", f"{report.chunks:,}" + (repeated if report.duplicates else ""))]
+    if report.written:
+        rows.append(("Embedded", f"{report.embedded:,} new, {report.reused:,} re-used"))
+    rows.append(("Skipped", f"{len(report.skipped)}"))
+    if report.hidden:
+        rows.append(("Ignored", f"{len(report.hidden)} hidden"))
+    rows.append(("Seconds", f"{report.seconds:.2f}"))
+    console.print(_fields(rows))
+    problems = [(s.path, "skipped", s.message) for s in report.skipped]
+    problems += [(s.path, "stale", f"{s.message}; its last indexed text is kept") for s in report.stale]
+    problems += [(w.path, "warning", w.message) for w in report.warnings]
+    if problems:
+        details = Table(title="Files with problems", title_justify="left", show_lines=False)
+        details.add_column("File", style="yellow", overflow="fold")
+        details.add_column("")
+        details.add_column("Reason", overflow="fold")
+        for path, kind, reason in problems[:200]:
+            details.add_row(strip_controls(path), kind, strip_controls(reason))
+        if len(problems) > 200:
+            details.add_row(f"… {len(problems) - 200} more", "", "see kb index --json")
+        console.print(details)
+    line = report.summary_line()
+    if not report.written:
+        line += " — the index is up to date"
+    elif report.full_reason:
+        line += f" — full build ({report.full_reason})"
+    console.print(Text(line, style="bold green"))
+
+
+def _fields(rows: list[tuple[str, str]]) -> Table:
+    """Label and value, one pair a line, without borders."""
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+# --- kb status ---------------------------------------------------------------------------------------
+
+
+@to_json.register(IndexStatus)
+def _(status: IndexStatus) -> dict[str, Any]:
+    return {
+        "schema": "kb.status/1",
+        "index": str(status.index),
+        "build": status.build,
+        "manifest": status.manifest.to_json(),
+        "corpus": str(status.corpus),
+        "corpus_missing": status.corpus_missing,
+        "up_to_date": status.is_current,
+        "added": list(status.added),
+        "changed": list(status.changed),
+        "removed": list(status.removed),
+        "skipped": [{"path": s.path, "reason": s.message} for s in status.skipped],
+        "stale": [{"path": s.path, "reason": s.message} for s in status.stale],
+    }
+
+
+@print_result.register(IndexStatus)
+def _(status: IndexStatus, console: Console) -> None:
+    manifest, counts = status.manifest, status.manifest.counts
+    console.print(_fields([
+        ("Index", f"{status.index} (build {status.build})"),
+        ("Built", manifest.built_at),
+        ("Corpus", str(status.corpus)),
+        ("Model", f"{manifest.model.name} ({manifest.model.dimension} dimensions)"),
+        ("Chunking", f"≤ {manifest.chunker.max_tokens} tokens, overlap {manifest.chunker.overlap_tokens}"),
+        ("Dense index", manifest.dense.kind),
+        ("Files", f"{counts.files:,} indexed, {counts.skipped:,} skipped"),
+        ("Documents", f"{counts.documents:,}"),
+        ("Chunks", f"{counts.chunks:,}"),
+    ] + [("Stale", f"{strip_controls(s.path)}: {s.message}") for s in status.stale]))
+    if status.corpus_missing:
+        console.print(Text(f"The corpus folder {status.corpus} no longer exists.", style="yellow"))
+    elif status.is_current:
+        console.print(Text("The corpus is unchanged since the build.", style="green"))
+    else:
+        for label, paths, style in (("added", status.added, "green"), ("changed", status.changed, "yellow"),
+                                    ("removed", status.removed, "red")):
+            for path in paths:
+                console.print(Text(f"  {label:<8}", style=style) + Text(strip_controls(path)))
+        console.print(Text("Run `kb index` to bring the index up to date.", style="bold"))
+
+
+# --- kb sources --------------------------------------------------------------------------------------
+
+
+@to_json.register(SourceList)
+def _(listed: SourceList) -> dict[str, Any]:
+    return {"schema": "kb.sources/1", "documents": [_source_json(source) for source in listed.sources],
+            "total": listed.total}
+
+
+def _source_json(source: Source) -> dict[str, Any]:
+    meta = source.meta
+    return {"doc_id": meta.doc_id, "source": meta.source, "title": meta.title, "date": meta.date,
+            "jurisdiction": meta.jurisdiction, "regulator": meta.regulator, "type": meta.doc_type,
+            "inferred": list(meta.inferred), "chunks": source.chunks, "origin": meta.extra.get("origin")}
+
+
+@print_result.register(SourceList)
+def _(listed: SourceList, console: Console) -> None:
+    filters = listed.filters
+    table = Table(title=f"{listed.total:,} document(s)" + (f" ({filters.describe()})" if not filters.is_empty else ""),
+                  title_justify="left")
+    for column in ("Title", "Date", "Jurisdiction", "Regulator", "Type", "Chunks", "Source"):
+        table.add_column(column, justify="right" if column == "Chunks" else "left", overflow="fold")
+
+    def mark(meta, field: str, value: str | None) -> str:  # "*": inferred from the text
+        return "" if value is None else strip_controls(value) + ("*" if field in meta.inferred else "")
+
+    for source in listed.sources:
+        meta = source.meta
+        table.add_row(strip_controls(meta.title), mark(meta, "date", meta.date) or "undated",
+                      mark(meta, "jurisdiction", meta.jurisdiction), mark(meta, "regulator", meta.regulator),
+                      mark(meta, "doc_type", meta.doc_type), str(source.chunks), strip_controls(meta.source))
+    console.print(table)
+    if any(source.meta.inferred for source in listed.sources):
+        console.print(Text("* inferred from the text", style="dim"))
+
+
+# --- kb timeline -------------------------------------------------------------------------------------
+
+
+@to_json.register(Timeline)
+def _(timeline: Timeline) -> dict[str, Any]:
+    return {"schema": "kb.timeline/1", "as_of": timeline.as_of.isoformat(), "events": [
+        {"date": e.label, "first": e.first.isoformat(), "last": e.last.isoformat(), "precision": e.precision,
+         "relative": e.relative, "status": e.status, "event": e.text, "doc_id": e.chunk.meta.doc_id,
+         "source": e.chunk.meta.source, "title": e.chunk.meta.title, "lines": list(e.lines),
+         "pages": [e.chunk.page_start, e.chunk.page_end] if e.chunk.page_start else None,
+         "published": e.chunk.meta.date, "jurisdiction": e.chunk.meta.jurisdiction,
+         "regulator": e.chunk.meta.regulator} for e in timeline.events]}
+
+
+@print_result.register(Timeline)
+def _(timeline: Timeline, console: Console) -> None:
+    table = Table(title=f"{len(timeline.events)} dated event(s), as of {timeline.as_of.isoformat()}",
+                  title_justify="left", show_lines=False)
+    table.add_column("Date", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("Event", overflow="fold", ratio=3)
+    table.add_column("Source", overflow="fold", ratio=2)
+    styles = {"past": "dim", "current": "yellow", "upcoming": "bold green"}
+    for event in timeline.events:
+        chunk = event.chunk
+        source = Text(display_path(timeline.corpus, chunk.meta.source) + location(chunk, event.lines), style="green")
+        source.append(f" ({chunk.meta.date or 'undated'})", style="dim")
+        table.add_row(Text(event.label, style="bold"), Text(event.status, style=styles[event.status]),
+                      Text(event.text), source)
+    console.print(table)
+
+
+# --- kb doctor ---------------------------------------------------------------------------------------
+
+
+@to_json.register(Diagnosis)
+def _(diagnosis: Diagnosis) -> dict[str, Any]:
+    return {"schema": "kb.doctor/1", "healthy": diagnosis.healthy,
+            "checks": [dataclasses.asdict(check) for check in diagnosis.checks]}
+
+
+@print_result.register(Diagnosis)
+def _(diagnosis: Diagnosis, console: Console) -> None:
+    for check in diagnosis.checks:
+        mark = Text("  ok  ", style="bold green") if check.ok else Text(" FAIL ", style="bold white on red")
+        console.print(mark + Text(f" {check.name}: ", style="bold") + Text(check.detail), soft_wrap=True)
+        if check.fix:
+            console.print(Text(f"       → {check.fix}", style="yellow" if check.ok else "bold yellow"), soft_wrap=True)
+    healthy = diagnosis.healthy
+    console.print(Text("The index is healthy." if healthy else "The index needs repair.",
+                       style="bold green" if healthy else "bold red"))
+
+
+# --- kb eval -----------------------------------------------------------------------------------------
+
+
+@to_json.register(EvalReport)
+def _(report: EvalReport) -> dict[str, Any]:
+    return {"schema": "kb.eval/1", **report.metrics, "questions": report.questions, "mode": report.mode,
+            "latency_ms": {"p50": round(report.latency_p50_ms, 2), "p95": round(report.latency_p95_ms, 2)}}
+
+
+@print_result.register(EvalReport)
+def _(report: EvalReport, console: Console) -> None:
+    table = Table(title=f"{report.questions:,} questions, {report.mode} search, k = {report.k}", title_justify="left")
+    for name in report.metrics:
+        table.add_column(name, justify="right")
+    table.add_column("p50 ms", justify="right")
+    table.add_column("p95 ms", justify="right")
+    table.add_row(*(f"{value:.4f}" for value in report.metrics.values()),
+                  f"{report.latency_p50_ms:.1f}", f"{report.latency_p95_ms:.1f}")
+    console.print(table)

@@ -1,0 +1,195 @@
+"""Where an index keeps its files, and the one way a build becomes the live one.
+
+    INDEX/KB-INDEX           says "this folder is a kb index": kb writes and deletes only in such a folder
+    INDEX/CURRENT            name of the live build (replaced atomically when a build finishes)
+    INDEX/builds/NAME/       manifest.json, meta.sqlite, dense.faiss, lexical/ (and vectors.npy
+                             for lossy dense kinds)
+    INDEX/builds/.tmp-NAME/  a build in progress; never read, removed by the next build
+    INDEX/.lock              held by `kb index` while it builds
+
+Readers resolve CURRENT once and read only that complete build, so a `kb ask` during a rebuild,
+or after a crashed one, always sees the last complete index.
+
+kb deletes only what its own naming identifies (build folders named by `new_build_name`), and only
+in a folder that is a kb index: a folder that holds anything else is refused, never cleaned.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.errors import IndexCorrupt, IndexFolderInUse
+
+CURRENT = "CURRENT"
+MARKER = "KB-INDEX"
+MARKER_TEXT = "This folder is a kb index. kb writes and removes only its own builds here (see builds/).\n"
+TEMPORARY_PREFIX = ".tmp-"
+# 20251130T061500-1234-a1b2c3: build time, process id, random suffix.
+BUILD_NAME = re.compile(r"\d{8}T\d{6}-\d+-[0-9a-f]{6}")
+
+
+def new_build_name() -> str:
+    return time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True, slots=True)
+class BuildParts:
+    """The files of one build, by the names they have on disk."""
+
+    folder: Path
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+    @property
+    def manifest(self) -> Path:
+        return self.folder / "manifest.json"
+
+    @property
+    def store(self) -> Path:
+        return self.folder / "meta.sqlite"  # documents, chunks and corpus files (kb.index.store)
+
+    @property
+    def dense(self) -> Path:
+        return self.folder / "dense.faiss"
+
+    @property
+    def lexical(self) -> Path:
+        return self.folder / "lexical"  # a folder: the BM25 matrix and vocabulary
+
+    @property
+    def vectors(self) -> Path:
+        return self.folder / "vectors.npy"  # exact vectors, kept only for lossy dense kinds
+
+
+@dataclass(frozen=True, slots=True)
+class IndexLayout:
+    root: Path
+
+    @property
+    def current_file(self) -> Path:
+        return self.root / CURRENT
+
+    @property
+    def builds(self) -> Path:
+        return self.root / "builds"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / ".lock"
+
+    @property
+    def marker(self) -> Path:
+        return self.root / MARKER
+
+    def is_kb_index(self) -> bool:
+        """Marked as a kb index, or an index from before the marker (CURRENT naming a build)."""
+        if self.marker.is_file():
+            return True
+        try:
+            name = self.current_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return False
+        return bool(BUILD_NAME.fullmatch(name)) and BuildParts(self.builds / name).manifest.is_file()
+
+    def claim(self, corpus: Path) -> None:
+        """Make `root` a kb index folder, or refuse: a folder holding other files is not kb's to write in.
+
+        Creates the folder when it does not exist. Raises IndexFolderInUse when it holds anything
+        kb did not make, or when it is, or contains, the corpus folder.
+        """
+        root = self.root.resolve()
+        corpus = corpus.resolve()
+        apart = "Keep the index apart from the documents, e.g. --index indexes/default."
+        if corpus == root:
+            raise IndexFolderInUse(f"The index folder {self.root} is the corpus folder.", apart)
+        if self.root.exists() and not self.root.is_dir():
+            raise IndexFolderInUse(f"The index path {self.root} is a file, not a folder.")
+        if self.root.is_dir() and not self.is_kb_index():
+            # A lock file alone is a first build starting: another `kb index` holds it.
+            entries = sorted(entry.name for entry in self.root.iterdir() if entry.name != self.lock_file.name)
+            if entries:
+                shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
+                raise IndexFolderInUse(f"The index folder {self.root} is not empty and is not a kb index "
+                                       f"(it holds {shown}); kb will not write there.")
+        if corpus.is_relative_to(root):
+            raise IndexFolderInUse(f"The index folder {self.root} contains the corpus folder {corpus}.", apart)
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not self.marker.is_file():
+            self.marker.write_text(MARKER_TEXT, encoding="utf-8")
+
+    def own_builds(self) -> list[Path]:
+        """Build folders kb made here, complete or temporary: the only entries it may remove."""
+        if not self.builds.is_dir():
+            return []
+        found = []
+        for entry in self.builds.iterdir():
+            name = entry.name.removeprefix(TEMPORARY_PREFIX)
+            if BUILD_NAME.fullmatch(name) and entry.is_dir() and not entry.is_symlink():
+                found.append(entry)
+        return sorted(found)
+
+    def temporary_builds(self) -> list[Path]:
+        """Builds left by an interrupted `kb index`."""
+        return [path for path in self.own_builds() if path.name.startswith(TEMPORARY_PREFIX)]
+
+    def current_build(self) -> Path | None:
+        try:
+            name = self.current_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise IndexCorrupt(f"Cannot read {self.current_file}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise IndexCorrupt(f"{self.current_file} does not name a build (it is not text).") from None
+        if not BUILD_NAME.fullmatch(name):
+            raise IndexCorrupt(f"{self.current_file} does not name a build: {name!r}")
+        return self.builds / name
+
+    def start_build(self) -> BuildParts:
+        """A new temporary build folder to write the parts into; `publish` makes it the live build."""
+        self.builds.mkdir(parents=True, exist_ok=True)
+        folder = self.builds / f"{TEMPORARY_PREFIX}{new_build_name()}"
+        folder.mkdir()
+        return BuildParts(folder)
+
+    def publish(self, build: BuildParts) -> Path:
+        """Flush a complete temporary build to disk, then make it the live one: the only way an index changes.
+
+        CURRENT names the new build only once all of it is on disk, so a crash at any moment leaves
+        the previous build live.
+        """
+        for path in build.folder.rglob("*"):
+            if path.is_file():
+                _fsync_file(path)
+        fsync_dir(build.folder)
+        final = self.builds / build.name.removeprefix(TEMPORARY_PREFIX)
+        os.rename(build.folder, final)
+        fsync_dir(self.builds)
+        pointer = self.root / f"{CURRENT}.tmp"
+        pointer.write_text(final.name + "\n", encoding="utf-8")
+        _fsync_file(pointer)
+        os.replace(pointer, self.current_file)
+        fsync_dir(self.root)
+        return final
+
+
+def fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())

@@ -1,0 +1,147 @@
+"""manifest.json: what a build holds and how it was made, read and written here only.
+
+A reader checks the format version and the model before it touches any other part, so an index
+from another kb or another model is refused with a hint, never with a shape error deep in FAISS.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from kb.errors import IndexCorrupt, IndexFormatMismatch
+from kb.index.layout import BuildParts
+
+FORMAT_VERSION = 2
+# How chunks become the index (see kb.build). A build with another value re-reads every file;
+# its vectors are still re-used. "per-document": a document never holds the same text twice.
+ASSEMBLY = {"repeats": "per-document"}
+# What the embedder is given besides a chunk's text (kb.build.embed_text). Bump the version
+# when that changes, so old vectors are not re-used by mistake.
+EMBED_CONTEXT = "nearest heading"
+EMBED_CONTEXT_VERSION = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    name: str
+    dimension: int  # of every vector in the dense part
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkerInfo:
+    """How chunks and their embedder input were made; a change means every file is chunked again."""
+
+    max_tokens: int | None = None
+    overlap_tokens: int | None = None
+    embed_context: str | None = None
+    embed_context_version: int | None = None
+
+    @classmethod
+    def current(cls, max_tokens: int, overlap_tokens: int) -> "ChunkerInfo":
+        return cls(max_tokens, overlap_tokens, EMBED_CONTEXT, EMBED_CONTEXT_VERSION)
+
+
+@dataclass(frozen=True, slots=True)
+class DenseInfo:
+    kind: str  # see kb.index.dense.KINDS
+    metric: str
+    normalized: bool
+    nprobe: int | None = None  # IVF kinds: tuned at build time
+    recall_at_10: float | None = None  # approximate kinds: measured against exact search
+
+
+@dataclass(frozen=True, slots=True)
+class LexicalInfo:
+    method: str
+    k1: float
+    b: float
+    tokenizer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    files: int  # read and indexed (stale ones included)
+    documents: int
+    chunks: int
+    skipped: int  # could not be indexed, or refused by the scan
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    format_version: int
+    kb_version: str
+    model: ModelInfo
+    chunker: ChunkerInfo
+    assembly: Mapping[str, Any] | None  # None: assembled before per-document repeats (re-read once)
+    dense: DenseInfo
+    lexical: LexicalInfo
+    counts: Counts
+    corpus: Path
+    built_at: str
+    build_seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest as manifest.json holds it (and `kb status --json` shows it)."""
+        data = dataclasses.asdict(self)
+        data["corpus"] = str(self.corpus)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Manifest":
+        """Raises KeyError, TypeError, ValueError or AttributeError for a manifest that lacks what a build must say.
+
+        Keys this kb does not know are ignored; so are missing optional ones, which builds of the
+        same format written before them lack (assembly, nprobe, recall_at_10).
+        """
+        return cls(
+            format_version=int(data["format_version"]),
+            kb_version=str(data["kb_version"]),
+            model=_part(ModelInfo, data["model"]),
+            chunker=_part(ChunkerInfo, data.get("chunker") or {}),
+            assembly=data.get("assembly"),
+            dense=_part(DenseInfo, data["dense"]),
+            lexical=_part(LexicalInfo, data["lexical"]),
+            counts=_part(Counts, data["counts"]),
+            corpus=Path(data["corpus"]),
+            built_at=str(data.get("built_at", "?")),
+            build_seconds=float(data.get("build_seconds", 0.0)),
+        )
+
+
+def _part(kind: type, data: Mapping[str, Any]) -> Any:
+    """One section of the manifest as its dataclass: known keys only, every required one present."""
+    fields = {field.name for field in dataclasses.fields(kind)}
+    return kind(**{key: value for key, value in data.items() if key in fields})
+
+
+def read_manifest(build: Path) -> Manifest:
+    """The manifest of a build folder. Raises IndexCorrupt, or IndexFormatMismatch for another format."""
+    path = BuildParts(build).manifest
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexCorrupt(f"The index build {build} has no {path.name}.") from None
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"Cannot read {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise IndexCorrupt(f"{path} is not a JSON object.")
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        root = build.parent.parent  # INDEX/builds/NAME
+        raise IndexFormatMismatch(
+            f"The index at {root} has format version {version}; this kb reads version {FORMAT_VERSION}.",
+            f"Rebuild it: kb index --rebuild --index {root}",
+            version=version,
+        )
+    try:
+        return Manifest.from_json(data)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise IndexCorrupt(f"{path} is incomplete or malformed ({type(exc).__name__}: {exc}).") from None
+
+
+def write_manifest(build: BuildParts, manifest: Manifest) -> None:
+    build.manifest.write_text(json.dumps(manifest.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")

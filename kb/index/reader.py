@@ -1,0 +1,206 @@
+"""Reading a complete build: its manifest, SQLite store, dense and lexical parts, each loaded on first use."""
+
+from __future__ import annotations
+
+import sqlite3
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from kb.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from kb.index.layout import BuildParts, IndexLayout
+from kb.index.manifest import Manifest, read_manifest
+from kb.index.store import FileRecord, FileStatus, chunk_from_row, connect, meta_from_row, read_files
+from kb.models import Chunk, DocumentMeta
+
+if TYPE_CHECKING:  # numpy is imported where it is used: `kb status` must not pay for it
+    import numpy as np
+
+
+def check_model(manifest: Manifest, root: Path, model: str | None) -> None:
+    """Refuse an index built with another model than the one kb is set to use."""
+    built_with = manifest.model.name
+    if model is not None and built_with != model:
+        raise IndexMismatch(
+            f"The index at {root} was built with the model {built_with!r}, but kb is set to use {model!r}.",
+            f"Rebuild it for {model!r}: kb index --rebuild --index {root}  (or set KB_MODEL={built_with})",
+        )
+
+
+class IndexReader:
+    """A complete, read-only build. Parts load on first use, so `kb status` stays cheap."""
+
+    def __init__(self, root: Path, build: Path, manifest: Manifest) -> None:
+        self.root = root
+        self.build = build
+        self.parts = BuildParts(build)
+        self.manifest = manifest
+
+    @classmethod
+    def open(cls, root: Path, model: str | None = None) -> "IndexReader":
+        root = Path(root)
+        layout = IndexLayout(root)
+        build = layout.current_build()
+        if build is None:
+            raise IndexMissing(f"No index at {root}.")
+        if not build.is_dir():
+            raise IndexCorrupt(f"{layout.current_file} points to a missing build {build.name}.")
+        manifest = read_manifest(build)
+        check_model(manifest, root, model)
+        return cls(root, build, manifest)
+
+    # -- manifest shortcuts ---------------------------------------------------------------------
+
+    @property
+    def model(self) -> str:
+        return self.manifest.model.name
+
+    @property
+    def dimension(self) -> int:
+        return self.manifest.model.dimension
+
+    @property
+    def chunk_count(self) -> int:
+        return self.manifest.counts.chunks
+
+    @property
+    def corpus(self) -> Path:
+        return self.manifest.corpus
+
+    # -- parts ----------------------------------------------------------------------------------
+
+    @cached_property
+    def db(self) -> sqlite3.Connection:
+        path = self.parts.store
+        if not path.is_file():
+            raise IndexCorrupt(f"The index build {self.build} has no {path.name}.")
+        return connect(path, readonly=True)
+
+    @cached_property
+    def dense(self):
+        from kb.index.dense import DenseIndex, Tuning
+
+        path = self.parts.dense
+        if not path.is_file():
+            raise IndexCorrupt(f"The index build {self.build} has no {path.name}.")
+        dense = self.manifest.dense
+        try:
+            index = DenseIndex.load(path, dense.kind, Tuning(dense.nprobe, dense.recall_at_10))
+        except RuntimeError as exc:  # FAISS reports a truncated or foreign file this way
+            raise IndexCorrupt(f"Cannot read {path}: {str(exc).splitlines()[0]}") from None
+        if index.size != self.chunk_count or index.dimension != self.dimension:
+            raise IndexCorrupt(
+                f"{path.name} holds {index.size} vectors of {index.dimension} dimensions; the manifest says "
+                f"{self.chunk_count} of {self.dimension}."
+            )
+        return index
+
+    @cached_property
+    def lexical(self):
+        from kb.index.lexical import LexicalIndex
+
+        try:
+            index = LexicalIndex.load(self.parts.lexical)
+        except (OSError, ValueError) as exc:
+            raise IndexCorrupt(f"Cannot load the lexical index of {self.build}: {exc}") from None
+        if index.size != self.chunk_count:
+            raise IndexCorrupt(f"The lexical index holds {index.size} chunks; the manifest says {self.chunk_count}.")
+        return index
+
+    @cached_property
+    def documents(self) -> list[DocumentMeta]:
+        """Every document, indexed by its row number."""
+        return [meta_from_row(row) for row in self.db.execute("SELECT * FROM documents ORDER BY id")]
+
+    @property
+    def chunk_documents(self) -> np.ndarray:
+        """Document row of every chunk, for filters and per-document grouping."""
+        return self._chunk_columns[0]
+
+    @property
+    def chunk_chars(self) -> np.ndarray:
+        """Length of every chunk's text in characters, for the length prior of hybrid search."""
+        return self._chunk_columns[1]
+
+    @cached_property
+    def _chunk_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """(document row, length) of every chunk, in one pass over the chunks table.
+
+        Lengths come from the offsets, not length(text), which would read every chunk's text.
+        """
+        import numpy as np
+
+        rows = self.db.execute("SELECT document, char_end - char_start FROM chunks ORDER BY id").fetchall()
+        table = np.array(rows, dtype=np.int32).reshape(len(rows), 2)
+        return table[:, 0].copy(), table[:, 1].copy()
+
+    def files(self) -> dict[str, FileRecord]:
+        return read_files(self.db)
+
+    def chunks(self, ids: Sequence[int]) -> list[Chunk]:
+        """Chunks by id, in the order asked."""
+        if not len(ids):
+            return []
+        wanted = [int(i) for i in ids]
+        placeholders = ",".join("?" * len(wanted))
+        rows = {row["id"]: row for row in self.db.execute(f"SELECT * FROM chunks WHERE id IN ({placeholders})", wanted)}
+        documents = self.documents
+        missing = [i for i in wanted if i not in rows]
+        if missing:
+            raise IndexCorrupt(f"Chunks {missing[:5]} are in the search index but not in {self.parts.store.name}.")
+        metas = [documents[rows[i]["document"]] for i in wanted]
+        return [chunk_from_row(rows[i], meta, self.source_problem(meta.source)) for i, meta in zip(wanted, metas)]
+
+    def embed_texts(self) -> dict[str, int]:
+        """Embed key → chunk id, for re-using vectors in an incremental build."""
+        return {row[0]: row[1] for row in self.db.execute("SELECT embed_key, id FROM chunks")}
+
+    def vectors(self) -> np.ndarray:
+        import numpy as np
+
+        if self.parts.vectors.is_file():
+            return np.load(self.parts.vectors, mmap_mode="r")
+        return self.dense.vectors()
+
+    @cached_property
+    def _file_records(self) -> dict[str, FileRecord]:
+        return self.files()
+
+    def source_problem(self, source: str) -> str | None:
+        """Why a source file no longer matches what was indexed, or None when it still does.
+
+        Checked when a passage is cited (size and mtime first, the content hash only if they
+        differ), so nobody quotes a text that has changed or is gone.
+        """
+        if source not in self._source_problems:
+            self._source_problems[source] = self._check_source(source)
+        return self._source_problems[source]
+
+    @cached_property
+    def _source_problems(self) -> dict[str, str | None]:
+        return {}
+
+    def _check_source(self, source: str) -> str | None:
+        record = self._file_records.get(source)
+        if record is None:
+            return None
+        if record.status is FileStatus.STALE:
+            return f"kept from an earlier build; the file now fails to read ({record.reason})"
+        path = self.corpus / source
+        try:
+            info = path.stat()
+        except OSError:
+            return "the source file has been removed since indexing"
+        if info.st_size == record.size and info.st_mtime_ns == record.mtime_ns:
+            return None
+        from kb.changes import file_sha256
+
+        try:
+            same = file_sha256(path) == record.sha256
+        except OSError:
+            return "the source file cannot be read any more"
+        return None if same else "the source file has changed since indexing"
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.close()

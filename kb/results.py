@@ -1,0 +1,138 @@
+"""What each command returns: plain, immutable results, rendered as text or JSON by kb/cli/render.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kb.models import Chunk, DocumentMeta, FileNote
+
+if TYPE_CHECKING:  # `kb --help` loads the renderer, and with it these results: keep them cheap
+    from kb.filters import Filters
+    from kb.index.manifest import Manifest
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    """`kb index`: what a build read, re-used and wrote."""
+
+    index: Path
+    corpus: Path
+    written: bool  # False when the corpus was unchanged and the previous build stands
+    full_reason: str | None  # why nothing was re-used: "first build", "--rebuild", "model changed ..."
+    documents: int
+    chunks: int
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: int
+    skipped: tuple[FileNote, ...]  # could not be indexed (unreadable, unsupported, broken)
+    hidden: tuple[FileNote, ...]  # hidden files and folders, passed over without a record
+    stale: tuple[FileNote, ...]  # failed to read now; their chunks from the last build are kept
+    warnings: tuple[FileNote, ...]  # indexed, but with a problem worth knowing (bad .jsonl line, ...)
+    duplicates: int  # chunks dropped because their document already holds the same text
+    embedded: int  # chunks embedded in this run
+    reused: int  # chunks whose vectors came from the previous build
+    seconds: float
+
+    def summary_line(self) -> str:
+        parts = [f"{len(self.added)} new", f"{len(self.updated)} updated", f"{self.unchanged} unchanged",
+                 f"{len(self.removed)} removed", f"{len(self.skipped)} skipped"]
+        if self.stale:
+            parts.append(f"{len(self.stale)} stale")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStatus:
+    """`kb status`: what an index holds, and how its corpus changed since the build."""
+
+    index: Path
+    build: str
+    manifest: Manifest
+    corpus: Path
+    corpus_missing: bool
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    skipped: tuple[FileNote, ...]  # not indexed, or refused by the scan
+    stale: tuple[FileNote, ...]  # fail to read now; their last good chunks are indexed
+
+    @property
+    def is_current(self) -> bool:
+        return not (self.added or self.changed or self.removed or self.corpus_missing)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A document of the index, and how much of it there is."""
+
+    meta: DocumentMeta
+    chunks: int  # its chunks in the index
+
+
+@dataclass(frozen=True, slots=True)
+class SourceList:
+    """`kb sources`: the documents that pass the filters, newest first."""
+
+    sources: tuple[Source, ...]  # at most the limit asked for
+    total: int  # documents that pass the filters
+    filters: Filters
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A sentence that says something happens at a date."""
+
+    first: dt.date
+    last: dt.date
+    precision: str
+    label: str  # "2026", "2026-02-12", "2025-09 (approx.)"
+    relative: bool  # resolved against the publication date
+    status: str  # "past", "upcoming" or "current" (the period includes the as-of date)
+    text: str  # the event, in the words of the source (shortened around the date when long)
+    chunk: Chunk
+    lines: tuple[int, int]  # of the sentence in its source
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """`kb timeline`: dated events, oldest first, told apart as past or upcoming as of a date."""
+
+    as_of: dt.date
+    corpus: Path  # where the cited sources are
+    events: tuple[Event, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""  # how to repair it, or a note when it is harmless
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """`kb doctor`: the checks run on an index, in order."""
+
+    index: Path
+    checks: tuple[Check, ...]
+
+    @property
+    def healthy(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+
+@dataclass(frozen=True, slots=True)
+class EvalReport:
+    """`kb eval`: retrieval quality over documents, and warm search latency."""
+
+    k: int
+    questions: int
+    metrics: dict[str, float]  # "recall@10" → value
+    latency_p50_ms: float
+    latency_p95_ms: float
+    mode: str

@@ -1,0 +1,157 @@
+"""The answerer: typed answers, list answers, honest declines, spans, and independence from --top-k.
+
+Fixture corpora with invented facts, searched with the deterministic hash embedder.
+"""
+
+import pytest
+
+from kb.answer import AnswerSettings, answer_lines, answer_question
+from kb.build import build_index
+from kb.config import Settings
+from kb.testing import HashEmbedder
+from kb.index import IndexReader
+from kb.search import Searcher
+
+from conftest import write
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory):
+    corpus = tmp_path_factory.mktemp("answers") / "corpus"
+    write(corpus / "widgets.md", """
+        ---
+        title: "Fixture Widget Act"
+        date: 2031-05-02
+        jurisdiction: UK
+        regulator: FCA
+        type: law
+        ---
+        # Widget Act
+
+        Published on 2 May 2031
+
+        ## Definitions
+
+        In this Act:
+
+        - (1) The term "widget" means a small regulated gadget.
+        - (2) The term "widget supervisor" means—
+          - (A) with respect to a bank, the Banking Board;
+          - (B) with respect to a federal widget dealer, the Widget Commissioner.
+
+        ## Authorisation
+
+        1. The Widget Commissioner shall acknowledge an application within five working days of receipt.
+
+        2. The Widget Commissioner may refuse to review an application that remains incomplete after the deadline.
+
+        3. The application fee is 700 credits for dealers.
+
+        4. The application shall contain the following information:
+        - a business plan;
+        - a description of the governance arrangements;
+        - proof of good repute.
+
+        ## Application
+
+        This Act shall apply from 1 March 2032.
+        """)
+    write(corpus / "gadgets.md", """
+        ---
+        title: "Fixture Gadget Regulation"
+        date: 2030-01-15
+        jurisdiction: EU
+        type: regulation
+        ---
+        # Gadget Regulation
+
+        Gadget dealers shall carry out penetration tests at least every 3 years.
+
+        Gadget dealers shall report major incidents to the Gadget Authority without undue delay.
+        """)
+    settings = Settings(corpus=corpus, index=corpus.parent / "index", model="hash:64")
+    build_index(settings)
+    return Searcher(IndexReader.open(settings.index), HashEmbedder(64))
+
+
+def ask(searcher, question, k=5, **settings):
+    return answer_question(searcher, question, k, settings=AnswerSettings(**settings))
+
+
+def test_a_when_question_is_answered_by_a_dated_sentence_of_the_right_event(searcher):
+    answer = ask(searcher, "From when does the Widget Act apply?")
+    assert answer.answerable and answer.text == "This Act shall apply from 1 March 2032."
+    assert answer.span.text == "1 March 2032" and answer.span.kind == "date"
+    assert answer.text[answer.span.start:answer.span.end] == answer.span.text
+    assert answer.dates == ("2032-03-01",)
+
+
+def test_a_publication_question_is_answered_by_the_documents_own_date_line(searcher):
+    answer = ask(searcher, "When was the Fixture Widget Act published?")
+    assert answer.answerable and "2 May 2031" in answer.text
+
+
+def test_an_item_is_answered_with_its_lead_in(searcher):
+    answer = ask(searcher, "Who is the widget supervisor of a federal widget dealer?")
+    assert answer.answerable and "the Widget Commissioner" in answer.text
+    assert '(2) The term "widget supervisor" means— … (B) with respect to a federal widget dealer' in answer.text
+    assert answer.span.kind == "organisation"
+
+
+def test_a_list_question_is_answered_with_the_list(searcher):
+    answer = ask(searcher, "What must the widget application contain?")
+    assert answer.answerable and "business plan" in answer.text and "good repute" in answer.text
+
+
+def test_typed_questions_need_a_value_of_their_type(searcher):
+    amount = ask(searcher, "How much is the widget application fee?")
+    assert amount.answerable and amount.span.text == "700 credits"
+    duration = ask(searcher, "How often must gadget dealers run penetration tests?")
+    assert duration.answerable and "every 3 years" in duration.span.text
+    yes_no = ask(searcher, "Can the Widget Commissioner refuse to review an incomplete application?")
+    assert yes_no.answerable and "may refuse to review" in yes_no.text
+
+
+def test_an_amount_the_corpus_does_not_give_is_declined(searcher):
+    answer = ask(searcher, "What annual licence fee must a gadget dealer pay?")
+    assert not answer.answerable and answer.text is None
+    assert answer.passages  # the closest passages are still shown, as such
+
+
+def test_a_duration_in_other_units_does_not_answer(searcher):
+    answer = ask(searcher, "Within how many hours must gadget dealers report major incidents?")
+    assert not answer.answerable
+
+
+def test_another_jurisdictions_text_is_not_an_answer(searcher):
+    answer = ask(searcher, "How often must UK gadget dealers run penetration tests?")
+    assert not answer.answerable
+    assert any("The corpus has this for EU (Fixture Gadget Regulation), not for UK." in note for note in answer.notes)
+
+
+def test_a_quoted_term_the_corpus_never_uses_is_declined(searcher):
+    answer = ask(searcher, "When does the 'sprocket levy' apply?")
+    assert not answer.answerable and any("sprocket levy" in note for note in answer.notes)
+
+
+def test_the_answer_does_not_depend_on_top_k(searcher):
+    question = "How quickly must the Widget Commissioner acknowledge an application?"
+    answers = [ask(searcher, question, k) for k in (1, 3, 8)]
+    assert len({a.text for a in answers}) == 1 and answers[0].answerable
+    one = answers[0]
+    assert one.citation in {hit.rank for hit in one.passages}  # the cited passage is shown even beyond -k 1
+
+
+def test_answer_lines_are_the_units_own_lines(searcher):
+    answer = ask(searcher, "How quickly must the Widget Commissioner acknowledge an application?")
+    corpus = searcher.index.corpus
+    cited = next(hit for hit in answer.passages if hit.rank == answer.citation).chunk
+    first, last = answer_lines(answer)
+    lines = (corpus / cited.meta.source).read_text().splitlines()[first - 1:last]
+    assert "within five working days" in " ".join(lines)
+
+
+def test_switching_parts_off_changes_the_answer(searcher):
+    question = "Who is the widget supervisor of a federal widget dealer?"
+    assert '"widget supervisor" means' not in (ask(searcher, question, units=False).text or "")  # no lead-in
+    assert ask(searcher, "How much is the widget application fee?", question_types=False).span is None

@@ -1,0 +1,75 @@
+"""Candidate units: list items read with their lead-ins, whole lists, labelled lines, sentences."""
+
+from kb.units import units_of
+
+
+def texts(units, passage_text, kind=None):
+    return [u.text(passage_text) for u in units if kind is None or u.kind == kind]
+
+
+NESTED = """In this chapter:
+
+- (24) The term "widget" means a small gadget.
+- (25) The term "primary widget regulator" means—
+  - (A) with respect to a subsidiary of a bank, the banking agency;
+  - (B) with respect to a credit union, the Credit Union Board; and
+  - (C) with respect to a federal widget issuer, the Comptroller.
+- (26) The term "gadget" has the meaning given in section 12."""
+
+
+def test_an_item_is_read_with_its_lead_in():
+    items = texts(units_of(0, NESTED), NESTED, "item")
+    assert 'In this chapter: - (25) The term "primary widget regulator" means— … - (C) with respect to a federal ' \
+           'widget issuer, the Comptroller.' in items  # two levels of lead-in; siblings between them left out
+    # the first item follows its lead-in directly: no ellipsis
+    assert any('means— - (A) with respect to a subsidiary' in t for t in items)
+
+
+def test_a_whole_list_is_a_unit_too():
+    lists = [u.text(NESTED) for u in units_of(0, NESTED) if u.kind == "list"]
+    assert any(t.endswith('means— - (A) with respect to a subsidiary of a bank, the banking agency; - (B) with respect '
+                          'to a credit union, the Credit Union Board; and - (C) with respect to a federal widget issuer, '
+                          'the Comptroller.') for t in lists)
+
+
+def test_flat_enumerations_nest_by_marker_kind():
+    text = ("(2) The following provisions come into force 21 days after the day on which these Regulations are made—\n\n"
+            "(a) this regulation;\n\n(b) regulation 2;\n\n(3) Regulation 5 comes into force on 1st September 2023.")
+    items = texts(units_of(0, text), text, "item")
+    assert "(2) The following provisions come into force 21 days after the day on which these Regulations are made— … " \
+           "(b) regulation 2;" in items
+    assert "(3) Regulation 5 comes into force on 1st September 2023." in items  # a sibling, not a child of (2)
+
+
+def test_a_lead_in_cut_off_by_the_chunker_is_found_in_the_passage_before():
+    before = ("(1) A person shall be treated as a controller if that person—\n"
+              "  - (a) holds 10% of the shares;")
+    text = "- (b) holds 10% of the votes; or\n  - (c) exercises significant influence."
+    items = texts(units_of(0, text, before), text, "item")
+    assert items[0].startswith("(1) A person shall be treated as a controller if that person— … - (b) holds 10%")
+    unit = units_of(0, text, before)[0]
+    assert text[unit.start:unit.end].startswith("- (b)")  # the cited span is the passage's own text
+
+
+def test_a_list_cut_by_the_chunker_shows_its_items_from_the_next_passage():
+    text = "The application shall contain the following:\n- a business plan;\n- the legal form;"
+    after = "- a description of the governance arrangements;\n- proof of good repute."
+    lists = [u for u in units_of(0, text, "", after) if u.kind == "list"]
+    assert lists and lists[0].members == 4
+    shown = lists[0].text(text)
+    assert "governance arrangements" in shown and "proof of good repute" in shown
+    assert text[lists[0].start:lists[0].end] == "- a business plan;\n- the legal form;"
+
+
+def test_a_label_line_is_read_with_the_line_it_labels():
+    text = "To\n\nChief Executive Officers of all national banks; and other interested parties"
+    fields = [u for u in units_of(0, text) if u.kind == "field"]
+    assert fields and fields[0].text(text) == "To Chief Executive Officers of all national banks; and other interested parties"
+
+
+def test_sentences_never_span_paragraphs_and_every_span_is_verbatim():
+    text = "Rule 1.1 applies from 1 January 2030. It covers widgets.\n\nA second paragraph follows here."
+    units = units_of(3, text)
+    assert [text[u.start:u.end] for u in units if u.kind == "sentence"] == [
+        "Rule 1.1 applies from 1 January 2030.", "It covers widgets.", "A second paragraph follows here."]
+    assert all(u.passage == 3 for u in units)
