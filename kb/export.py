@@ -15,6 +15,7 @@ import io
 import re
 from typing import TYPE_CHECKING, Sequence
 
+from kb.citations import citation_details, location, origin, pages, web_address
 from kb.models import Answer, Chunk
 from kb.text import collapse_whitespace
 
@@ -22,53 +23,15 @@ if TYPE_CHECKING:
     from kb.results import Event
 
 NO_ANSWER = "Not in the corpus: no passage answers this."
-# Formats whose text is extracted: line numbers would not point into the file, so they cite by section.
-CITED_BY_SECTION = {"html", "docx"}
 CSV_COLUMNS = ("date", "status", "event", "title", "source", "lines", "pages", "published", "jurisdiction",
                "regulator", "origin")
 SUMMARY_CHARS = 120
 EXCERPT_CHARS = 300
-_URL = re.compile(r"https?://[^\s<>\"'`\\\x00-\x1f\x7f]+")
-
-
-# --- citations -------------------------------------------------------------------------------------
 
 
 def where(chunk: Chunk, lines: tuple[int, int] | None = None) -> str:
     """`rules.md:45-49`, `report.pdf p. 3`, or the bare path for HTML/DOCX (cited by section)."""
-    source = chunk.meta.source
-    if chunk.meta.kind in CITED_BY_SECTION:
-        return source
-    if chunk.page_start is not None:
-        pages = chunk.page_start if chunk.page_start == chunk.page_end else f"{chunk.page_start}-{chunk.page_end}"
-        return f"{source} p. {pages}"
-    start, end = lines or (chunk.line_start, chunk.line_end)
-    return f"{source}:{start}" if start == end else f"{source}:{start}-{end}"
-
-
-def citation_details(chunk: Chunk) -> list[str]:
-    details = []
-    if chunk.meta.doc_id != chunk.meta.source:
-        details.append(f"id {chunk.meta.doc_id}")
-    if chunk.section:
-        details.append(f"§ {chunk.section[-1]}")
-    details.append(chunk.meta.date or "undated")
-    if chunk.stale:
-        details.append(f"STALE: {chunk.stale}")
-    return details
-
-
-def origin(chunk: Chunk) -> str | None:
-    value = chunk.meta.extra.get("origin")
-    if value is None:
-        return None
-    return _plain(value) or None
-
-
-def web_address(chunk: Chunk) -> str | None:
-    """The origin when it is a plain http(s) URL, safe to put in a link."""
-    value = origin(chunk)
-    return value if value and _URL.fullmatch(value) else None
+    return chunk.meta.source + location(chunk, lines)
 
 
 def citation_text(chunk: Chunk, lines: tuple[int, int] | None = None) -> str:
@@ -135,10 +98,8 @@ def timeline_rows(events: Sequence[Event]) -> list[dict[str, str]]:
     rows = []
     for event in events:
         chunk, meta = event.chunk, event.chunk.meta
-        pages = "" if chunk.page_start is None else (
-            f"{chunk.page_start}" if chunk.page_start == chunk.page_end else f"{chunk.page_start}-{chunk.page_end}")
         values = {"date": event.label, "status": event.status, "event": event.text, "title": meta.title,
-                  "source": meta.source, "lines": f"{event.lines[0]}-{event.lines[1]}", "pages": pages,
+                  "source": meta.source, "lines": f"{event.lines[0]}-{event.lines[1]}", "pages": pages(chunk),
                   "published": meta.date, "jurisdiction": meta.jurisdiction, "regulator": meta.regulator,
                   "origin": origin(chunk)}
         rows.append({column: _plain(values[column] or "") for column in CSV_COLUMNS})

@@ -21,13 +21,12 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from kb.citations import CITED_BY_SECTION, citation_details as _details, location
 from kb.models import Answer, Chunk, Hit
 from kb.results import BuildReport, Diagnosis, EvalReport, IndexStatus, Source, SourceList, Timeline
 from kb.text import collapse_whitespace, strip_controls
 
 NO_ANSWER = "No passage in the corpus answers this."
-# Formats whose text is extracted, so line numbers of the source file would mean nothing.
-DERIVED_TEXT = {"html", "docx"}
 
 
 def show(result: Any, *, as_json: bool, console: Console | None = None, **context: Any) -> None:
@@ -61,27 +60,8 @@ def display_path(corpus: Path, source: str) -> str:
     return strip_controls(shown)
 
 
-def location(chunk: Chunk, lines: tuple[int, int] | None = None) -> str:
-    """":36-37", " p. 12", ":5" for a .jsonl record; nothing for HTML/DOCX (cited by section)."""
-    if chunk.meta.kind in DERIVED_TEXT:
-        return ""
-    if chunk.page_start is not None:
-        pages = chunk.page_start if chunk.page_start == chunk.page_end else f"{chunk.page_start}-{chunk.page_end}"
-        return f" p. {pages}"
-    start, end = lines or (chunk.line_start, chunk.line_end)
-    return f":{start}" if start == end else f":{start}-{end}"
-
-
 def citation_details(chunk: Chunk) -> str:
-    details = []
-    if chunk.meta.doc_id != chunk.meta.source:
-        details.append(f"id {strip_controls(chunk.meta.doc_id)}")
-    if chunk.section:
-        details.append(f"§ {strip_controls(chunk.section[-1])}")
-    details.append(chunk.meta.date or "undated")
-    if chunk.stale:
-        details.append(f"STALE: {chunk.stale}")
-    return ", ".join(details)
+    return strip_controls(", ".join(_details(chunk)))
 
 
 def citation(hit: Hit, corpus: Path) -> Text:
@@ -181,7 +161,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "title": chunk.meta.title,
         "section": " › ".join(chunk.section) or None,
         "lines": [chunk.line_start, chunk.line_end],
-        "lines_of": "extracted text" if chunk.meta.kind in DERIVED_TEXT else "source file",
+        "lines_of": "extracted text" if chunk.meta.kind in CITED_BY_SECTION else "source file",
         "score": round(hit.score, 6),
         "text": chunk.text,
         "date": chunk.meta.date,
