@@ -167,8 +167,9 @@ def answer_markdown(answer: Answer) -> str:
     for note in answer.notes:
         parts += ["", f"> {md_escape(note)}"]
     parts.append("")
+    by_rank = {hit.rank: hit for hit in answer.passages}  # the cited passage may be beyond --top-k
     for rank, lines in sorted(cited.items()):
-        parts.append(f"[^{rank}]: {_md_citation(answer.passages[rank - 1].chunk, lines)}")
+        parts.append(f"[^{rank}]: {_md_citation(by_rank[rank].chunk, lines)}")
     return "\n".join(parts) + "\n"
 
 

@@ -189,6 +189,15 @@ def test_answer_markdown_lists_disagreeing_sources_each_with_its_footnote():
                          "[^2]: Widget licensing notice — b.md:3 (§ Applications, undated)"]
 
 
+def test_answer_markdown_finds_a_cited_passage_beyond_the_shown_ones_by_its_rank():
+    """The answerer may cite passage 7 of 10 with --top-k 2: passages are (1, 2, 7), and [^7] is the third."""
+    first, second = answer().passages
+    cited = Hit(chunk(TEXT, source="far.md", lines=(40, 42)), 7, 0.3)
+    text = answer_markdown(answer(passages=(first, second, cited), citation=7))
+    assert "*Applications open on 1 March 2032 for all dealers.*[^7]" in text
+    assert text.endswith(f"[^7]: Widget licensing notice — far.md:41 (§ Applications, 2031-03-04) <{URL}>\n")
+
+
 def test_a_no_answer_says_so_and_lists_the_closest_passages_as_such():
     text = answer_markdown(answer(answerable=False, text=None, citation=None, highlight=None, dates=()))
     assert text.startswith("**Question:** When do applications open?\n\n*Not in the corpus: no passage answers this.*")
