@@ -15,7 +15,7 @@ import os
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -23,10 +23,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from kb.errors import CorpusError, KBError, SourceError, SourceExists, SourceTooLarge
 from kb.fetch import DEFAULT_MAX_BYTES, FetchLimits, Fetched, fetch, normalise_url, open_client
 from kb.ingest import READERS
+from kb.results import AddReport, AddResult
 from kb.sidecar import SourceRecord, document_of, is_sidecar_name, read_sidecar, sidecar_path
 
 if TYPE_CHECKING:
     import httpx
+
+    from kb.config import Settings
+    from kb.progress import Progress
 
 SUPPORTED = tuple(sorted(READERS))
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -34,37 +38,38 @@ _GENERIC_SEGMENTS = {"", "index", "default", "home", "main", "view", "download",
 MAX_STEM = 96  # characters of a generated file name, before the suffix
 
 
-@dataclass(frozen=True, slots=True)
-class AddResult:
-    """What `kb add` did with one source."""
-
-    source: str  # as given
-    path: Path  # the file in the corpus folder
-    status: str  # "added", "updated" or "unchanged"
-    size: int  # bytes of that file
-    content_type: str | None  # the server's Content-Type for a URL; guessed from the suffix for a file
-    url: str | None = None  # for a fetched source, the URL it is refreshed from
-
-
-@dataclass(frozen=True, slots=True)
-class AddReport:
-    results: tuple[AddResult, ...]
-    failures: tuple[tuple[str, KBError], ...]  # (source as given, why it was not added)
-
-    @property
-    def changed(self) -> bool:
-        """Whether any file was written, i.e. whether the index needs updating."""
-        return any(r.status != "unchanged" for r in self.results)
-
-
 def is_url(source: str) -> bool:
     return bool(_URL.match(source.strip()))
 
 
+def add_and_index(settings: Settings, sources: Iterable[str], *, overwrite: bool = False, index: bool = True,
+                  limits: FetchLimits | None = None, progress: Progress | None = None) -> AddReport:
+    """`kb add`: add every source to `settings.corpus`, then update `settings.index` as `kb index` does.
+
+    The index is updated when at least one source was added or is already there (an unchanged corpus
+    costs a fraction of a second and loads no model). A failed update is reported in the result, not
+    raised: the files are in the corpus either way, and `kb index` finishes the job.
+    """
+    from kb.build import build_index
+
+    limits = limits or FetchLimits(max_bytes=settings.max_file_mb * 1024 * 1024)
+    report = add_sources(sources, settings.corpus, overwrite=overwrite, limits=limits)
+    if not index or not report.results:
+        return report
+    try:
+        return replace(report, build=build_index(settings, progress=progress))
+    except KBError as exc:
+        return replace(report, index_error=exc)
+
+
 def add_sources(sources: Iterable[str], corpus: Path, *, overwrite: bool = False,
                 limits: FetchLimits = FetchLimits(), client: httpx.Client | None = None) -> AddReport:
-    """Add every source; one that fails is reported and the others are still added."""
+    """Add every source; one that fails is reported and the others are still added.
+
+    Raises CorpusError when the corpus folder cannot be made: then no source can be added.
+    """
     sources = list(sources)
+    corpus_folder(corpus)
     own_client = client is None and any(is_url(s) for s in sources)
     client = open_client(limits) if own_client else client
     results, failures = [], []
@@ -77,7 +82,7 @@ def add_sources(sources: Iterable[str], corpus: Path, *, overwrite: bool = False
     finally:
         if own_client:
             client.close()
-    return AddReport(tuple(results), tuple(failures))
+    return AddReport(Path(corpus), tuple(results), tuple(failures))
 
 
 def add_source(source: str, corpus: Path, *, overwrite: bool = False, limits: FetchLimits = FetchLimits(),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from kb.models import Chunk
+from kb.models import Chunk, DocumentMeta
 from kb.text import collapse_whitespace
 
 # Formats whose text is extracted, so line numbers of the source file would mean nothing: cited by section.
@@ -46,14 +46,14 @@ def citation_details(chunk: Chunk) -> tuple[str, ...]:
     return tuple(details)
 
 
-def origin(chunk: Chunk) -> str | None:
+def origin(meta: DocumentMeta) -> str | None:
     """Where the document came from: the URL `kb add URL` fetched it from (kb.sidecar), or the `source`
     of its front matter. One line of plain text; None when unknown."""
-    value = chunk.meta.extra.get("origin")
+    value = meta.extra.get("origin")
     return None if value is None else collapse_whitespace(str(value)) or None
 
 
-def web_address(chunk: Chunk) -> str | None:
-    """The origin when it is a plain http(s) URL, safe to put in a link."""
-    value = origin(chunk)
+def web_address(meta: DocumentMeta) -> str | None:
+    """The origin when it is a plain http(s) URL, safe to show as an address and to put in a link."""
+    value = origin(meta)
     return value if value and _WEB_ADDRESS.fullmatch(value) else None

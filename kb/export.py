@@ -77,8 +77,8 @@ def timeline_ics(events: Sequence[Event], *, name: str = "kb timeline", stamp: d
         categories = [_plain(v) for v in (chunk.meta.jurisdiction, chunk.meta.regulator, chunk.meta.doc_type) if v]
         if categories:
             item.add("categories", categories)
-        if web_address(chunk):
-            item.add("url", web_address(chunk))
+        if web_address(chunk.meta):
+            item.add("url", web_address(chunk.meta))
         calendar.add_component(item)
     return calendar.to_ical()
 
@@ -88,8 +88,8 @@ def _event_description(event: Event) -> str:
     lines = [_plain(event.text), "", f"Date: {event.label} ({event.precision}"
              + (", resolved from a relative date" if event.relative else "") + ")",
              f"Source: {citation_text(chunk, event.lines)}"]
-    if origin(chunk):
-        lines.append(f"Origin: {origin(chunk)}")
+    if origin(chunk.meta):
+        lines.append(f"Origin: {origin(chunk.meta)}")
     return "\n".join(lines)
 
 
@@ -101,7 +101,7 @@ def timeline_rows(events: Sequence[Event]) -> list[dict[str, str]]:
         values = {"date": event.label, "status": event.status, "event": event.text, "title": meta.title,
                   "source": meta.source, "lines": f"{event.lines[0]}-{event.lines[1]}", "pages": pages(chunk),
                   "published": meta.date, "jurisdiction": meta.jurisdiction, "regulator": meta.regulator,
-                  "origin": origin(chunk)}
+                  "origin": origin(chunk.meta)}
         rows.append({column: _plain(values[column] or "") for column in CSV_COLUMNS})
     return rows
 
@@ -127,8 +127,8 @@ def timeline_markdown(events: Sequence[Event]) -> str:
     for event in events:
         chunk = event.chunk
         source = f"{md_escape(chunk.meta.title)} — {md_escape(where(chunk, event.lines))}"
-        if web_address(chunk):
-            source += f" <{web_address(chunk)}>"
+        if web_address(chunk.meta):
+            source += f" <{web_address(chunk.meta)}>"
         lines.append(f"| {md_escape(event.label)} | {event.status} | {md_escape(event.text)} | {source} | "
                      f"{md_escape(chunk.meta.date or 'undated')} |")
     return "\n".join(lines) + "\n"
@@ -176,7 +176,7 @@ def answer_markdown(answer: Answer) -> str:
 def _md_citation(chunk: Chunk, lines: tuple[int, int] | None = None) -> str:
     text = (f"{md_escape(chunk.meta.title)} — {md_escape(where(chunk, lines))} "
             f"({md_escape(', '.join(citation_details(chunk)))})")
-    address = web_address(chunk)
+    address = web_address(chunk.meta)
     return text + (f" <{address}>" if address else "")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -13,7 +14,7 @@ pytest.importorskip("pytest_httpserver")
 from pytest_httpserver import HTTPServer  # noqa: E402
 from werkzeug import Response  # noqa: E402
 
-from kb.add import AddResult, add_file, add_sources, add_url, readable_stem, write_atomic  # noqa: E402
+from kb.add import add_file, add_sources, add_url, readable_stem, write_atomic  # noqa: E402
 from kb.build import build_index  # noqa: E402
 from kb.config import Settings  # noqa: E402
 from kb.errors import (CorpusError, FetchError, FetchTimeout, SourceError, SourceExists,  # noqa: E402
@@ -21,6 +22,7 @@ from kb.errors import (CorpusError, FetchError, FetchTimeout, SourceError, Sourc
 from kb.fetch import FetchLimits  # noqa: E402
 from kb.index import IndexReader  # noqa: E402
 from kb.ingest import scan_corpus  # noqa: E402
+from kb.results import AddResult  # noqa: E402
 from kb.sidecar import read_sidecar, sidecar_path  # noqa: E402
 
 from conftest import FAKE_MODEL, make_pdf, write  # noqa: E402
@@ -406,3 +408,92 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(corpus, monkeypatch
     with pytest.raises(CorpusError, match="No space left on device"):
         write_atomic(target, b"# New\n")
     assert target.read_text() == "# Old\n" and entries(corpus) == ["rules.md"]
+
+
+# --- kb add through the CLI -------------------------------------------------------------------------
+
+
+def kb(args: list[str], corpus: Path, tmp_path: Path, **env: str):
+    from typer.testing import CliRunner
+
+    from kb.cli import app
+
+    environment = {"KB_MODEL": FAKE_MODEL, "KB_CORPUS": str(corpus), "KB_INDEX": str(tmp_path / "index"),
+                   "COLUMNS": "250", "NO_COLOR": "1", "KB_DEBUG": "", **env}
+    return CliRunner().invoke(app, args, env=environment)
+
+
+def test_kb_add_fetches_a_page_copies_a_file_indexes_both_and_cites_the_url(server, corpus, tmp_path):
+    url = serve_page(server, "/guidance/widget-licensing", PAGE)
+    memo = write(tmp_path / "memo.md", "# Gadget memo\n\nGadget makers must register with the Gadget Board.\n")
+    result = kb(["add", url, str(memo)], corpus, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert f"added     corpus/127.0.0.1-widget-licensing.html ← {url}" in result.output.replace(str(tmp_path) + "/", "")
+    assert "added     " in result.output and "memo.md" in result.output
+    assert "2 new, 0 updated, 0 unchanged, 0 removed, 0 skipped — full build (first build)" in result.output
+
+    answer = kb(["ask", "When do widget licence applications open?"], corpus, tmp_path)
+    assert "1 March 2032" in answer.output
+    assert f"127.0.0.1-widget-licensing.html (§ Widget licensing guidance, undated)\n    from: {url}\n" in answer.output
+    listed = kb(["sources", "--json"], corpus, tmp_path)
+    origins = {d["source"]: d["origin"] for d in json.loads(listed.output)["documents"]}
+    assert origins == {"127.0.0.1-widget-licensing.html": url, "memo.md": None}
+    table = kb(["sources"], corpus, tmp_path).output
+    assert url in table and table.index("127.0.0.1-widget-licensing.html") < table.index(url)
+
+
+def test_kb_add_url_again_refreshes_and_reindexes_only_a_change(server, corpus, tmp_path):
+    url = serve_page(server, "/notice", PAGE)
+    assert kb(["add", url], corpus, tmp_path).exit_code == 0
+    again = kb(["add", url, "--json"], corpus, tmp_path)
+    data = json.loads(again.output)
+    assert data["schema"] == "kb.add/1" and data["ok"] is True and data["failed"] == []
+    assert [s["status"] for s in data["sources"]] == ["unchanged"] and data["sources"][0]["url"] == url
+    assert data["index"]["written"] is False and data["index"]["embedded"] == 0
+    assert "the index is up to date" in kb(["add", url], corpus, tmp_path).output
+    server.clear()
+    serve_page(server, "/notice", PAGE.replace("1 March 2032", "1 April 2032"))
+    changed = json.loads(kb(["add", url, "--json"], corpus, tmp_path).output)
+    assert changed["sources"][0]["status"] == "updated"
+    assert changed["index"]["updated"] == ["127.0.0.1-notice.html"] and changed["index"]["written"] is True
+
+
+def test_kb_add_reports_each_failure_on_one_red_line_adds_the_rest_and_exits_non_zero(server, corpus, tmp_path):
+    def slow(request):
+        time.sleep(1.5)
+        return Response(PAGE, content_type="text/html")
+
+    server.expect_request("/slow").respond_with_handler(slow)
+    server.expect_request("/missing").respond_with_data("Not here", status=404)
+    serve_page(server, "/logo.png", b"\x89PNG\r\n", "image/png")
+    serve_page(server, "/huge", "<p>" + "x" * (1024 * 1024 + 10) + "</p>")
+    good = serve_page(server, "/good", PAGE)
+    sources = [server.url_for("/missing"), server.url_for("/slow"), server.url_for("/logo.png"),
+               server.url_for("/huge"), "ftp://example.org/a.pdf", str(tmp_path / "no such file.md"), good]
+    result = kb(["add", *sources, "--timeout", "0.5"], corpus, tmp_path, KB_MAX_FILE_MB="1")
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 6, result.output
+    for expected in ("HTTP 404", "Timed out fetching", "is image/png, not an HTML page or a PDF",
+                     "over the 1.0 MB limit", "Unsupported URL scheme ftp:", "No such file"):
+        assert sum(expected in line for line in errors) == 1, (expected, errors)
+    assert "Traceback" not in result.output
+    assert "added     " in result.output and "1 new, 0 updated" in result.output  # the good page still went in
+    assert sorted(p.name for p in corpus.iterdir() if not p.name.startswith(".")) == ["127.0.0.1-good.html"]
+
+    data = json.loads(kb(["add", server.url_for("/missing"), "--json", "--no-index"], corpus, tmp_path).output)
+    assert data["ok"] is False and data["sources"] == [] and data["index"] is None
+    (failure,) = data["failed"]
+    assert failure["source"] == server.url_for("/missing") and "HTTP 404 NOT FOUND" in failure["error"]
+    assert "The page is not there" in failure["hint"]
+
+
+def test_kb_add_to_a_corpus_given_by_flag_and_only_files_when_asked(corpus, tmp_path):
+    other = tmp_path / "elsewhere"
+    note = write(tmp_path / "note.txt", "Sprocket firms file returns yearly.\n")
+    result = kb(["add", str(note), "--corpus", str(other), "--no-index"], corpus, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (other / "note.txt").read_text() == note.read_text() and "Not indexed" in result.output
+    assert not (tmp_path / "index").exists()
+    missing = kb(["add", str(note), "--corpus", str(tmp_path / "no" / "such")], corpus, tmp_path)
+    assert missing.exit_code == 1 and "Corpus folder not found" in missing.output

@@ -21,9 +21,9 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from kb.citations import CITED_BY_SECTION, citation_details as _details, location
+from kb.citations import CITED_BY_SECTION, citation_details as _details, location, origin, web_address
 from kb.models import Answer, Chunk, Hit
-from kb.results import BuildReport, Diagnosis, EvalReport, IndexStatus, Source, SourceList, Timeline
+from kb.results import AddReport, BuildReport, Diagnosis, EvalReport, IndexStatus, Source, SourceList, Timeline
 from kb.text import collapse_whitespace, strip_controls
 
 NO_ANSWER = "No passage in the corpus answers this."
@@ -71,6 +71,10 @@ def citation(hit: Hit, corpus: Path) -> Text:
     line.append(" — ")
     line.append(display_path(corpus, chunk.meta.source) + location(chunk), style="green")
     line.append(f" ({citation_details(chunk)})", style="red" if chunk.stale else "dim")
+    address = web_address(chunk.meta)
+    if address:
+        line.append("\n    from: ", style="dim")
+        line.append(address, style="blue")
     for copy in hit.also_in:
         line.append("\n    also in: ", style="dim")
         line.append(strip_controls(copy.meta.title), style="bold")
@@ -171,6 +175,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "dense_score": None if hit.dense_score is None else round(hit.dense_score, 6),
         "lexical_score": None if hit.lexical_score is None else round(hit.lexical_score, 6),
         "stale": chunk.stale,
+        "origin": origin(chunk.meta),
     }
     if chunk.page_start is not None:
         record["pages"] = [chunk.page_start, chunk.page_end]
@@ -255,12 +260,17 @@ def _(report: BuildReport, console: Console) -> None:
         if len(problems) > 200:
             details.add_row(f"… {len(problems) - 200} more", "", "see kb index --json")
         console.print(details)
+    console.print(_build_summary(report))
+
+
+def _build_summary(report: BuildReport) -> Text:
+    """The line `kb index` ends with (and `kb add` too): what was new, updated, unchanged, removed, skipped."""
     line = report.summary_line()
     if not report.written:
         line += " — the index is up to date"
     elif report.full_reason:
         line += f" — full build ({report.full_reason})"
-    console.print(Text(line, style="bold green"))
+    return Text(line, style="bold green")
 
 
 def _fields(rows: list[tuple[str, str]]) -> Table:
@@ -271,6 +281,55 @@ def _fields(rows: list[tuple[str, str]]) -> Table:
     for label, value in rows:
         table.add_row(label, value)
     return table
+
+
+# --- kb add ------------------------------------------------------------------------------------------
+
+
+@to_json.register(AddReport)
+def _(report: AddReport) -> dict[str, Any]:
+    return {
+        "schema": "kb.add/1",
+        "corpus": str(report.corpus),
+        "ok": report.ok,
+        "sources": [{"source": r.source, "status": r.status, "path": str(r.path), "size": r.size,
+                     "content_type": r.content_type, "url": r.url} for r in report.results],
+        "failed": [{"source": source, "error": error.message, "hint": error.hint or None}
+                   for source, error in report.failures],
+        "index": None if report.build is None else to_json(report.build),
+        "index_error": None if report.index_error is None else {
+            "error": report.index_error.message, "hint": report.index_error.hint or None},
+    }
+
+
+@print_result.register(AddReport)
+def _(report: AddReport, console: Console) -> None:
+    styles = {"added": "bold green", "updated": "yellow", "unchanged": "dim"}
+    for result in report.results:
+        line = Text(f"{result.status:<10}", style=styles[result.status])
+        line.append(display_path(result.path.parent, result.path.name), style="green")
+        if result.url:
+            line.append(" ← ", style="dim")
+            line.append(strip_controls(result.url), style="blue")
+        line.append(f" ({_size(result.size)})", style="dim")
+        console.print(line, soft_wrap=True)
+    errors = Console(stderr=True)
+    for source, error in report.failures:
+        errors.print(Text("Error: ", style="bold red") + Text(strip_controls(error.message), style="red"), soft_wrap=True)
+        if error.hint:
+            errors.print(Text(f"  Hint: {error.hint}", style="dim"), soft_wrap=True)
+    if report.index_error is not None:
+        errors.print(Text("Error: ", style="bold red") + Text(f"the index was not updated: {report.index_error.message}",
+                                                               style="red"), soft_wrap=True)
+        errors.print(Text(f"  Hint: {report.index_error.hint or 'run kb index'}", style="dim"), soft_wrap=True)
+    if report.build is not None:
+        console.print(_build_summary(report.build))
+    elif report.results and report.index_error is None:
+        console.print(Text("Not indexed: run `kb index` to index the added files.", style="dim"))
+
+
+def _size(size: int) -> str:
+    return f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{size / 1024:.1f} kB" if size >= 1024 else f"{size} B"
 
 
 # --- kb status ---------------------------------------------------------------------------------------
@@ -349,9 +408,13 @@ def _(listed: SourceList, console: Console) -> None:
 
     for source in listed.sources:
         meta = source.meta
+        where = Text(strip_controls(meta.source))
+        address = web_address(meta)
+        if address:
+            where.append("\n" + address, style="blue")
         table.add_row(strip_controls(meta.title), mark(meta, "date", meta.date) or "undated",
                       mark(meta, "jurisdiction", meta.jurisdiction), mark(meta, "regulator", meta.regulator),
-                      mark(meta, "doc_type", meta.doc_type), str(source.chunks), strip_controls(meta.source))
+                      mark(meta, "doc_type", meta.doc_type), str(source.chunks), where)
     console.print(table)
     if any(source.meta.inferred for source in listed.sources):
         console.print(Text("* inferred from the text", style="dim"))
