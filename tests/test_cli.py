@@ -8,6 +8,8 @@ from typer.testing import CliRunner
 
 from kb.cli import app
 
+from conftest import REPO
+
 runner = CliRunner()
 
 
@@ -153,3 +155,35 @@ def test_every_json_output_names_its_schema(cli_env, tmp_path):
         ("eval", ["eval", str(questions), "--json"])]}
     assert {name: data["schema"] for name, data in outputs.items()} == {name: f"kb.{name}/1" for name in outputs}
     assert outputs["index"]["summary"].startswith("3 new") and outputs["eval"]["questions"] == 1
+
+
+def kb_process(args, env, **extra):
+    """`python -m kb ARGS` in a new process, its stdout a pipe (the console script points elsewhere)."""
+    environment = {**os.environ, **env, "PYTHONPATH": str(REPO), **extra}
+    environment.pop("NO_COLOR", None)
+    if "FORCE_COLOR" not in extra:
+        environment.pop("FORCE_COLOR", None)
+    return subprocess.run([sys.executable, "-m", "kb", *args], capture_output=True, text=True, env=environment)
+
+
+def test_citations_link_to_their_files_on_a_terminal_and_are_plain_text_when_piped(cli_env, fixture_corpus):
+    run(["index"], cli_env)
+    question = ["ask", "What is the application fee for small firms?"]
+    piped = kb_process(question, cli_env)
+    assert piped.returncode == 0, piped.stderr
+    assert "alpha.md:" in piped.stdout and "\x1b" not in piped.stdout  # no colours, no links: clean text
+    terminal = kb_process(question, cli_env, FORCE_COLOR="1")  # what a terminal that shows links gets
+    link = (fixture_corpus / "alpha.md").resolve().as_uri()
+    assert f"\x1b]8;id=" in terminal.stdout and f";{link}\x1b\\" in terminal.stdout
+
+
+def test_a_pdf_citation_links_to_its_page_and_other_files_to_the_file_alone(tmp_path):
+    from kb.cli.render import file_link
+    from kb.models import Chunk, DocumentMeta
+
+    def chunk(source, kind, page=None):
+        return Chunk(DocumentMeta(source, source, "T", kind=kind), "text", (), 0, 4, 3, 5, page, page)
+
+    assert file_link(tmp_path, chunk("rules.pdf", "pdf", 12)) == (tmp_path / "rules.pdf").as_uri() + "#page=12"
+    assert file_link(tmp_path, chunk("a b#c.md", "markdown")) == (tmp_path / "a b#c.md").as_uri()
+    assert file_link(tmp_path, chunk("a b#c.md", "markdown")).endswith("/a%20b%23c.md")

@@ -18,6 +18,7 @@ from typing import Any
 import typer
 from rich.console import Console, Group
 from rich.padding import Padding
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -60,6 +61,25 @@ def display_path(corpus: Path, source: str) -> str:
     return strip_controls(shown)
 
 
+def file_link(corpus: Path, chunk: Chunk) -> str | None:
+    """A file:// URL that opens the cited file, for terminals that show links (rich drops it when piped).
+
+    A PDF gets its page as `#page=N` (RFC 8118, which PDF viewers and browsers follow); other files none:
+    file:// URLs have no line anchor that editors or browsers agree on.
+    """
+    try:
+        url = (corpus / chunk.meta.source).resolve().as_uri()
+    except (OSError, ValueError):
+        return None
+    return f"{url}#page={chunk.page_start}" if chunk.page_start is not None and chunk.meta.kind == "pdf" else url
+
+
+def cited_path(corpus: Path, chunk: Chunk, lines: tuple[int, int] | None = None) -> Text:
+    """`corpus/rules.md:45-49`, in green, a link to the file on terminals that show links."""
+    return Text(display_path(corpus, chunk.meta.source) + location(chunk, lines),
+                style=Style(color="green", link=file_link(corpus, chunk)))
+
+
 def citation_details(chunk: Chunk) -> str:
     return strip_controls(", ".join(_details(chunk)))
 
@@ -69,17 +89,17 @@ def citation(hit: Hit, corpus: Path) -> Text:
     line = Text(f"[{hit.rank}] ", style="bold cyan")
     line.append(strip_controls(chunk.meta.title), style="bold")
     line.append(" — ")
-    line.append(display_path(corpus, chunk.meta.source) + location(chunk), style="green")
+    line.append_text(cited_path(corpus, chunk))
     line.append(f" ({citation_details(chunk)})", style="red" if chunk.stale else "dim")
     address = web_address(chunk.meta)
     if address:
         line.append("\n    from: ", style="dim")
-        line.append(address, style="blue")
+        line.append(address, style=Style(color="blue", link=address))
     for copy in hit.also_in:
         line.append("\n    also in: ", style="dim")
         line.append(strip_controls(copy.meta.title), style="bold")
         line.append(" — ")
-        line.append(display_path(corpus, copy.meta.source) + location(copy), style="green")
+        line.append_text(cited_path(corpus, copy))
         line.append(f" ({citation_details(copy)})", style="red" if copy.stale else "dim")
     return line
 
@@ -120,8 +140,7 @@ def render_answer(answer: Answer, corpus: Path) -> Group:
         cited = next(hit for hit in answer.passages if hit.rank == answer.citation)
         head = Text("Answer ", style="bold")
         head.append(f"[{answer.citation}] ", style="bold cyan")
-        head.append(display_path(corpus, cited.chunk.meta.source) + location(cited.chunk, _answer_lines(answer)),
-                    style="green")
+        head.append_text(cited_path(corpus, cited.chunk, _answer_lines(answer)))
         meta = cited.chunk.meta
         head.append(f" · as of {meta.date}" if meta.date else " · undated source", style="dim")
         parts.append(head)
@@ -411,7 +430,7 @@ def _(listed: SourceList, console: Console) -> None:
         where = Text(strip_controls(meta.source))
         address = web_address(meta)
         if address:
-            where.append("\n" + address, style="blue")
+            where.append("\n" + address, style=Style(color="blue", link=address))
         table.add_row(strip_controls(meta.title), mark(meta, "date", meta.date) or "undated",
                       mark(meta, "jurisdiction", meta.jurisdiction), mark(meta, "regulator", meta.regulator),
                       mark(meta, "doc_type", meta.doc_type), str(source.chunks), where)
@@ -445,7 +464,7 @@ def _(timeline: Timeline, console: Console) -> None:
     styles = {"past": "dim", "current": "yellow", "upcoming": "bold green"}
     for event in timeline.events:
         chunk = event.chunk
-        source = Text(display_path(timeline.corpus, chunk.meta.source) + location(chunk, event.lines), style="green")
+        source = cited_path(timeline.corpus, chunk, event.lines)
         source.append(f" ({chunk.meta.date or 'undated'})", style="dim")
         table.add_row(Text(event.label, style="bold"), Text(event.status, style=styles[event.status]),
                       Text(event.text), source)
