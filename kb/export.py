@@ -1,6 +1,6 @@
 """The timeline and answers as files other tools take: iCalendar, CSV, Markdown.
 
-Pure functions over kb's dataclasses. Text comes from documents, so each format gets it neutralised:
+Pure functions over kb's dataclasses (and `write_export`, which writes one to a file). Text comes from documents, so each format gets it neutralised:
 control characters dropped and white space collapsed everywhere, Markdown syntax escaped, CSV cells
 that a spreadsheet would run as a formula defused. Paths are relative to the corpus folder, as in
 `--json` output. icalendar is imported only when a calendar is made.
@@ -13,9 +13,11 @@ import datetime as dt
 import hashlib
 import io
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from kb.citations import citation_details, location, origin, pages, web_address
+from kb.errors import KBError
 from kb.models import Answer, Chunk
 from kb.text import collapse_whitespace
 
@@ -132,6 +134,28 @@ def timeline_markdown(events: Sequence[Event]) -> str:
         lines.append(f"| {md_escape(event.label)} | {event.status} | {md_escape(event.text)} | {source} | "
                      f"{md_escape(chunk.meta.date or 'undated')} |")
     return "\n".join(lines) + "\n"
+
+
+FORMATS = ("ics", "csv", "markdown")
+
+
+def timeline_file(events: Sequence[Event], fmt: str) -> bytes:
+    """The timeline as the bytes of a file in `fmt`: ics, csv (UTF-8, CRLF rows) or markdown (UTF-8)."""
+    if fmt == "ics":
+        return timeline_ics(events)
+    if fmt == "csv":
+        return timeline_csv(events).encode("utf-8")
+    if fmt == "markdown":
+        return timeline_markdown(events).encode("utf-8")
+    raise ValueError(f"unknown timeline format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def write_export(data: bytes, path: Path) -> None:
+    """Write an export to `path`; KBError (one line for the user) when it cannot be written."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise KBError(f"Cannot write {path}: {exc.strerror or exc}.", "Choose another --output file.") from None
 
 
 # --- answers ---------------------------------------------------------------------------------------

@@ -216,3 +216,71 @@ def test_new_modules_import_no_network_or_calendar_library():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
                             env={"PYTHONPATH": str(REPO)})
     assert result.stdout.strip() == "[]", result.stderr
+
+
+# --- through the CLI ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def timeline_env(tmp_path):
+    corpus = tmp_path / "corpus"
+    write(corpus / "notice.md", f"""
+        ---
+        title: "Widget licensing notice"
+        date: 2031-03-04
+        source: {URL}
+        ---
+        # Widget licensing
+
+        The Widget Authority expects licence applications to open on 1 March 2032.
+
+        The transitional period will end in 2033.
+        """)
+    env = {"KB_MODEL": FAKE_MODEL, "KB_CORPUS": str(corpus), "KB_INDEX": str(tmp_path / "index"), "COLUMNS": "200",
+           "NO_COLOR": "1", "KB_DEBUG": ""}
+    assert kb(["index"], env).exit_code == 0
+    return env
+
+
+def kb(args, env):
+    from typer.testing import CliRunner
+
+    from kb.cli import app
+
+    return CliRunner().invoke(app, args, env=env)
+
+
+def test_kb_timeline_writes_a_calendar_file_or_its_bytes_to_stdout(timeline_env, tmp_path):
+    target = tmp_path / "deadlines.ics"
+    result = kb(["timeline", "--as-of", "2031-06-01", "--format", "ics", "--output", str(target)], timeline_env)
+    assert result.exit_code == 0 and result.output == ""
+    data = target.read_bytes()
+    assert data.startswith(b"BEGIN:VCALENDAR\r\n") and data.endswith(b"END:VCALENDAR\r\n")
+    assert [e.decoded("dtstart") for e in events_of(data)] == [dt.date(2032, 3, 1), dt.date(2033, 1, 1)]
+    piped = kb(["timeline", "--as-of", "2031-06-01", "-f", "ics"], timeline_env).stdout_bytes
+    stamp = re.compile(rb"DTSTAMP:\d{8}T\d{6}Z")
+    assert stamp.sub(b"", piped) == stamp.sub(b"", data)  # the same bytes, CRLF and all, on stdout
+
+
+def test_kb_timeline_csv_and_markdown(timeline_env, tmp_path):
+    data = kb(["timeline", "-f", "csv", "--as-of", "2032-06-01"], timeline_env).stdout_bytes
+    assert data.count(b"\r\n") == 3  # RFC 4180 row ends, not doubled into \r\r\n
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert rows[0] == list(CSV_COLUMNS) and len(rows) == 3
+    assert rows[1][:2] == ["2032-03-01", "past"] and rows[2][:2] == ["2033", "upcoming"]
+    assert rows[2][2].startswith("The transitional period") and rows[2][-1] == URL
+    markdown = kb(["timeline", "-f", "markdown", "--as-of", "2031-06-01"], timeline_env).output.splitlines()
+    assert markdown[:2] == ["| Date | Status | Event | Source | Published |", "|---|---|---|---|---|"]
+    assert markdown[2].startswith("| 2032-03-01 | upcoming | The Widget Authority expects") and len(markdown) == 4
+    table = tmp_path / "table.txt"
+    assert kb(["timeline", "-o", str(table)], timeline_env).exit_code == 0
+    assert "2 dated event(s)" in table.read_text() and "\x1b" not in table.read_text()
+
+
+def test_kb_timeline_export_errors_are_one_line(timeline_env, tmp_path):
+    both = kb(["timeline", "--json", "-f", "ics"], timeline_env)
+    assert both.exit_code == 2 and "--json is a format of its own" in both.output
+    unknown = kb(["timeline", "-f", "xml"], timeline_env)
+    assert unknown.exit_code == 2 and "'xml' is not one of" in unknown.output
+    nowhere = kb(["timeline", "-f", "ics", "-o", str(tmp_path / "no" / "such" / "x.ics")], timeline_env)
+    assert nowhere.exit_code == 1 and "Error: Cannot write" in nowhere.output and "Traceback" not in nowhere.output

@@ -9,6 +9,7 @@ headings and file names pass through `strip_controls` before they reach a termin
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 from functools import singledispatch
@@ -36,6 +37,15 @@ def show(result: Any, *, as_json: bool, console: Console | None = None, **contex
         typer.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False))
     else:
         print_result(result, console or Console(), **context)
+
+
+def rendered(result: Any, *, as_json: bool, width: int = 120, **context: Any) -> str:
+    """What `show` prints, as text for a file: the JSON, or the terminal form without colours or links."""
+    if as_json:
+        return json.dumps(to_json(result), indent=2, ensure_ascii=False) + "\n"
+    buffer = io.StringIO()
+    print_result(result, Console(file=buffer, width=width, color_system=None, force_terminal=False), **context)
+    return buffer.getvalue()
 
 
 @singledispatch
