@@ -23,6 +23,11 @@ class TimelineFormat(str, Enum):  # an Enum: click checks the choice and shell c
     markdown = "markdown"
 
 
+class AnswerFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+
+
 @dataclass(frozen=True, slots=True)
 class FilterOptions:
     """Stands in a command's signature for the filter options; `with_filters` puts them there and
