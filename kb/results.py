@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kb.models import Chunk, DocumentMeta, FileNote
+from kb.models import Chunk, DocumentMeta, FileNote, Hit
 
 if TYPE_CHECKING:  # `kb --help` loads the renderer, and with it these results: keep them cheap
     from kb.errors import KBError
@@ -113,6 +113,16 @@ class SourceList:
     sources: tuple[Source, ...]  # at most the limit asked for
     total: int  # documents that pass the filters
     filters: Filters
+
+
+@dataclass(frozen=True, slots=True)
+class Passages:
+    """A search without an answer (the `search` tool of `kb mcp`): the best passages, best first."""
+
+    query: str  # as searched (white space collapsed)
+    filters: Filters
+    hits: tuple[Hit, ...]
+    corpus: Path  # where the cited sources are
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,7 +97,8 @@ def test_every_command_has_help_text_and_an_example():
 
 
 def test_help_and_status_stay_light(cli_env):
-    """`kb --help` and `kb status` must start fast: no model, no numpy/FAISS, no pydantic (typer >= 0.29).
+    """`kb --help` and `kb status` must start fast: no model, no numpy/FAISS, no pydantic (typer >= 0.29), and
+    none of the libraries that only kb mcp, kb add, the calendar export and the prompt need.
 
     Importing kb.cli imports every command module (they register themselves), so this covers them all."""
     run(["index"], cli_env)
@@ -109,7 +110,8 @@ def test_help_and_status_stay_light(cli_env):
         "import kb.cli.render, kb.results, kb.index, kb.index.manifest, kb.status, kb.doctor, kb.sources, kb.filters\n"
         "for args in (['--help'], ['status'], ['status', '--json']):\n"
         "    try:\n        app(args)\n    except SystemExit as exit:\n        assert not exit.code, exit.code\n"
-        "heavy = ('torch', 'sentence_transformers', 'transformers', 'onnxruntime', 'faiss', 'numpy', 'pydantic')\n"
+        "heavy = ('torch', 'sentence_transformers', 'transformers', 'onnxruntime', 'faiss', 'numpy', 'pydantic',\n"
+        "         'mcp', 'httpx', 'icalendar', 'platformdirs')\n"
         "print('HEAVY', [m for m in heavy if m in sys.modules])\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **cli_env})

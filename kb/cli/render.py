@@ -25,7 +25,8 @@ from rich.text import Text
 
 from kb.citations import CITED_BY_SECTION, citation_details as _details, location, origin, web_address
 from kb.models import Answer, Chunk, Hit
-from kb.results import AddReport, BuildReport, Diagnosis, EvalReport, IndexStatus, Source, SourceList, Timeline
+from kb.results import (AddReport, BuildReport, Diagnosis, EvalReport, IndexStatus, Passages, Source, SourceList,
+                        Timeline)
 from kb.text import collapse_whitespace, strip_controls
 
 NO_ANSWER = "No passage in the corpus answers this."
@@ -234,6 +235,22 @@ def _(answer: Answer) -> dict[str, Any]:
                              "published": s.published} for s in answer.date_statements],
         "passages": [hit_json(hit) for hit in answer.passages],
     }
+
+
+# --- search (kb mcp's search tool) ------------------------------------------------------------------
+
+
+@to_json.register(Passages)
+def _(found: Passages) -> dict[str, Any]:
+    return {"schema": "kb.search/1", "query": found.query, "filters": found.filters.describe() or None,
+            "passages": [hit_json(hit) for hit in found.hits]}
+
+
+@print_result.register(Passages)
+def _(found: Passages, console: Console) -> None:
+    for hit in found.hits:
+        console.print(citation(hit, found.corpus))
+        console.print(Padding(passage_text(hit), (0, 0, 1, 4), expand=False))
 
 
 # --- kb index ----------------------------------------------------------------------------------------
