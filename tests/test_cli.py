@@ -189,3 +189,27 @@ def test_a_pdf_citation_links_to_its_page_and_other_files_to_the_file_alone(tmp_
     assert file_link(tmp_path, chunk("rules.pdf", "pdf", 12)) == (tmp_path / "rules.pdf").as_uri() + "#page=12"
     assert file_link(tmp_path, chunk("a b#c.md", "markdown")) == (tmp_path / "a b#c.md").as_uri()
     assert file_link(tmp_path, chunk("a b#c.md", "markdown")).endswith("/a%20b%23c.md")
+
+
+@pytest.mark.parametrize("shell, marker", [("bash", "complete -o default -F _kb_completion kb"),
+                                           ("zsh", "#compdef kb"), ("fish", "complete --command kb")])
+def test_completion_scripts_for_bash_zsh_and_fish_name_kb_however_it_is_started(shell, marker):
+    # `kb --show-completion` detects the shell it runs in; with detection off, typer takes the shell's name.
+    result = kb_process(["--show-completion", shell], {"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"})
+    assert result.returncode == 0, result.stderr
+    assert marker in result.stdout and "_KB_COMPLETE=complete_" + shell in result.stdout
+
+
+def test_the_shell_completes_commands_options_and_choices():
+    def complete(shell: str, line: str, cword: int | None = None) -> str:
+        env = {"_KB_COMPLETE": f"complete_{shell}", "COMP_WORDS": line, "COMP_CWORD": str(cword or 0),
+               "_TYPER_COMPLETE_ARGS": line, "_TYPER_COMPLETE_FISH_ACTION": "get-args"}
+        result = kb_process([], env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert complete("bash", "kb tim", 1).split() == ["timeline"] and complete("bash", "kb a", 1).split() == ["add", "ask"]
+    assert complete("bash", "kb ask --to", 2).split() == ["--top-k"]
+    assert '"table"\n"ics"\n"csv"\n"markdown"' in complete("zsh", "kb timeline --format ")
+    assert '"text"\n"markdown"' in complete("zsh", "kb ask -f ")
+    assert [line.split("\t")[0] for line in complete("fish", "kb a").splitlines()] == ["add", "ask"]
