@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 SUPPORTED = tuple(sorted(READERS))
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _GENERIC_SEGMENTS = {"", "index", "default", "home", "main", "view", "download", "file", "document", "page"}
+CONTROL_IN_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_STEM = 96  # characters of a generated file name, before the suffix
 
 
@@ -132,6 +133,9 @@ def _check_file(path: Path, source: str, max_bytes: int) -> None:
     if path.suffix.lower() not in READERS:
         raise SourceError(f"Unsupported file type {path.suffix or '(no extension)'}: {source}.",
                           f"Supported types: {', '.join(SUPPORTED)}.")
+    if CONTROL_IN_NAME.search(path.name):
+        raise SourceError(f"{source!r} has a line break or control character in its name, which no citation "
+                          "could show.", "Rename the file.")
     if path.name.startswith("."):
         raise SourceError(f"{source} has a hidden name; the index ignores hidden files.",
                           "Rename it without the leading dot.")

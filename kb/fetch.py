@@ -66,6 +66,10 @@ def normalise_url(url: str) -> str:
                           "kb add fetches http:// and https:// URLs; give local files as paths.")
     if not parts.hostname:
         raise SourceError(f"No host in URL {url}.", "Give a full address, e.g. https://example.org/page")
+    if parts.username is not None or parts.password is not None:  # it would be kept in the corpus and cited
+        shown = urlunsplit((parts.scheme, parts.hostname + (f":{parts.port}" if parts.port else ""), parts.path, "", ""))
+        raise SourceError(f"The URL of {shown} holds a user name or password, which kb would store in the corpus "
+                          "and show in every citation.", "Save the page from your browser and add the file.")
     return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path or "/", parts.query, ""))
 
 
@@ -130,6 +134,8 @@ def _receive(url: str, response: httpx.Response, limits: FetchLimits, conditiona
     if declared.isdigit() and int(declared) > limits.max_bytes:
         raise SourceTooLarge(f"{url} is {_megabytes(int(declared))}, over the {_megabytes(limits.max_bytes)} limit.")
     body = _read_body(url, response, limits)
+    if not body.strip():
+        raise SourceError(f"{url} sent an empty page.", "Check the URL in a browser; the page may need JavaScript.")
     kind = "html" if media_type in HTML_TYPES else "pdf"
     if kind == "pdf" and b"%PDF-" not in body[:PDF_MAGIC_WITHIN]:
         what = "labelled a PDF" if media_type in PDF_TYPES else f"{media_type or 'of no stated type'}"

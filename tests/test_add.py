@@ -497,3 +497,31 @@ def test_kb_add_to_a_corpus_given_by_flag_and_only_files_when_asked(corpus, tmp_
     assert not (tmp_path / "index").exists()
     missing = kb(["add", str(note), "--corpus", str(tmp_path / "no" / "such")], corpus, tmp_path)
     assert missing.exit_code == 1 and "Corpus folder not found" in missing.output
+
+
+def test_a_url_with_a_password_is_refused_without_repeating_it(corpus):
+    with pytest.raises(SourceError, match="holds a user name or password") as caught:
+        add_url("https://ann:s3cret@example.org/rules", corpus)
+    assert "s3cret" not in caught.value.message and "ann" not in caught.value.message and entries(corpus) == []
+
+
+def test_an_empty_page_is_refused(server, corpus):
+    url = serve_page(server, "/blank", "  \n")
+    with pytest.raises(SourceError, match="sent an empty page"):
+        add_url(url, corpus, limits=FAST)
+    assert entries(corpus) == []
+
+
+def test_a_file_name_with_a_line_break_is_refused(corpus, tmp_path):
+    odd = write(tmp_path / "two\nlines.md", "# Odd\n")
+    with pytest.raises(SourceError, match="line break or control character"):
+        add_file(odd, corpus)
+
+
+def test_kb_add_names_the_files_the_index_skipped_and_why(corpus, tmp_path):
+    empty = tmp_path / "empty.md"
+    empty.write_text("")
+    good = write(tmp_path / "good.md", "# Good\n\nGood widget text.\n")
+    result = kb(["add", str(empty), str(good)], corpus, tmp_path)
+    assert result.exit_code == 0 and "1 new, 0 updated, 0 unchanged, 0 removed, 1 skipped" in result.output
+    assert "Files with problems" in result.output and "empty.md" in result.output and "skipped" in result.output

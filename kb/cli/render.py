@@ -293,6 +293,12 @@ def _(report: BuildReport, console: Console) -> None:
         rows.append(("Ignored", f"{len(report.hidden)} hidden"))
     rows.append(("Seconds", f"{report.seconds:.2f}"))
     console.print(_fields(rows))
+    _print_problems(report, console)
+    console.print(_build_summary(report))
+
+
+def _print_problems(report: BuildReport, console: Console) -> None:
+    """The files a build skipped, kept stale or warned about, with the reason for each."""
     problems = [(s.path, "skipped", s.message) for s in report.skipped]
     problems += [(s.path, "stale", f"{s.message}; its last indexed text is kept") for s in report.stale]
     problems += [(w.path, "warning", w.message) for w in report.warnings]
@@ -306,7 +312,6 @@ def _(report: BuildReport, console: Console) -> None:
         if len(problems) > 200:
             details.add_row(f"… {len(problems) - 200} more", "", "see kb index --json")
         console.print(details)
-    console.print(_build_summary(report))
 
 
 def _build_summary(report: BuildReport) -> Text:
@@ -369,6 +374,7 @@ def _(report: AddReport, console: Console) -> None:
                                                                style="red"), soft_wrap=True)
         errors.print(Text(f"  Hint: {report.index_error.hint or 'run kb index'}", style="dim"), soft_wrap=True)
     if report.build is not None:
+        _print_problems(report.build, console)
         console.print(_build_summary(report.build))
     elif report.results and report.index_error is None:
         console.print(Text("Not indexed: run `kb index` to index the added files.", style="dim"))
