@@ -82,7 +82,7 @@ def test_every_tool_answers_from_the_index_and_bad_arguments_are_errors(indexed)
             assert events["schema"] == "kb.timeline/1" and events["as_of"] == "2032-01-01"
             assert {(e["date"], e["source"]) for e in events["events"]} >= {("2032", "alpha.md"),
                                                                              ("2033-06-30", "gamma.md")}
-            listed = data(await call(client, "sources", regulator=["Gadget Board"]))
+            listed = data(await call(client, "sources", regulator="Gadget Board"))  # one value, not a list
             assert listed["schema"] == "kb.sources/1" and listed["total"] == 1
             assert listed["documents"][0]["origin"] == URL
 

@@ -33,9 +33,12 @@ extractively: every answer is a sentence of a source, with numbered citations. C
 when it has one. `answerable: false` means the corpus does not answer the question: say so rather than
 answering from the closest passages."""
 
-Places = Annotated[list[str] | None, Field(description="Only documents of these jurisdictions, e.g. [\"UK\", \"EU\"].")]
-Regulators = Annotated[list[str] | None, Field(description="Only documents of these regulators, e.g. [\"FCA\"].")]
-Types = Annotated[list[str] | None, Field(
+# A list, or one value as a string: assistants send either.
+Places = Annotated[list[str] | str | None, Field(
+    description="Only documents of these jurisdictions, e.g. [\"UK\", \"EU\"] or \"UK\".")]
+Regulators = Annotated[list[str] | str | None, Field(
+    description="Only documents of these regulators, e.g. [\"FCA\"] or \"FCA\".")]
+Types = Annotated[list[str] | str | None, Field(
     description="Only documents of these types: law, consultation, policy statement, guidance, news.")]
 Since = Annotated[str | None, Field(description="Only documents dated on or after this: 2025, 2025-09 or 2025-09-10.")]
 Until = Annotated[str | None, Field(description="Only documents dated on or before this: 2025, 2025-09 or 2025-09-10.")]
@@ -134,10 +137,13 @@ def _call(work: Callable[[], Any]) -> dict[str, Any]:
         raise ToolError(f"{exc.message} {exc.hint}".strip()) from None
 
 
-def _filters(jurisdiction: list[str] | None, regulator: list[str] | None, types: list[str] | None,
+def _filters(jurisdiction: list[str] | str | None, regulator: list[str] | str | None, types: list[str] | str | None,
              since: str | None = None, until: str | None = None) -> Filters:
+    def values(given: list[str] | str | None) -> list[str]:
+        return [given] if isinstance(given, str) else list(given or ())
+
     try:
-        return Filters.from_options(jurisdiction or (), regulator or (), types or (), since, until)
+        return Filters.from_options(values(jurisdiction), values(regulator), values(types), since, until)
     except KBError as exc:  # its hint shows the command line; the message names the argument
         raise ToolError(exc.message.replace("--", "")) from None
 
