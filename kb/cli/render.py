@@ -95,24 +95,28 @@ def citation_details(chunk: Chunk) -> str:
     return strip_controls(", ".join(_details(chunk)))
 
 
-def citation(hit: Hit, corpus: Path) -> Text:
+def citation(hit: Hit, corpus: Path) -> Group:
+    """`[1] Title — path:lines (§ section, date)`, then the URL it came from and its copies elsewhere."""
     chunk = hit.chunk
     line = Text(f"[{hit.rank}] ", style="bold cyan")
     line.append(strip_controls(chunk.meta.title), style="bold")
     line.append(" — ")
     line.append_text(cited_path(corpus, chunk))
     line.append(f" ({citation_details(chunk)})", style="red" if chunk.stale else "dim")
+    lines: list[Text] = [line]
     address = web_address(chunk.meta)
     if address:
-        line.append("\n    from: ", style="dim")
-        line.append(address, style=Style(color="blue", link=address))
+        origin_line = Text("    from: ", style="dim")  # a long URL folds, but stays one link on a terminal
+        origin_line.append(address, style=Style(color="blue", link=address))
+        lines.append(origin_line)
     for copy in hit.also_in:
-        line.append("\n    also in: ", style="dim")
-        line.append(strip_controls(copy.meta.title), style="bold")
-        line.append(" — ")
-        line.append_text(cited_path(corpus, copy))
-        line.append(f" ({citation_details(copy)})", style="red" if copy.stale else "dim")
-    return line
+        also = Text("    also in: ", style="dim")
+        also.append(strip_controls(copy.meta.title), style="bold")
+        also.append(" — ")
+        also.append_text(cited_path(corpus, copy))
+        also.append(f" ({citation_details(copy)})", style="red" if copy.stale else "dim")
+        lines.append(also)
+    return Group(*lines)
 
 
 def passage_text(hit: Hit, highlight: tuple[int, int] | None = None) -> Text:
