@@ -29,8 +29,8 @@ from kb.session import LiveIndex
 INSTRUCTIONS = """\
 kb answers questions from a local corpus of regulatory texts (laws, consultations, guidance), offline and
 extractively: every answer is a sentence of a source, with numbered citations. Cite a passage by its
-`source` file and `lines` (or `pages` for a PDF), its `section` and `date`, and give its `origin` URL
-when it has one. `answerable: false` means the corpus does not answer the question: say so rather than
+`source` file and `lines` (or `pages` for a PDF), its `section` and `date`, and give its `origin` when
+it is a URL. `answerable: false` means the corpus does not answer the question: say so rather than
 answering from the closest passages."""
 
 # A list, or one value as a string: assistants send either.
@@ -45,8 +45,9 @@ Until = Annotated[str | None, Field(description="Only documents dated on or befo
 
 CITATION_FIELDS = ("each passage has rank, title, source (the file, relative to the corpus folder), lines "
                    "(1-based, of the source file; of the extracted text for HTML/DOCX, see lines_of) and pages for "
-                   "a PDF, section, date, jurisdiction, regulator, type, origin (the URL the document came from, "
-                   "or null) and text (the passage itself)")
+                   "a PDF, section, date, jurisdiction, regulator, type, origin (where the document came from: the URL "
+                   "kb add fetched it from, or the source its front matter names; null when unknown) and text (the "
+                   "passage itself)")
 
 ASK = f"""Answer a question from the corpus, extractively, with citations.
 
@@ -74,7 +75,7 @@ SOURCES = """The documents in the index, newest first: what the corpus holds, to
 
 Returns JSON (schema kb.sources/1): `total` and `documents`, each with doc_id, source (the file), title, date,
 jurisdiction, regulator, type, inferred (the fields guessed from the text rather than given), chunks and
-origin (the URL the document came from, or null)."""
+origin (the URL it was fetched from, or the source its front matter names; null when unknown)."""
 
 
 def build_server(settings: Settings, live: LiveIndex | None = None) -> MCPServer:
