@@ -434,7 +434,7 @@ def test_kb_add_fetches_a_page_copies_a_file_indexes_both_and_cites_the_url(serv
 
     answer = kb(["ask", "When do widget licence applications open?"], corpus, tmp_path)
     assert "1 March 2032" in answer.output
-    assert f"127.0.0.1-widget-licensing.html (§ Widget licensing guidance, undated)\n    from: {url}\n" in answer.output
+    assert f"127.0.0.1-widget-licensing.html (§ Widget licensing guidance, undated)\n    {url}\n" in answer.output
     listed = kb(["sources", "--json"], corpus, tmp_path)
     origins = {d["source"]: d["origin"] for d in json.loads(listed.output)["documents"]}
     assert origins == {"127.0.0.1-widget-licensing.html": url, "memo.md": None}

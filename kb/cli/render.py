@@ -106,9 +106,9 @@ def citation(hit: Hit, corpus: Path) -> Group:
     lines: list[Text] = [line]
     address = web_address(chunk.meta)
     if address:
-        origin_line = Text("    from: ", style="dim")  # a long URL folds, but stays one link on a terminal
-        origin_line.append(address, style=Style(color="blue", link=address))
-        lines.append(origin_line)
+        # The URL alone under the citation: a label before it would push a long URL to the next line anyway.
+        # A URL longer than the line folds, but stays one link on a terminal.
+        lines.append(Text("    ") + Text(address, style=Style(color="blue", underline=True, link=address)))
     for copy in hit.also_in:
         also = Text("    also in: ", style="dim")
         also.append(strip_controls(copy.meta.title), style="bold")
