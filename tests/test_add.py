@@ -257,15 +257,16 @@ def test_oversized_bodies_are_refused_declared_or_streamed(server, corpus):
         add_url(declared, corpus, limits=limits)
     sent = []
 
-    def endless():  # no Content-Length: the client must count and stop
-        for _ in range(1000):
+    def endless():  # no Content-Length: the client must count and stop (50 MB if it did not)
+        for _ in range(100_000):
             sent.append(1)
             yield b"<p>" + b"y" * 500 + b"</p>"
 
     server.expect_request("/stream").respond_with_handler(lambda r: Response(endless(), content_type="text/html"))
     with pytest.raises(SourceTooLarge, match="download stopped"):
         add_url(server.url_for("/stream"), corpus, limits=limits)
-    assert len(sent) < 1000 and entries(corpus) == []
+    # Socket buffers take some pieces beyond the limit before the client hangs up, never all of them.
+    assert len(sent) < 100_000 and entries(corpus) == []
 
 
 def test_other_content_types_are_refused_with_what_is_supported(server, corpus):

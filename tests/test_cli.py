@@ -108,6 +108,8 @@ def test_help_and_status_stay_light(cli_env):
         # What the CLI package and `kb status` rest on: every command module, the renderer, the results,
         # the index layout and manifest, and the modules that need no model or vectors.
         "import kb.cli.render, kb.results, kb.index, kb.index.manifest, kb.status, kb.doctor, kb.sources, kb.filters\n"
+        # ...and the modules of kb add, the exports and the prompt, whose libraries load only when used.
+        "import kb.add, kb.fetch, kb.sidecar, kb.export, kb.citations, kb.cli.prompt\n"
         "for args in (['--help'], ['status'], ['status', '--json']):\n"
         "    try:\n        app(args)\n    except SystemExit as exit:\n        assert not exit.code, exit.code\n"
         "heavy = ('torch', 'sentence_transformers', 'transformers', 'onnxruntime', 'faiss', 'numpy', 'pydantic',\n"
