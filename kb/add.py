@@ -44,7 +44,7 @@ def is_url(source: str) -> bool:
 
 
 def add_and_index(settings: Settings, sources: Iterable[str], *, overwrite: bool = False, index: bool = True,
-                  limits: FetchLimits | None = None, progress: Progress | None = None) -> AddReport:
+                  limits: FetchLimits | None = None, wait: float = 0.0, progress: Progress | None = None) -> AddReport:
     """`kb add`: add every source to `settings.corpus`, then update `settings.index` as `kb index` does.
 
     The index is updated when at least one source was added or is already there (an unchanged corpus
@@ -58,7 +58,7 @@ def add_and_index(settings: Settings, sources: Iterable[str], *, overwrite: bool
     if not index or not report.results:
         return report
     try:
-        return replace(report, build=build_index(settings, progress=progress))
+        return replace(report, build=build_index(settings, wait=wait, progress=progress))
     except KBError as exc:
         return replace(report, index_error=exc)
 

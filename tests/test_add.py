@@ -526,3 +526,20 @@ def test_kb_add_names_the_files_the_index_skipped_and_why(corpus, tmp_path):
     result = kb(["add", str(empty), str(good)], corpus, tmp_path)
     assert result.exit_code == 0 and "1 new, 0 updated, 0 unchanged, 0 removed, 1 skipped" in result.output
     assert "Files with problems" in result.output and "empty.md" in result.output and "skipped" in result.output
+
+
+def test_kb_add_while_another_build_runs_keeps_the_file_and_says_the_index_was_not_updated(corpus, tmp_path):
+    from filelock import FileLock
+
+    from kb.index.layout import IndexLayout
+
+    note = write(tmp_path / "note.md", "# Note\n\nSprocket firms file returns yearly.\n")
+    (tmp_path / "index").mkdir()
+    lock = FileLock(str(IndexLayout(tmp_path / "index").lock_file))  # as a running `kb index` holds it
+    with lock:
+        result = kb(["add", str(note), "--wait", "0.2"], corpus, tmp_path)
+    assert result.exit_code == 1 and (corpus / "note.md").is_file()
+    assert "added     " in result.output and "Error: the index was not updated: Another `kb index`" in result.output
+    again = kb(["add", str(note), "--json"], corpus, tmp_path)
+    data = json.loads(again.output)
+    assert data["ok"] is True and data["index"]["added"] == ["note.md"]  # the next run finishes the job

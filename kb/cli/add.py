@@ -20,6 +20,7 @@ def add_command(
     model: Optional[str] = ModelOption,
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a corpus file of the same name that differs."),
     no_index: bool = typer.Option(False, "--no-index", help="Only add the files; run `kb index` later."),
+    wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for another running `kb index`."),
     timeout: float = typer.Option(30.0, "--timeout", min=0.1, help="Seconds to wait for a server to answer (a whole "
                                   "download may take four times as long)."),
     as_json: bool = JsonOption,
@@ -40,7 +41,7 @@ def add_command(
                          read_timeout=timeout, total_timeout=4 * timeout)
     with progress_bars(as_json) as progress:
         report = add_and_index(configured, sources, overwrite=overwrite, index=not no_index, limits=limits,
-                               progress=progress)
+                               wait=wait, progress=progress)
     show(report, as_json=as_json)
     if not report.ok:
         raise typer.Exit(1)
