@@ -39,8 +39,11 @@ WEIGHTS = {"cosine": 0.5, "focus": 0.68, "rank": 0.8, "event": 0.2, "unsure": 0.
            "length": 0.15, "anchor": 0.4, "phrase": 0.33, "main": 0.3}
 MAIN_CLAUSE_WEIGHT = 2.0  # focus terms of the clause that asks, against those of a condition before it
 # Answerable when the best unit fits the question (kb.answer._fits) and scores at least this.
-ANSWERABLE_AT = 0.7
+ANSWERABLE_AT = 1.45
 MIN_FOCUS = 0.2  # share (idf-weighted) of the question's focus a typed answer must mention, with its context
+MIN_FOCUS_UNTYPED = 0.15  # ... and any other answer
+MIN_COSINE = 0.2  # closeness in meaning below which a unit is about something else (short date lines aside)
+MIN_COSINE_UNTYPED = 0.33  # ... for questions without a type, which nothing else holds to the topic
 DISAGREEMENT_MARGIN = 0.3
 # A unit of the asked-for jurisdiction this far below another jurisdiction's best is not its answer.
 ELSEWHERE_MARGIN = 0.5  # another source's dated statement this close to the best one is shown too
@@ -120,7 +123,7 @@ def gather_evidence(searcher: Searcher, question: str, k: int = 5, *, mask: np.n
     shortlist = candidates[:EMBEDDED_CANDIDATES]
     vectors = None
     if shortlist:
-        vectors = searcher.embedder.embed([c.text[:EMBEDDED_CHARS] for c in shortlist])
+        vectors = searcher.embedder.embed([_embedded_part(c) for c in shortlist])
         cosines = vectors @ searcher.embed_query(text) if settings.cosine else np.zeros(len(shortlist))
         shortlist = [replace(c, cosine=float(cos)) for c, cos in zip(shortlist, cosines.tolist())]
         shortlist = [replace(c, score=_score(c, analysis)) for c in shortlist]
@@ -218,6 +221,7 @@ SYNONYMS = (
     ("deliv", "given", "gave"),
     ("find", "determin"),
     ("submit", "file", "lodg"),
+    ("establish", "creat", "introduc", "impos"),
 )
 _CANONICAL = {word: group[0] for group in SYNONYMS for word in group}
 
@@ -368,6 +372,17 @@ def _clean_marker(text: str) -> str:
     return _BULLET.sub("", text).strip()
 
 
+def _embedded_part(candidate: Candidate) -> str:
+    """What of a unit the embedder reads: EMBEDDED_CHARS around its first typed span (the part that
+    answers), else its start."""
+    text = candidate.text
+    if len(text) <= EMBEDDED_CHARS or not candidate.spans:
+        return text[:EMBEDDED_CHARS]
+    span = candidate.spans[0]
+    start = max(0, min(span.start - EMBEDDED_CHARS // 2, len(text) - EMBEDDED_CHARS))
+    return text[start:start + EMBEDDED_CHARS]
+
+
 def _neighbour_texts(searcher: Searcher, hits: list[Hit]) -> dict[int, tuple[str, str]]:
     """Texts of the chunks just before and after each hit in the same document: where a cut list's
     lead-in and its last items are."""
@@ -454,8 +469,12 @@ _OBLIGATION = re.compile(r"\b(?:shall|must|required|obliged|need|has\s+to|have\s
 _MODALITIES = {"can": _PERMISSION, "could": _PERMISSION, "may": _PERMISSION, "might": _PERMISSION,
                "must": _OBLIGATION, "should": _OBLIGATION, "need": _OBLIGATION, "have": _OBLIGATION, "has": _OBLIGATION}
 _ASKED_MODALITY = re.compile(r"\b(can|could|may|might|must|should|need|have|has)\b(?=\s+(?:\w+\s+){0,3}?\w+)", re.I)
+_CLASSIFYING = re.compile(r"\b(?:count|counts|qualify|qualifies|amount|amounts)\s+(?:as|to)\b|\bbe\s+(?:considered|treated|"
+                          r"regarded|deemed|classed|classified)\b|\bconstitute\b", re.I)
+_CLASSIFIED = re.compile(r"\b(?:considered|treated\s+as|regarded\s+as|deemed|classed|classified|constitutes?|"
+                         r"amounts?\s+to|qualif(?:y|ies)\s+as|counts?\s+as)\b", re.I)
 _CONDITION_FIRST = re.compile(r"^\W*(?:\(?\w{1,4}[.)]\s+)?(?:where|if|when|unless|in\s+case|provided\s+that)\b[^,;]{0,200},", re.I)
-_INLINE_LIST = re.compile(r":\s*[^;]+;[^;]+(?:;|\band\b)|(?:[^,;]+,){2,}[^,;]*\b(?:and|or)\b", re.I)
+_QUOTED_NAME = re.compile(r"[“\"][A-Z][^”\"]{3,120}[”\"]")
 _OPEN = re.compile(r"(?:[:—–]|\s-|\bmeans)\s*$")
 _ADDRESSED = re.compile(r"\b(?:address(?:ed)?|sent|directed|written|aimed)\s+to\b|\bto\s+whom\b|\bintended\s+for\b", re.I)
 
@@ -474,8 +493,8 @@ def _shape(question: Question, unit: Unit, text: str, spans: tuple[TypedSpan, ..
     if kind is AnswerType.LIST:
         if unit.kind == "list":
             shape = 1.0 if question.count is None or unit.members >= question.count else 0.5
-        elif unit.kind != "item" and _INLINE_LIST.search(text):
-            shape = 1.0 if _enumerated(text) >= 3 else 0.8
+        elif unit.kind != "item" and (_enumerated(text) >= 3 or len(_QUOTED_NAME.findall(text)) >= 2):
+            shape = 1.0  # "to operating a CATP, staking, arranging deals and ..."; "the “Joint Statement ...” and the “...”"
         else:
             shape = 0.2 if unit.kind == "item" else 0.0
         if question.count is not None and _mentions_count(text, question.count):
@@ -489,10 +508,12 @@ def _shape(question: Question, unit: Unit, text: str, spans: tuple[TypedSpan, ..
     if kind is AnswerType.YES_NO:
         ruling = _CONDITION_FIRST.sub("", text)  # "Where X is not complete, ... shall set": the rule, not the condition
         if _NEGATION.search(ruling):
-            return 1.5
+            return 1.2
         asked = _ASKED_MODALITY.search(question.text)
         if asked and _MODALITIES[asked.group(1).casefold()].search(ruling):
             return 1.2  # "can the authority ...?" and "the authority may ...": the same kind of rule
+        if _CLASSIFYING.search(question.text) and _CLASSIFIED.search(ruling):
+            return 1.2  # "would that count as insider dealing?" and "shall be considered to be insider dealing"
         return 0.8 if _MODAL.search(text) else 0.0
     if kind is AnswerType.REFERENCE and _NUMBER_ASKED.search(question.text) and _IDENTIFIER.search(text):
         return 1.5
@@ -603,7 +624,9 @@ def _score(candidate: Candidate, question: Question) -> float:
 # --- the decision --------------------------------------------------------------------------------
 
 
-def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings()) -> Answer:
+def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings(), *,
+           threshold: float = ANSWERABLE_AT) -> Answer:
+    """The answer from the evidence, or "not in the corpus"; `threshold` for calibration only."""
     question, hits = evidence.question, evidence.hits
     shown = hits[:k]
     eligible = list(evidence.candidates)  # gather_evidence kept only the units that fit the question
@@ -615,11 +638,11 @@ def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings
             return _no_answer(evidence, shown, f"The passages that come closest never mention {named}.", best)
     if best is not None and settings.jurisdiction and question.jurisdictions:
         local = [c for c in eligible if _jurisdiction_fits(question, hits[c.unit.passage])]
-        if not local or _confidence(local[0], question) < max(ANSWERABLE_AT, best.score - ELSEWHERE_MARGIN):
-            elsewhere = best if _confidence(best, question) >= ANSWERABLE_AT else None
+        if not local or _confidence(local[0], question) < max(threshold, best.score - ELSEWHERE_MARGIN):
+            elsewhere = best if _confidence(best, question) >= threshold else None
             return _no_answer(evidence, shown, _elsewhere_note(question, hits, elsewhere))
         best = local[0]
-    if best is None or _confidence(best, question) < ANSWERABLE_AT or (question.is_typed and best.focus < MIN_FOCUS):
+    if best is None or _confidence(best, question) < threshold or not _on_topic(best, question, settings):
         return _no_answer(evidence, shown, None, best)
     cited = hits[best.unit.passage]
     passages = tuple(shown) if cited.rank <= k else (*shown, cited)
@@ -649,6 +672,26 @@ def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings
     )
 
 
+def _on_topic(candidate: Candidate, question: Question, settings: AnswerSettings) -> bool:
+    """The unit is about what was asked: close in meaning and stating enough of the question's focus.
+    ("What is the capital of France?" finds units on capital requirements: cosine 0.1, focus 0.)"""
+    anchored = candidate.event >= 3 or candidate.shape >= 1.5 or _value_line(candidate)
+    if settings.cosine and not anchored and candidate.cosine < (MIN_COSINE if question.is_typed else MIN_COSINE_UNTYPED):
+        return False
+    return not settings.focus or candidate.focus >= (MIN_FOCUS if question.is_typed else MIN_FOCUS_UNTYPED)
+
+
+def _value_line(candidate: Candidate) -> bool:
+    """A short line that is mostly the asked-for value ("Issued: May 9, 2019", "FIN-2019-G001", "Given at
+    the ... Conference"): a document's own metadata, which the embedder finds far from any question."""
+    if not candidate.spans or len(candidate.text) > 120:
+        return False
+    covered = set()
+    for span in candidate.spans:
+        covered.update(range(span.start, span.end))
+    return len(covered) >= len(candidate.text) / 2
+
+
 def _fits(candidate: Candidate, question: Question, settings: AnswerSettings) -> bool:
     """Whether a unit can answer at all: holds the asked-for type of value, in the form asked for."""
     kind = question.type
@@ -656,8 +699,11 @@ def _fits(candidate: Candidate, question: Question, settings: AnswerSettings) ->
         return False
     if not settings.question_types:
         return True
-    if kind is AnswerType.LIST and candidate.shape < (1.0 if question.count else 0.8):
-        return False  # "which activities" wants a list; "the four outcomes" four of them
+    if kind is AnswerType.LIST and candidate.shape < 0.8:
+        return False  # "which activities" wants a list
+    if kind is AnswerType.LIST and question.count and not _mentions_count(candidate.text, question.count) and \
+            max(candidate.unit.members, _enumerated(candidate.text)) < question.count:
+        return False  # "the four outcomes": four of them, or a text that says there are four
     if kind is AnswerType.YES_NO and candidate.shape < 0.8:
         return False  # a yes or no rests on a rule: "shall", "may", "does not"
     if settings.events and kind is AnswerType.START and candidate.event < 1:

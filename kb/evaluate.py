@@ -1,9 +1,14 @@
-"""`kb eval`: retrieval quality over documents, with the same search code as `kb ask`.
+"""`kb eval`: retrieval quality over documents, and answer quality, with the same code as `kb ask`.
 
-Metrics follow the usual IR definitions over a ranked list of distinct doc_ids:
+Retrieval metrics follow the usual IR definitions over a ranked list of distinct doc_ids:
 Recall@k = |relevant ∩ top k| / |relevant|; AP@k = Σ_{i≤k, d_i relevant} P@i / min(|relevant|, k);
 nDCG@k with binary gains and log2 discounts; MRR@k = 1 / rank of the first relevant (0 if none in k);
 Hit@k = 1 if any relevant is in the top k. Each is averaged over questions.
+
+Questions with gold answers (`answer_contains`, or `unanswerable: true`) are also asked as `kb ask`
+asks them: accuracy = every `answer_contains` string is in the answer (case-insensitive); file
+accuracy = the answer cites a relevant file; declined = an unanswerable question gets "not in the
+corpus"; wrongly declined = an answerable one does.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from kb.answer import AnswerSettings, answer_question
 from kb.config import Settings
 from kb.errors import EvalError
 from kb.filters import Filters
+from kb.models import Answer
 from kb.progress import NoProgress, Progress
-from kb.results import EvalReport
+from kb.results import AnswerReport, AnswerScores, EvalReport
 from kb.search import Searcher
 from kb.session import open_session
 
@@ -30,7 +37,14 @@ from kb.session import open_session
 class Question:
     id: str
     question: str
-    relevant: tuple[str, ...]
+    relevant: tuple[str, ...]  # doc_ids: "relevant", or "relevant_files" (paths in the corpus)
+    answer_contains: tuple[str, ...] = ()  # strings a correct answer holds
+    type: str | None = None  # the question's type, for the per-type table
+    unanswerable: bool = False  # the corpus does not hold the answer
+
+    @property
+    def judges_answers(self) -> bool:
+        return bool(self.answer_contains) or self.unanswerable
 
 
 def load_questions(path: Path, limit: int | None = None) -> list[Question]:
@@ -46,10 +60,14 @@ def load_questions(path: Path, limit: int | None = None) -> list[Question]:
             continue
         try:
             record = json.loads(line)
-            question = Question(str(record["id"]), str(record["question"]), tuple(str(r) for r in record["relevant"]))
-        except (ValueError, KeyError, TypeError) as exc:
+            relevant = record["relevant"] if "relevant" in record else record["relevant_files"]
+            question = Question(str(record["id"]), str(record["question"]), tuple(str(r) for r in relevant),
+                                tuple(str(a) for a in record.get("answer_contains") or ()),
+                                str(record["type"]) if record.get("type") else None,
+                                bool(record.get("unanswerable", False)))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise EvalError(f"{path}, line {number}: not a question record ({exc.__class__.__name__}: {exc}).") from None
-        if not question.relevant:
+        if not question.relevant and not question.judges_answers:
             raise EvalError(f"{path}, line {number}: question {question.id!r} has no relevant documents.")
         questions.append(question)
         if limit and len(questions) >= limit:
@@ -113,29 +131,109 @@ def score_run(rankings: Sequence[Sequence[str]], questions: Sequence[Question], 
 def evaluate_questions(settings: Settings, path: Path, k: int = 10, *, mode: str = "hybrid",
                        limit: int | None = None, filters: Filters = Filters(),
                        progress: Progress = NoProgress()) -> EvalReport:
-    """`kb eval`: the questions of a file (checked before the index is opened) through the search of `kb ask`."""
+    """`kb eval`: the questions of a file (checked before the index is opened) through the search of `kb ask`,
+    and through its answers when they carry gold answers."""
     questions = load_questions(path, limit)
     session = open_session(settings, filters)
-    return evaluate(session.searcher, questions, k, mode=mode, mask=session.mask, progress=progress)
+    return evaluate(session.searcher, questions, k, mode=mode, mask=session.mask, progress=progress,
+                    answer_k=settings.top_k)
 
 
 def evaluate(searcher: Searcher, questions: Sequence[Question], k: int = 10, *, mode: str = "hybrid",
-             mask: np.ndarray | None = None, progress: Progress = NoProgress()) -> EvalReport:
-    """Search every question (warm: the model is loaded before timing starts) and score the rankings."""
+             mask: np.ndarray | None = None, progress: Progress = NoProgress(), answer_k: int = 5,
+             answer_settings: AnswerSettings | None = None) -> EvalReport:
+    """Search every question (warm: the model is loaded before timing starts) and score the rankings;
+    answer those with gold answers and score the answers."""
+    ranked = [q for q in questions if q.relevant]
+    judged = [q for q in questions if q.judges_answers]
     if questions:
         searcher.search_documents(questions[0].question, k, mode=mode, mask=mask)  # warm-up, not timed
     rankings, latencies = [], []
-    progress.start("Questions", len(questions))
-    for question in questions:
+    progress.start("Questions", len(ranked) + len(judged))
+    for question in ranked:
         started = time.perf_counter()
         rankings.append(searcher.search_documents(question.question, k, mode=mode, mask=mask))
         latencies.append((time.perf_counter() - started) * 1000)
         progress.advance()
+    answers = (evaluate_answers(searcher, judged, answer_k, mask=mask, settings=answer_settings or AnswerSettings(),
+                                progress=progress) if judged else None)
+    known = {document.doc_id for document in searcher.index.documents}
     return EvalReport(
         k=k,
-        questions=len(questions),
-        metrics=score_run(rankings, questions, k),
-        latency_p50_ms=float(np.percentile(latencies, 50)),
-        latency_p95_ms=float(np.percentile(latencies, 95)),
+        questions=len(ranked),
+        metrics=score_run(rankings, ranked, k) if ranked else {},
+        latency_p50_ms=float(np.percentile(latencies, 50)) if latencies else 0.0,
+        latency_p95_ms=float(np.percentile(latencies, 95)) if latencies else 0.0,
         mode=mode,
+        answers=answers,
+        unknown_relevant=tuple(sorted({r for q in questions for r in q.relevant if r not in known})),
+    )
+
+
+# --- answers -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerOutcome:
+    question: Question
+    answered: bool
+    correct: bool  # answered, and every answer_contains string is in the answer
+    cites_relevant: bool
+    documents: tuple[str, ...]  # doc_ids of the passages shown, best first, each once
+
+
+def evaluate_answers(searcher: Searcher, questions: Sequence[Question], k: int = 5, *,
+                     mask: np.ndarray | None = None, settings: AnswerSettings = AnswerSettings(),
+                     progress: Progress = NoProgress()) -> AnswerReport:
+    """Ask each question as `kb ask` does (warm) and score the answers, overall and per question type."""
+    if questions:
+        answer_question(searcher, questions[0].question, k, mask=mask, settings=settings)  # warm-up, not timed
+    outcomes, latencies = [], []
+    for question in questions:
+        started = time.perf_counter()
+        answer = answer_question(searcher, question.question, k, mask=mask, settings=settings)
+        latencies.append((time.perf_counter() - started) * 1000)
+        outcomes.append(_outcome(question, answer))
+        progress.advance()
+    types = sorted({o.question.type for o in outcomes if o.question.type})
+    return AnswerReport(
+        overall=answer_scores(outcomes),
+        by_type={kind: answer_scores([o for o in outcomes if o.question.type == kind]) for kind in types},
+        latency_p50_ms=float(np.percentile(latencies, 50)) if latencies else 0.0,
+        latency_p95_ms=float(np.percentile(latencies, 95)) if latencies else 0.0,
+        misses=tuple(o.question.id for o in outcomes
+                     if (o.answered if o.question.unanswerable else not o.correct)),
+    )
+
+
+def _outcome(question: Question, answer: Answer) -> AnswerOutcome:
+    text = (answer.text or "").casefold()
+    cited = next((hit for hit in answer.passages if hit.rank == answer.citation), None)
+    documents = tuple(dict.fromkeys(hit.chunk.meta.doc_id for hit in answer.passages))
+    return AnswerOutcome(
+        question=question,
+        answered=answer.answerable,
+        correct=answer.answerable and bool(question.answer_contains)
+        and all(s.casefold() in text for s in question.answer_contains),
+        cites_relevant=cited is not None and cited.chunk.meta.doc_id in question.relevant,
+        documents=documents,
+    )
+
+
+def answer_scores(outcomes: Sequence[AnswerOutcome]) -> AnswerScores:
+    answerable = [o for o in outcomes if not o.question.unanswerable]
+    unanswerable = [o for o in outcomes if o.question.unanswerable]
+
+    def share(items: Sequence[AnswerOutcome], test: Callable[[AnswerOutcome], bool]) -> float | None:
+        return round(sum(map(test, items)) / len(items), 4) if items else None
+
+    return AnswerScores(
+        answerable=len(answerable),
+        unanswerable=len(unanswerable),
+        accuracy=share(answerable, lambda o: o.correct),
+        file_accuracy=share(answerable, lambda o: o.answered and o.cites_relevant),
+        hit_at_1=share(answerable, lambda o: bool(set(o.documents[:1]) & set(o.question.relevant))),
+        hit_at_3=share(answerable, lambda o: bool(set(o.documents[:3]) & set(o.question.relevant))),
+        declined=share(unanswerable, lambda o: not o.answered),
+        wrongly_declined=share(answerable, lambda o: not o.answered),
     )

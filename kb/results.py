@@ -170,12 +170,39 @@ class Diagnosis:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerScores:
+    """How the answers did on a set of questions (shares, 0..1; None where no question counts)."""
+
+    answerable: int  # questions whose answer the corpus holds (with answer_contains)
+    unanswerable: int
+    accuracy: float | None  # the answer holds every answer_contains string
+    file_accuracy: float | None  # the answer cites a relevant file
+    hit_at_1: float | None  # a relevant file is the top passage's / among the top three passages' files
+    hit_at_3: float | None
+    declined: float | None  # share of unanswerable questions declined ("not in the corpus")
+    wrongly_declined: float | None  # share of answerable questions declined
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerReport:
+    """`kb eval` on questions with gold answers: overall, per question type, and what went wrong."""
+
+    overall: AnswerScores
+    by_type: dict[str, AnswerScores]
+    latency_p50_ms: float
+    latency_p95_ms: float
+    misses: tuple[str, ...]  # ids of the questions answered wrongly, declined wrongly, or answered wrongly
+
+
+@dataclass(frozen=True, slots=True)
 class EvalReport:
-    """`kb eval`: retrieval quality over documents, and warm search latency."""
+    """`kb eval`: retrieval quality over documents, warm search latency, and (with gold answers) answers."""
 
     k: int
-    questions: int
+    questions: int  # questions with relevant documents (the retrieval metrics' base)
     metrics: dict[str, float]  # "recall@10" → value
     latency_p50_ms: float
     latency_p95_ms: float
     mode: str
+    answers: AnswerReport | None = None
+    unknown_relevant: tuple[str, ...] = ()  # relevant ids the index does not hold (each counted as a miss)

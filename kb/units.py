@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from kb.text import collapse_whitespace, split_sentences, trim_span
 
 MAX_UNIT_CHARS = 700  # longer sentences are not answers a reader can check at a glance
-MAX_LIST_CHARS = 900
+MAX_LIST_CHARS = 1200  # a list up to this long is shown whole; a longer one, each item's opening words
 MAX_LEAD_CHARS = 300
 ITEM_PREVIEW_CHARS = 150  # each item of a long list, as shown in the answer
 

@@ -3,15 +3,18 @@
 
     .venv/bin/python scripts/calibrate_answerable.py [--questions 300] [--json]
 
-Labelled cases, all run through kb's own answerer:
+Labelled cases, all run through kb's own answerer (kb.answer.gather_evidence and decide):
   answerable      ObliQA dev questions against the full ObliQA index, when a gold passage is among
-                  the top 3 passages (the answer is on screen);
-  not answerable  the same questions with every passage of their gold documents' rulebooks filtered
-                  out (the corpus no longer holds the answer), and general-knowledge questions
-                  against ObliQA and against the bundled corpus;
+                  the top 3 passages (the answer is on screen); regqa's answerable questions;
+  not answerable  the same ObliQA questions with every passage of their gold documents' rulebooks
+                  filtered out (the corpus no longer holds the answer; noisy: other rulebooks often
+                  answer too), general-knowledge questions against ObliQA and against the bundled
+                  corpus, and regqa's unanswerable questions;
   bundled corpus  hand-written questions whose answers are in corpus/ (answerable) and off-topic ones.
-The script grid-searches the two thresholds of kb.answer (sentence cosine, term coverage) and prints precision, recall and F1
-of "answerable" for the current and the best thresholds. Needs ../shared/ (ObliQA); says so if absent.
+kb answers when the best unit that fits the question (its type, form and jurisdiction) scores at
+least `answerable_at`. The script scans that threshold and prints precision, recall and F1 of
+"answerable" for the current and the best threshold; the threshold is chosen on the regqa half the
+answer rules were tuned on (odd ids), and every subset is reported. Needs ../shared/ (ObliQA, regqa).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from _obliqa import DATA, DEFAULT_INDEX, REPO, available, obliqa_settings
+
+REGQA = REPO.parent / "shared" / "data" / "regqa"
 
 OFF_TOPIC = [
     "What is the capital of France?", "How do I bake sourdough bread?", "Who won the football World Cup in 2018?",
@@ -56,31 +61,30 @@ BUNDLED_ANSWERABLE = [
 class Case:
     subset: str
     label: bool
-    sentence_cosine: float
-    coverage: float
+    answers: bool  # kb would answer if the score were high enough (the question's type, form, place fit)
+    score: float  # the best fitting unit's score (kb answers when it is at least answerable_at)
 
 
-def features(searcher, question, mask=None):
-    from kb.answer import gather_evidence
+def case(subset: str, label: bool, searcher, question: str, mask=None) -> tuple[Case, object]:
+    from kb import answer
 
-    evidence = gather_evidence(searcher, question, 5, mask=mask)
-    best = evidence.best
-    if best is None:
-        return None, evidence
-    return (best.cosine, evidence.coverage), evidence
-
-
-def says_answerable(case, coverage_weight, threshold):
-    return case.sentence_cosine + coverage_weight * case.coverage >= threshold
+    evidence = answer.gather_evidence(searcher, question, 5, mask=mask)
+    gated = answer.decide(evidence, 5, threshold=float("-inf"))
+    score = evidence.best.score if evidence.best is not None else float("-inf")
+    return Case(subset, label, gated.answerable, score), evidence
 
 
-def prf(cases, coverage_weight, threshold):
+def says_answerable(item: Case, threshold: float) -> bool:
+    return item.answers and item.score >= threshold
+
+
+def prf(cases, threshold):
     tp = fp = fn = 0
-    for case in cases:
-        said = says_answerable(case, coverage_weight, threshold)
-        tp += said and case.label
-        fp += said and not case.label
-        fn += (not said) and case.label
+    for item in cases:
+        said = says_answerable(item, threshold)
+        tp += said and item.label
+        fp += said and not item.label
+        fn += (not said) and item.label
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -114,15 +118,12 @@ def main() -> int:
     cases: list[Case] = []
 
     def add(subset: str, answerable: bool, searcher, question: str, mask=None) -> None:
-        values, _ = features(searcher, question, mask)
-        if values:
-            cases.append(Case(subset, answerable, *values))
+        cases.append(case(subset, answerable, searcher, question, mask)[0])
 
     for question in sample:
-        values, evidence = features(searcher, question.question)
-        top_docs = {hit.chunk.meta.doc_id for hit in evidence.hits[:3]}
-        if values and top_docs & set(question.relevant):
-            cases.append(Case("ObliQA, gold in top 3", True, *values))
+        item, evidence = case("ObliQA, gold in top 3", True, searcher, question.question)
+        if {hit.chunk.meta.doc_id for hit in evidence.hits[:3]} & set(question.relevant):
+            cases.append(item)
         books = {book_of_doc[doc] for doc in question.relevant}
         add("ObliQA, gold rulebooks removed", False, searcher, question.question, ~np.isin(chunk_books, list(books)))
     for question in OFF_TOPIC:
@@ -142,24 +143,39 @@ def main() -> int:
     for question in BUNDLED_ANSWERABLE:
         add("bundled questions vs ObliQA", False, searcher, question)
 
-    # The "gold rulebooks removed" cases are noisy negatives (other rulebooks often answer the same
-    # question), so thresholds are chosen on the other subsets; every subset is still reported.
-    clean = [c for c in cases if c.subset != "ObliQA, gold rulebooks removed"]
-    current = (answer.COVERAGE_WEIGHT, answer.ANSWERABLE_AT)
-    grid = [(round(w, 2), round(t, 2)) for w in np.arange(0.0, 1.01, 0.05) for t in np.arange(0.3, 1.3, 0.01)]
-    best = max(grid, key=lambda t: (prf(clean, *t)[2], -abs(t[1] - current[1])))
+    regqa_searcher = None
+    if (REGQA / "questions.jsonl").is_file():
+        regqa_settings = replace(settings, corpus=REGQA / "corpus", index=REPO / "indexes" / "regqa")
+        build_index(regqa_settings, embedder_factory=lambda name: searcher.embedder)
+        regqa_searcher = Searcher(IndexReader.open(regqa_settings.index), searcher.embedder)
+        for question in load_questions(REGQA / "questions.jsonl"):
+            half = "odd" if int(question.id.lstrip("d")) % 2 else "even"
+            add(f"regqa {half}, {'unanswerable' if question.unanswerable else 'answerable'}",
+                not question.unanswerable, regqa_searcher, question.question)
+
+    # The threshold is chosen on the regqa half the answer rules were tuned on; the noisy "gold
+    # rulebooks removed" negatives are reported, not used.
+    tuning = [c for c in cases if c.subset.startswith("regqa odd")] or \
+        [c for c in cases if c.subset != "ObliQA, gold rulebooks removed"]
+    current = answer.ANSWERABLE_AT
+    grid = [round(t, 2) for t in np.arange(0.0, 2.5, 0.05)]
+    best = max(grid, key=lambda t: (prf(tuning, t)[2], -abs(t - current)))
     subsets = sorted({c.subset for c in cases})
     rows = []
-    for name, thresholds in (("current", current), ("best F1", best)):
-        precision, recall, f1 = prf(clean, *thresholds)
-        all_precision, all_recall, all_f1 = prf(cases, *thresholds)
+    for name, threshold in (("current", current), ("best F1 on regqa odd", best)):
+        clean = [c for c in cases if c.subset != "ObliQA, gold rulebooks removed"]
+        precision, recall, f1 = prf(clean, threshold)
+        all_precision, all_recall, all_f1 = prf(cases, threshold)
+        obliqa = [c for c in cases if c.subset.startswith(("ObliQA", "off-topic vs ObliQA", "bundled questions vs"))
+                  and c.subset != "ObliQA, gold rulebooks removed"]
         per_subset = {}
         for subset in subsets:
             chosen = [c for c in cases if c.subset == subset]
-            said = sum(says_answerable(c, *thresholds) for c in chosen)
-            per_subset[subset] = {"cases": len(chosen), "said_answerable": said}
-        rows.append({"thresholds": {"coverage_weight": thresholds[0], "answerable_at": thresholds[1]}, "name": name,
-                     "precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3),
+            per_subset[subset] = {"cases": len(chosen), "said_answerable": sum(says_answerable(c, threshold)
+                                                                                 for c in chosen)}
+        rows.append({"answerable_at": threshold, "name": name, "precision": round(precision, 3),
+                     "recall": round(recall, 3), "f1": round(f1, 3),
+                     "obliqa_precision": round(prf(obliqa, threshold)[0], 3),
                      "with_noisy_negatives": {"precision": round(all_precision, 3), "recall": round(all_recall, 3),
                                               "f1": round(all_f1, 3)},
                      "subsets": per_subset})
@@ -167,16 +183,15 @@ def main() -> int:
         print(json.dumps({"cases": len(cases), "results": rows}, indent=2))
         return 0
     print(f"{len(cases)} labelled cases ({sum(c.label for c in cases)} answerable)\n")
-    dump = Path(tempfile.gettempdir()) / "kb-calibration-cases.json"
-    dump.write_text(json.dumps([c.__dict__ for c in cases]))
-    print("answerable when sentence cosine + w · coverage ≥ t; precision/recall of \"answerable\"")
-    print("| w, t | precision | recall | F1 | with noisy negatives: P / R / F1 |")
-    print("|---|---|---|---|---|")
+    print("answerable when the best fitting unit scores at least t; precision/recall of \"answerable\"")
+    print("| t | precision | recall | F1 | ObliQA precision | with noisy negatives: P / R / F1 |")
+    print("|---|---|---|---|---|---|")
     for row in rows:
-        t, n = row["thresholds"], row["with_noisy_negatives"]
-        print(f"| {row['name']}: {t['coverage_weight']:.2f}, {t['answerable_at']:.2f} | {row['precision']:.3f} "
-              f"| {row['recall']:.3f} | {row['f1']:.3f} | {n['precision']:.3f} / {n['recall']:.3f} / {n['f1']:.3f} |")
-    print("\nShare said answerable, per subset:")
+        n = row["with_noisy_negatives"]
+        print(f"| {row['name']}: {row['answerable_at']:.2f} | {row['precision']:.3f} | {row['recall']:.3f} "
+              f"| {row['f1']:.3f} | {row['obliqa_precision']:.3f} | {n['precision']:.3f} / {n['recall']:.3f} / "
+              f"{n['f1']:.3f} |")
+    print("\nSaid answerable, per subset:")
     for row in rows:
         print(f"  {row['name']}: " + "; ".join(f"{s} {v['said_answerable']}/{v['cases']}" for s, v in row["subsets"].items()))
     return 0

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 @command("eval")
 def eval_command(
-    questions: Path = typer.Argument(..., help='JSON lines: {"id", "question", "relevant": [doc_id, ...]}.'),
+    questions: Path = typer.Argument(..., help='JSON lines: {"id", "question", "relevant": [doc_id, ...]}, '
+                                     'optionally "answer_contains": [...], "type", "unanswerable".'),
     index: Optional[Path] = IndexOption,
     k: int = typer.Option(10, "--k", min=1, max=1000, help="Cut-off of every metric."),
     mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or lexical (for ablations)."),
@@ -24,9 +25,12 @@ def eval_command(
     filters: Filters = ALL_FILTERS,
     as_json: bool = JsonOption,
 ) -> None:
-    """Measure retrieval on questions with known relevant documents (same search as `kb ask`).
+    """Measure retrieval, and answers, on questions with known relevant documents or gold answers.
 
-    Reports Recall@k, MAP@k, nDCG@k, MRR@k and Hit@k over documents, and warm search latency.
+    Reports Recall@k, MAP@k, nDCG@k, MRR@k and Hit@k over documents, and warm search latency. Questions
+    with "answer_contains" (or "unanswerable": true) are also asked as `kb ask` asks them: answer
+    accuracy, answers citing a relevant file, hit@1/@3, unanswerables declined and answerables
+    wrongly declined, overall and per question "type".
     Example: kb eval ../shared/data/obliqa/dev.jsonl --index indexes/obliqa --k 10
     """
     from kb.cli.progress import progress_bars

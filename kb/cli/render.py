@@ -25,8 +25,8 @@ from rich.text import Text
 
 from kb.citations import CITED_BY_SECTION, citation_details as _details, location, origin, web_address
 from kb.models import Answer, Chunk, Hit
-from kb.results import (AddReport, BuildReport, Diagnosis, EvalReport, IndexStatus, Passages, Source, SourceList,
-                        Timeline)
+from kb.results import (AddReport, AnswerScores, BuildReport, Diagnosis, EvalReport, IndexStatus, Passages, Source,
+                        SourceList, Timeline)
 from kb.text import collapse_whitespace, strip_controls
 
 NO_ANSWER = "No passage in the corpus answers this."
@@ -534,17 +534,55 @@ def _(diagnosis: Diagnosis, console: Console) -> None:
 
 @to_json.register(EvalReport)
 def _(report: EvalReport) -> dict[str, Any]:
-    return {"schema": "kb.eval/1", **report.metrics, "questions": report.questions, "mode": report.mode,
-            "latency_ms": {"p50": round(report.latency_p50_ms, 2), "p95": round(report.latency_p95_ms, 2)}}
+    data = {"schema": "kb.eval/1", **report.metrics, "questions": report.questions, "mode": report.mode,
+            "latency_ms": {"p50": round(report.latency_p50_ms, 2), "p95": round(report.latency_p95_ms, 2)},
+            "unknown_relevant": list(report.unknown_relevant)}
+    if report.answers is not None:
+        answers = report.answers
+        data["answers"] = {**_scores_json(answers.overall),
+                           "by_type": {kind: _scores_json(scores) for kind, scores in answers.by_type.items()},
+                           "latency_ms": {"p50": round(answers.latency_p50_ms, 2),
+                                          "p95": round(answers.latency_p95_ms, 2)},
+                           "misses": list(answers.misses)}
+    return data
+
+
+def _scores_json(scores: AnswerScores) -> dict[str, Any]:
+    return {"answerable": scores.answerable, "unanswerable": scores.unanswerable, "accuracy": scores.accuracy,
+            "file_accuracy": scores.file_accuracy, "hit@1": scores.hit_at_1, "hit@3": scores.hit_at_3,
+            "unanswerable_declined": scores.declined, "answerable_declined": scores.wrongly_declined}
 
 
 @print_result.register(EvalReport)
 def _(report: EvalReport, console: Console) -> None:
-    table = Table(title=f"{report.questions:,} questions, {report.mode} search, k = {report.k}", title_justify="left")
-    for name in report.metrics:
-        table.add_column(name, justify="right")
-    table.add_column("p50 ms", justify="right")
-    table.add_column("p95 ms", justify="right")
-    table.add_row(*(f"{value:.4f}" for value in report.metrics.values()),
-                  f"{report.latency_p50_ms:.1f}", f"{report.latency_p95_ms:.1f}")
-    console.print(table)
+    if report.metrics:
+        table = Table(title=f"{report.questions:,} questions, {report.mode} search, k = {report.k}",
+                      title_justify="left")
+        for name in report.metrics:
+            table.add_column(name, justify="right")
+        table.add_column("p50 ms", justify="right")
+        table.add_column("p95 ms", justify="right")
+        table.add_row(*(f"{value:.4f}" for value in report.metrics.values()),
+                      f"{report.latency_p50_ms:.1f}", f"{report.latency_p95_ms:.1f}")
+        console.print(table)
+    if report.answers is not None:
+        answers = report.answers
+        table = Table(title=f"Answers (as kb ask gives them), p50 {answers.latency_p50_ms:.0f} ms a question",
+                      title_justify="left")
+        for column in ("questions", "answerable", "unanswerable", "accuracy", "cites a relevant file", "hit@1",
+                       "hit@3", "unanswerable declined", "answerable declined"):
+            table.add_column(column, justify="left" if column == "questions" else "right")
+        for label, scores in [("all", answers.overall), *answers.by_type.items()]:
+            table.add_row(label, str(scores.answerable), str(scores.unanswerable),
+                          *(_share(value) for value in (scores.accuracy, scores.file_accuracy, scores.hit_at_1,
+                                                        scores.hit_at_3, scores.declined, scores.wrongly_declined)))
+        console.print(table)
+    if report.unknown_relevant:
+        shown = ", ".join(strip_controls(r) for r in report.unknown_relevant[:5])
+        more = f" and {len(report.unknown_relevant) - 5} more" if len(report.unknown_relevant) > 5 else ""
+        console.print(Text(f"Warning: {len(report.unknown_relevant)} relevant id(s) are not in the index "
+                           f"(each counts as a miss): {shown}{more}", style="yellow"), soft_wrap=True)
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
