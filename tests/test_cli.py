@@ -178,7 +178,7 @@ def test_citations_link_to_their_files_on_a_terminal_and_are_plain_text_when_pip
     assert "alpha.md:" in piped.stdout and "\x1b" not in piped.stdout  # no colours, no links: clean text
     terminal = kb_process(question, cli_env, FORCE_COLOR="1")  # what a terminal that shows links gets
     link = (fixture_corpus / "alpha.md").resolve().as_uri()
-    assert f"\x1b]8;id=" in terminal.stdout and f";{link}\x1b\\" in terminal.stdout
+    assert "\x1b]8;id=" in terminal.stdout and f";{link}\x1b\\" in terminal.stdout
 
 
 def test_a_pdf_citation_links_to_its_page_and_other_files_to_the_file_alone(tmp_path):
