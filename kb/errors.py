@@ -77,3 +77,27 @@ class BadDocument(KBError):
 
 class EvalError(KBError):
     default_hint = 'Questions are JSON lines: {"id": ..., "question": ..., "relevant": [doc_id, ...]}'
+
+
+class SourceError(KBError):
+    """A file or URL given to `kb add` cannot be added; nothing was written for it."""
+
+    default_hint = "kb add takes files (.md, .markdown, .txt, .jsonl, .pdf, .html, .htm, .docx) and http(s) URLs."
+
+
+class SourceExists(SourceError):
+    default_hint = "Rename the file, or pass --overwrite to replace the corpus copy."
+
+
+class SourceTooLarge(SourceError):
+    default_hint = "Raise max_file_mb (kb.toml or KB_MAX_FILE_MB) to add larger documents."
+
+
+class FetchError(SourceError):
+    """A URL could not be fetched (network, HTTP status, redirects)."""
+
+    default_hint = "Check the URL in a browser; kb add fetches public HTML pages and PDFs."
+
+
+class FetchTimeout(FetchError):
+    default_hint = "The server is slow or unreachable; try again later, or save the page and add the file."

@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from kb.errors import BadDocument, CorpusError
 from kb.models import Document, DocumentMeta, FileNote
+from kb.sidecar import is_sidecar_name, origin_fields
 from kb.text import CONTROL_CHARACTERS
 
 
@@ -84,7 +85,8 @@ def scan_corpus(root: Path, exclude: Path | None = None) -> CorpusScan:
             if excluded is not None and entry.is_dir() and _identity(path) == excluded:
                 continue
             if entry.name.startswith("."):
-                skipped.append(FileNote(rel, "hidden"))
+                if not is_sidecar_name(entry.name):  # kb's record of a fetched file's origin: no note
+                    skipped.append(FileNote(rel, "hidden"))
                 continue
             try:
                 info = path.stat()  # follows symlinks
@@ -387,4 +389,13 @@ def read_file(file: CorpusFile) -> ReadResult:
     reader = reader_for(file.path)
     if reader is None:
         raise BadDocument(f"unsupported file type {file.path.suffix}")
-    return reader(file)
+    return with_origin(file, reader(file))
+
+
+def with_origin(file: CorpusFile, read: ReadResult) -> ReadResult:
+    """A fetched file's URL and retrieval date (kb.sidecar) as metadata; the file's own fields win."""
+    fields, warning = origin_fields(file.path)
+    if not fields and not warning:
+        return read
+    documents = tuple(replace(d, meta=replace(d.meta, extra={**fields, **d.meta.extra})) for d in read.documents)
+    return ReadResult(documents, read.warnings + ((warning,) if warning else ()))

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kb.models import Chunk, DocumentMeta, FileNote
+from kb.models import Chunk, DocumentMeta, FileNote, Hit
 
 if TYPE_CHECKING:  # `kb --help` loads the renderer, and with it these results: keep them cheap
+    from kb.errors import KBError
     from kb.filters import Filters
     from kb.index.manifest import Manifest
 
@@ -43,6 +44,38 @@ class BuildReport:
         if self.stale:
             parts.append(f"{len(self.stale)} stale")
         return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class AddResult:
+    """What `kb add` did with one source."""
+
+    source: str  # as given
+    path: Path  # the file in the corpus folder
+    status: str  # "added", "updated" or "unchanged"
+    size: int  # bytes of that file
+    content_type: str | None  # the server's Content-Type for a URL; guessed from the suffix for a file
+    url: str | None = None  # for a fetched source, the URL it is refreshed from
+
+
+@dataclass(frozen=True, slots=True)
+class AddReport:
+    """`kb add`: each source added (or why not), then the index update that followed."""
+
+    corpus: Path
+    results: tuple[AddResult, ...]
+    failures: tuple[tuple[str, KBError], ...]  # (source as given, why it was not added)
+    build: BuildReport | None = None  # None: not indexed (--no-index, nothing added, or the update failed)
+    index_error: KBError | None = None  # why the index update failed; the files stay added
+
+    @property
+    def changed(self) -> bool:
+        """Whether any file was written, i.e. whether the index needs updating."""
+        return any(r.status != "unchanged" for r in self.results)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and self.index_error is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +113,16 @@ class SourceList:
     sources: tuple[Source, ...]  # at most the limit asked for
     total: int  # documents that pass the filters
     filters: Filters
+
+
+@dataclass(frozen=True, slots=True)
+class Passages:
+    """A search without an answer (the `search` tool of `kb mcp`): the best passages, best first."""
+
+    query: str  # as searched (white space collapsed)
+    filters: Filters
+    hits: tuple[Hit, ...]
+    corpus: Path  # where the cited sources are
 
 
 @dataclass(frozen=True, slots=True)

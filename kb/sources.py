@@ -14,11 +14,16 @@ def list_sources(index: Path, filters: Filters = Filters(), limit: int | None = 
     """Documents that pass `filters`, newest first (undated last), then by title; at most `limit`."""
     reader = IndexReader.open(index)
     try:
-        documents = reader.documents
-        chunks = Counter(reader.chunk_documents.tolist())
-        allowed = document_mask(documents, filters)
-        chosen = [Source(meta, chunks[row]) for row, (meta, keep) in enumerate(zip(documents, allowed)) if keep]
+        return sources_of(reader, filters, limit)
     finally:
         reader.close()
+
+
+def sources_of(reader: IndexReader, filters: Filters = Filters(), limit: int | None = None) -> SourceList:
+    """The documents of an open index (a server keeps one open): see list_sources."""
+    documents = reader.documents
+    chunks = Counter(reader.chunk_documents.tolist())
+    allowed = document_mask(documents, filters)
+    chosen = [Source(meta, chunks[row]) for row, (meta, keep) in enumerate(zip(documents, allowed)) if keep]
     chosen.sort(key=lambda source: (source.meta.date or "", source.meta.title), reverse=True)
     return SourceList(tuple(chosen[:limit] if limit else chosen), len(chosen), filters)

@@ -59,12 +59,18 @@ def topic_terms(topic: str | None) -> set[str]:
 def index_timeline(index: Path, filters: Filters = Filters(), topic: str | None = None,
                    as_of: dt.date | None = None, *, upcoming: bool = False) -> Timeline:
     """`kb timeline`: the events of an index (see build_timeline); with `upcoming`, only those not past."""
-    as_of = as_of or dt.date.today()
     reader = IndexReader.open(index)
     try:
-        events = build_timeline(reader, filters, topic, as_of)
+        return timeline_of(reader, filters, topic, as_of, upcoming=upcoming)
     finally:
         reader.close()
+
+
+def timeline_of(reader: IndexReader, filters: Filters = Filters(), topic: str | None = None,
+                as_of: dt.date | None = None, *, upcoming: bool = False) -> Timeline:
+    """The timeline of an open index (a server keeps one open); with `upcoming`, only events not past."""
+    as_of = as_of or dt.date.today()
+    events = build_timeline(reader, filters, topic, as_of)
     if upcoming:
         events = [event for event in events if event.status != "past"]
     return Timeline(as_of, reader.corpus, tuple(events))

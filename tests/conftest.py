@@ -79,6 +79,7 @@ def cli_env(tmp_path: Path, fixture_corpus: Path) -> dict[str, str]:
         "COLUMNS": "120",
         "NO_COLOR": "1",
         "KB_DEBUG": "",
+        "KB_HISTORY": str(tmp_path / "history"),  # the prompt's history: never the user's own file
     }
 
 

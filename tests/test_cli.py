@@ -8,6 +8,8 @@ from typer.testing import CliRunner
 
 from kb.cli import app
 
+from conftest import REPO
+
 runner = CliRunner()
 
 
@@ -95,7 +97,8 @@ def test_every_command_has_help_text_and_an_example():
 
 
 def test_help_and_status_stay_light(cli_env):
-    """`kb --help` and `kb status` must start fast: no model, no numpy/FAISS, no pydantic (typer >= 0.29).
+    """`kb --help` and `kb status` must start fast: no model, no numpy/FAISS, no pydantic (typer >= 0.29), and
+    none of the libraries that only kb mcp, kb add, the calendar export and the prompt need.
 
     Importing kb.cli imports every command module (they register themselves), so this covers them all."""
     run(["index"], cli_env)
@@ -105,9 +108,12 @@ def test_help_and_status_stay_light(cli_env):
         # What the CLI package and `kb status` rest on: every command module, the renderer, the results,
         # the index layout and manifest, and the modules that need no model or vectors.
         "import kb.cli.render, kb.results, kb.index, kb.index.manifest, kb.status, kb.doctor, kb.sources, kb.filters\n"
+        # ...and the modules of kb add, the exports and the prompt, whose libraries load only when used.
+        "import kb.add, kb.fetch, kb.sidecar, kb.export, kb.citations, kb.cli.prompt\n"
         "for args in (['--help'], ['status'], ['status', '--json']):\n"
         "    try:\n        app(args)\n    except SystemExit as exit:\n        assert not exit.code, exit.code\n"
-        "heavy = ('torch', 'sentence_transformers', 'transformers', 'onnxruntime', 'faiss', 'numpy', 'pydantic')\n"
+        "heavy = ('torch', 'sentence_transformers', 'transformers', 'onnxruntime', 'faiss', 'numpy', 'pydantic',\n"
+        "         'mcp', 'httpx', 'icalendar', 'platformdirs')\n"
         "print('HEAVY', [m for m in heavy if m in sys.modules])\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **cli_env})
@@ -153,3 +159,59 @@ def test_every_json_output_names_its_schema(cli_env, tmp_path):
         ("eval", ["eval", str(questions), "--json"])]}
     assert {name: data["schema"] for name, data in outputs.items()} == {name: f"kb.{name}/1" for name in outputs}
     assert outputs["index"]["summary"].startswith("3 new") and outputs["eval"]["questions"] == 1
+
+
+def kb_process(args, env, **extra):
+    """`python -m kb ARGS` in a new process, its stdout a pipe (the console script points elsewhere)."""
+    environment = {**os.environ, **env, "PYTHONPATH": str(REPO), **extra}
+    environment.pop("NO_COLOR", None)
+    if "FORCE_COLOR" not in extra:
+        environment.pop("FORCE_COLOR", None)
+    return subprocess.run([sys.executable, "-m", "kb", *args], capture_output=True, text=True, env=environment)
+
+
+def test_citations_link_to_their_files_on_a_terminal_and_are_plain_text_when_piped(cli_env, fixture_corpus):
+    run(["index"], cli_env)
+    question = ["ask", "What is the application fee for small firms?"]
+    piped = kb_process(question, cli_env)
+    assert piped.returncode == 0, piped.stderr
+    assert "alpha.md:" in piped.stdout and "\x1b" not in piped.stdout  # no colours, no links: clean text
+    terminal = kb_process(question, cli_env, FORCE_COLOR="1")  # what a terminal that shows links gets
+    link = (fixture_corpus / "alpha.md").resolve().as_uri()
+    assert "\x1b]8;id=" in terminal.stdout and f";{link}\x1b\\" in terminal.stdout
+
+
+def test_a_pdf_citation_links_to_its_page_and_other_files_to_the_file_alone(tmp_path):
+    from kb.cli.render import file_link
+    from kb.models import Chunk, DocumentMeta
+
+    def chunk(source, kind, page=None):
+        return Chunk(DocumentMeta(source, source, "T", kind=kind), "text", (), 0, 4, 3, 5, page, page)
+
+    assert file_link(tmp_path, chunk("rules.pdf", "pdf", 12)) == (tmp_path / "rules.pdf").as_uri() + "#page=12"
+    assert file_link(tmp_path, chunk("a b#c.md", "markdown")) == (tmp_path / "a b#c.md").as_uri()
+    assert file_link(tmp_path, chunk("a b#c.md", "markdown")).endswith("/a%20b%23c.md")
+
+
+@pytest.mark.parametrize("shell, marker", [("bash", "complete -o default -F _kb_completion kb"),
+                                           ("zsh", "#compdef kb"), ("fish", "complete --command kb")])
+def test_completion_scripts_for_bash_zsh_and_fish_name_kb_however_it_is_started(shell, marker):
+    # `kb --show-completion` detects the shell it runs in; with detection off, typer takes the shell's name.
+    result = kb_process(["--show-completion", shell], {"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"})
+    assert result.returncode == 0, result.stderr
+    assert marker in result.stdout and "_KB_COMPLETE=complete_" + shell in result.stdout
+
+
+def test_the_shell_completes_commands_options_and_choices():
+    def complete(shell: str, line: str, cword: int | None = None) -> str:
+        env = {"_KB_COMPLETE": f"complete_{shell}", "COMP_WORDS": line, "COMP_CWORD": str(cword or 0),
+               "_TYPER_COMPLETE_ARGS": line, "_TYPER_COMPLETE_FISH_ACTION": "get-args"}
+        result = kb_process([], env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert complete("bash", "kb tim", 1).split() == ["timeline"] and complete("bash", "kb a", 1).split() == ["add", "ask"]
+    assert complete("bash", "kb ask --to", 2).split() == ["--top-k"]
+    assert '"table"\n"ics"\n"csv"\n"markdown"' in complete("zsh", "kb timeline --format ")
+    assert '"text"\n"markdown"' in complete("zsh", "kb ask -f ")
+    assert [line.split("\t")[0] for line in complete("fish", "kb a").splitlines()] == ["add", "ask"]

@@ -9,6 +9,6 @@ several commands share; progress.py the progress bars. A new command is a new mo
 from kb.cli.app import app, main
 
 # Registers the commands; the order is the order of `kb --help`.
-from kb.cli import index, ask, status, sources, timeline, doctor, evaluate  # noqa: E402,F401,I001
+from kb.cli import index, add, ask, status, sources, timeline, doctor, evaluate, mcp  # noqa: E402,F401,I001
 
 __all__ = ["app", "main"]

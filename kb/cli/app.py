@@ -20,7 +20,7 @@ app = typer.Typer(
     help="A regulatory-readiness knowledge base: cited, extractive answers from your own corpus, offline.\n\n"
     'Example: kb index corpus/ && kb ask "When do FCA licences open?"',
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish (typer's own scripts)
     rich_markup_mode=None,  # plain click help: rich help imports a Markdown parser, +0.15 s a call
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -80,4 +80,5 @@ def main_options(
 
 
 def main() -> None:
-    app()
+    # "kb" however it was started (python -m kb too): shell completion finds kb by this name (_KB_COMPLETE).
+    app(prog_name="kb")

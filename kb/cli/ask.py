@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from kb.cli.app import command, settings
-from kb.cli.options import ALL_FILTERS, IndexOption, JsonOption, ModelOption
-from kb.errors import KBError
+from kb.cli.options import ALL_FILTERS, AnswerFormat, IndexOption, JsonOption, ModelOption
 
 if TYPE_CHECKING:
     from kb.filters import Filters
@@ -24,45 +21,24 @@ def ask_command(
     index: Optional[Path] = IndexOption,
     model: Optional[str] = ModelOption,
     filters: Filters = ALL_FILTERS,
+    fmt: AnswerFormat = typer.Option(AnswerFormat.text, "--format", "-f",
+                                     help="text (for the terminal) or markdown (the answer with footnote citations)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Answer a question from the index: the answering sentence, highlighted, with numbered citations.
 
     Filters apply inside the search, so a filtered question still gets --top-k passages.
+    Without a question, a prompt keeps the model loaded (:help lists its commands).
     Example: kb ask "When do FCA licences open?" --top-k 3 --jurisdiction UK
     """
-    from kb.cli.render import show
+    from kb.cli.prompt import Asker, interactive
     from kb.session import open_session
 
+    if as_json and fmt is not AnswerFormat.text:
+        raise typer.BadParameter("--json is a format of its own; leave out one of them", param_hint="--format")
     configured = settings(index=index, model=model, top_k=top_k)
-    session = open_session(configured, filters)
-    console = Console()
-
-    def ask_one(text: str) -> None:
-        show(session.ask(text, configured.top_k), as_json=as_json, console=console, corpus=session.corpus)
-
+    asker = Asker(open_session(configured, filters), configured.top_k, as_json=as_json, markdown=fmt is AnswerFormat.markdown)
     if question is not None:
-        ask_one(question)
+        asker.ask(question)
         return
-    _interactive(ask_one, console)
-
-
-def _interactive(ask_one: Callable[[str], None], console: Console) -> None:
-    """A prompt that keeps the model and index loaded; Ctrl-D leaves."""
-    try:
-        import readline  # noqa: F401  (gives input() history and line editing)
-    except ImportError:
-        pass
-    console.print(Text("Ask a question (Ctrl-D to leave).", style="dim"))
-    while True:
-        try:
-            text = input("? ")
-        except EOFError:
-            console.print()
-            return
-        if not text.strip():
-            continue
-        try:
-            ask_one(text)
-        except KBError as exc:
-            console.print(Text(f"Error: {exc.message}", style="red"))
+    interactive(asker)

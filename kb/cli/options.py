@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Callable, Optional
 
 import typer
@@ -12,6 +13,19 @@ import typer
 IndexOption = typer.Option(None, "--index", "-i", help="Index folder (default: indexes/default, or `index` in kb.toml).")
 ModelOption = typer.Option(None, "--model", help="Embedding model: all-MiniLM-L6-v2 (bundled) or a local model folder.")
 JsonOption = typer.Option(False, "--json", help="Print one JSON object instead of formatted text.")
+OutputOption = typer.Option(None, "--output", "-o", dir_okay=False, help="Write to FILE instead of standard output.")
+
+
+class TimelineFormat(str, Enum):  # an Enum: click checks the choice and shell completion offers them
+    table = "table"
+    ics = "ics"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class AnswerFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
 
 
 @dataclass(frozen=True, slots=True)

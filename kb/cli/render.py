@@ -9,6 +9,7 @@ headings and file names pass through `strip_controls` before they reach a termin
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 from functools import singledispatch
@@ -18,16 +19,17 @@ from typing import Any
 import typer
 from rich.console import Console, Group
 from rich.padding import Padding
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from kb.citations import CITED_BY_SECTION, citation_details as _details, location, origin, web_address
 from kb.models import Answer, Chunk, Hit
-from kb.results import AnswerScores, BuildReport, Diagnosis, EvalReport, IndexStatus, Source, SourceList, Timeline
+from kb.results import (AddReport, AnswerScores, BuildReport, Diagnosis, EvalReport, IndexStatus, Passages, Source,
+                        SourceList, Timeline)
 from kb.text import collapse_whitespace, strip_controls
 
 NO_ANSWER = "No passage in the corpus answers this."
-# Formats whose text is extracted, so line numbers of the source file would mean nothing.
-DERIVED_TEXT = {"html", "docx"}
 
 
 def show(result: Any, *, as_json: bool, console: Console | None = None, **context: Any) -> None:
@@ -36,6 +38,15 @@ def show(result: Any, *, as_json: bool, console: Console | None = None, **contex
         typer.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False))
     else:
         print_result(result, console or Console(), **context)
+
+
+def rendered(result: Any, *, as_json: bool, width: int = 120, **context: Any) -> str:
+    """What `show` prints, as text for a file: the JSON, or the terminal form without colours or links."""
+    if as_json:
+        return json.dumps(to_json(result), indent=2, ensure_ascii=False) + "\n"
+    buffer = io.StringIO()
+    print_result(result, Console(file=buffer, width=width, color_system=None, force_terminal=False), **context)
+    return buffer.getvalue()
 
 
 @singledispatch
@@ -61,43 +72,51 @@ def display_path(corpus: Path, source: str) -> str:
     return strip_controls(shown)
 
 
-def location(chunk: Chunk, lines: tuple[int, int] | None = None) -> str:
-    """":36-37", " p. 12", ":5" for a .jsonl record; nothing for HTML/DOCX (cited by section)."""
-    if chunk.meta.kind in DERIVED_TEXT:
-        return ""
-    if chunk.page_start is not None:
-        pages = chunk.page_start if chunk.page_start == chunk.page_end else f"{chunk.page_start}-{chunk.page_end}"
-        return f" p. {pages}"
-    start, end = lines or (chunk.line_start, chunk.line_end)
-    return f":{start}" if start == end else f":{start}-{end}"
+def file_link(corpus: Path, chunk: Chunk) -> str | None:
+    """A file:// URL that opens the cited file, for terminals that show links (rich drops it when piped).
+
+    A PDF gets its page as `#page=N` (RFC 8118, which PDF viewers and browsers follow); other files none:
+    file:// URLs have no line anchor that editors or browsers agree on.
+    """
+    try:
+        url = (corpus / chunk.meta.source).resolve().as_uri()
+    except (OSError, ValueError):
+        return None
+    return f"{url}#page={chunk.page_start}" if chunk.page_start is not None and chunk.meta.kind == "pdf" else url
+
+
+def cited_path(corpus: Path, chunk: Chunk, lines: tuple[int, int] | None = None) -> Text:
+    """`corpus/rules.md:45-49`, in green, a link to the file on terminals that show links."""
+    return Text(display_path(corpus, chunk.meta.source) + location(chunk, lines),
+                style=Style(color="green", link=file_link(corpus, chunk)))
 
 
 def citation_details(chunk: Chunk) -> str:
-    details = []
-    if chunk.meta.doc_id != chunk.meta.source:
-        details.append(f"id {strip_controls(chunk.meta.doc_id)}")
-    if chunk.section:
-        details.append(f"§ {strip_controls(chunk.section[-1])}")
-    details.append(chunk.meta.date or "undated")
-    if chunk.stale:
-        details.append(f"STALE: {chunk.stale}")
-    return ", ".join(details)
+    return strip_controls(", ".join(_details(chunk)))
 
 
-def citation(hit: Hit, corpus: Path) -> Text:
+def citation(hit: Hit, corpus: Path) -> Group:
+    """`[1] Title — path:lines (§ section, date)`, then the URL it came from and its copies elsewhere."""
     chunk = hit.chunk
     line = Text(f"[{hit.rank}] ", style="bold cyan")
     line.append(strip_controls(chunk.meta.title), style="bold")
     line.append(" — ")
-    line.append(display_path(corpus, chunk.meta.source) + location(chunk), style="green")
+    line.append_text(cited_path(corpus, chunk))
     line.append(f" ({citation_details(chunk)})", style="red" if chunk.stale else "dim")
+    lines: list[Text] = [line]
+    address = web_address(chunk.meta)
+    if address:
+        # The URL alone under the citation: a label before it would push a long URL to the next line anyway.
+        # A URL longer than the line folds, but stays one link on a terminal.
+        lines.append(Text("    ") + Text(address, style=Style(color="blue", underline=True, link=address)))
     for copy in hit.also_in:
-        line.append("\n    also in: ", style="dim")
-        line.append(strip_controls(copy.meta.title), style="bold")
-        line.append(" — ")
-        line.append(display_path(corpus, copy.meta.source) + location(copy), style="green")
-        line.append(f" ({citation_details(copy)})", style="red" if copy.stale else "dim")
-    return line
+        also = Text("    also in: ", style="dim")
+        also.append(strip_controls(copy.meta.title), style="bold")
+        also.append(" — ")
+        also.append_text(cited_path(corpus, copy))
+        also.append(f" ({citation_details(copy)})", style="red" if copy.stale else "dim")
+        lines.append(also)
+    return Group(*lines)
 
 
 def passage_text(hit: Hit, highlight: tuple[int, int] | None = None) -> Text:
@@ -136,8 +155,7 @@ def render_answer(answer: Answer, corpus: Path) -> Group:
         cited = next(hit for hit in answer.passages if hit.rank == answer.citation)
         head = Text("Answer ", style="bold")
         head.append(f"[{answer.citation}] ", style="bold cyan")
-        head.append(display_path(corpus, cited.chunk.meta.source) + location(cited.chunk, _answer_lines(answer)),
-                    style="green")
+        head.append_text(cited_path(corpus, cited.chunk, _answer_lines(answer)))
         meta = cited.chunk.meta
         head.append(f" · as of {meta.date}" if meta.date else " · undated source", style="dim")
         parts.append(head)
@@ -181,7 +199,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "title": chunk.meta.title,
         "section": " › ".join(chunk.section) or None,
         "lines": [chunk.line_start, chunk.line_end],
-        "lines_of": "extracted text" if chunk.meta.kind in DERIVED_TEXT else "source file",
+        "lines_of": "extracted text" if chunk.meta.kind in CITED_BY_SECTION else "source file",
         "score": round(hit.score, 6),
         "text": chunk.text,
         "date": chunk.meta.date,
@@ -191,6 +209,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "dense_score": None if hit.dense_score is None else round(hit.dense_score, 6),
         "lexical_score": None if hit.lexical_score is None else round(hit.lexical_score, 6),
         "stale": chunk.stale,
+        "origin": origin(chunk.meta),
     }
     if chunk.page_start is not None:
         record["pages"] = [chunk.page_start, chunk.page_end]
@@ -220,6 +239,22 @@ def _(answer: Answer) -> dict[str, Any]:
                              "published": s.published} for s in answer.date_statements],
         "passages": [hit_json(hit) for hit in answer.passages],
     }
+
+
+# --- search (kb mcp's search tool) ------------------------------------------------------------------
+
+
+@to_json.register(Passages)
+def _(found: Passages) -> dict[str, Any]:
+    return {"schema": "kb.search/1", "query": found.query, "filters": found.filters.describe() or None,
+            "passages": [hit_json(hit) for hit in found.hits]}
+
+
+@print_result.register(Passages)
+def _(found: Passages, console: Console) -> None:
+    for hit in found.hits:
+        console.print(citation(hit, found.corpus))
+        console.print(Padding(passage_text(hit), (0, 0, 1, 4), expand=False))
 
 
 # --- kb index ----------------------------------------------------------------------------------------
@@ -262,6 +297,12 @@ def _(report: BuildReport, console: Console) -> None:
         rows.append(("Ignored", f"{len(report.hidden)} hidden"))
     rows.append(("Seconds", f"{report.seconds:.2f}"))
     console.print(_fields(rows))
+    _print_problems(report, console)
+    console.print(_build_summary(report))
+
+
+def _print_problems(report: BuildReport, console: Console) -> None:
+    """The files a build skipped, kept stale or warned about, with the reason for each."""
     problems = [(s.path, "skipped", s.message) for s in report.skipped]
     problems += [(s.path, "stale", f"{s.message}; its last indexed text is kept") for s in report.stale]
     problems += [(w.path, "warning", w.message) for w in report.warnings]
@@ -275,12 +316,16 @@ def _(report: BuildReport, console: Console) -> None:
         if len(problems) > 200:
             details.add_row(f"… {len(problems) - 200} more", "", "see kb index --json")
         console.print(details)
+
+
+def _build_summary(report: BuildReport) -> Text:
+    """The line `kb index` ends with (and `kb add` too): what was new, updated, unchanged, removed, skipped."""
     line = report.summary_line()
     if not report.written:
         line += " — the index is up to date"
     elif report.full_reason:
         line += f" — full build ({report.full_reason})"
-    console.print(Text(line, style="bold green"))
+    return Text(line, style="bold green")
 
 
 def _fields(rows: list[tuple[str, str]]) -> Table:
@@ -291,6 +336,56 @@ def _fields(rows: list[tuple[str, str]]) -> Table:
     for label, value in rows:
         table.add_row(label, value)
     return table
+
+
+# --- kb add ------------------------------------------------------------------------------------------
+
+
+@to_json.register(AddReport)
+def _(report: AddReport) -> dict[str, Any]:
+    return {
+        "schema": "kb.add/1",
+        "corpus": str(report.corpus),
+        "ok": report.ok,
+        "sources": [{"source": r.source, "status": r.status, "path": str(r.path), "size": r.size,
+                     "content_type": r.content_type, "url": r.url} for r in report.results],
+        "failed": [{"source": source, "error": error.message, "hint": error.hint or None}
+                   for source, error in report.failures],
+        "index": None if report.build is None else to_json(report.build),
+        "index_error": None if report.index_error is None else {
+            "error": report.index_error.message, "hint": report.index_error.hint or None},
+    }
+
+
+@print_result.register(AddReport)
+def _(report: AddReport, console: Console) -> None:
+    styles = {"added": "bold green", "updated": "yellow", "unchanged": "dim"}
+    for result in report.results:
+        line = Text(f"{result.status:<10}", style=styles[result.status])
+        line.append(display_path(result.path.parent, result.path.name), style="green")
+        if result.url:
+            line.append(" ← ", style="dim")
+            line.append(strip_controls(result.url), style="blue")
+        line.append(f" ({_size(result.size)})", style="dim")
+        console.print(line, soft_wrap=True)
+    errors = Console(stderr=True)
+    for source, error in report.failures:
+        errors.print(Text("Error: ", style="bold red") + Text(strip_controls(error.message), style="red"), soft_wrap=True)
+        if error.hint:
+            errors.print(Text(f"  Hint: {error.hint}", style="dim"), soft_wrap=True)
+    if report.index_error is not None:
+        errors.print(Text("Error: ", style="bold red") + Text(f"the index was not updated: {report.index_error.message}",
+                                                               style="red"), soft_wrap=True)
+        errors.print(Text(f"  Hint: {report.index_error.hint or 'run kb index'}", style="dim"), soft_wrap=True)
+    if report.build is not None:
+        _print_problems(report.build, console)
+        console.print(_build_summary(report.build))
+    elif report.results and report.index_error is None:
+        console.print(Text("Not indexed: run `kb index` to index the added files.", style="dim"))
+
+
+def _size(size: int) -> str:
+    return f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{size / 1024:.1f} kB" if size >= 1024 else f"{size} B"
 
 
 # --- kb status ---------------------------------------------------------------------------------------
@@ -369,9 +464,13 @@ def _(listed: SourceList, console: Console) -> None:
 
     for source in listed.sources:
         meta = source.meta
+        where = Text(strip_controls(meta.source))
+        address = web_address(meta)
+        if address:
+            where.append("\n" + address, style=Style(color="blue", link=address))
         table.add_row(strip_controls(meta.title), mark(meta, "date", meta.date) or "undated",
                       mark(meta, "jurisdiction", meta.jurisdiction), mark(meta, "regulator", meta.regulator),
-                      mark(meta, "doc_type", meta.doc_type), str(source.chunks), strip_controls(meta.source))
+                      mark(meta, "doc_type", meta.doc_type), str(source.chunks), where)
     console.print(table)
     if any(source.meta.inferred for source in listed.sources):
         console.print(Text("* inferred from the text", style="dim"))
@@ -402,7 +501,7 @@ def _(timeline: Timeline, console: Console) -> None:
     styles = {"past": "dim", "current": "yellow", "upcoming": "bold green"}
     for event in timeline.events:
         chunk = event.chunk
-        source = Text(display_path(timeline.corpus, chunk.meta.source) + location(chunk, event.lines), style="green")
+        source = cited_path(timeline.corpus, chunk, event.lines)
         source.append(f" ({chunk.meta.date or 'undated'})", style="dim")
         table.add_row(Text(event.label, style="bold"), Text(event.status, style=styles[event.status]),
                       Text(event.text), source)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from kb.cli.app import command, settings
-from kb.cli.options import PLACE_AND_TYPE_FILTERS, IndexOption, JsonOption
+from kb.cli.options import PLACE_AND_TYPE_FILTERS, IndexOption, JsonOption, OutputOption, TimelineFormat
 
 if TYPE_CHECKING:
     from kb.filters import Filters
@@ -21,16 +21,35 @@ def timeline_command(
     topic: Optional[str] = typer.Option(None, "--topic", help='Only passages that mention this, e.g. "stablecoin".'),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Tell past from upcoming relative to DATE (default: today)."),
     upcoming: bool = typer.Option(False, "--upcoming", help="Only events that have not passed yet."),
+    fmt: TimelineFormat = typer.Option(TimelineFormat.table, "--format", "-f", help="table (on the terminal), or a "
+                                       "file to import elsewhere: ics (calendar), csv (spreadsheet), markdown."),
+    output: Optional[Path] = OutputOption,
     as_json: bool = JsonOption,
 ) -> None:
     """A chronological table of the dated regulatory events in the corpus, each with its citation.
 
     Relative dates ("next week") are resolved against the document's publication date.
-    Example: kb timeline --jurisdiction UK --topic licensing --upcoming
+    --format ics|csv|markdown writes the events for a calendar, a spreadsheet or a memo.
+    Example: kb timeline --jurisdiction UK --topic licensing --upcoming --format ics -o deadlines.ics
     """
-    from kb.cli.render import show
+    from kb.cli.render import rendered, show
     from kb.filters import parse_date_option
     from kb.timeline import index_timeline
 
+    if as_json and fmt is not TimelineFormat.table:
+        raise typer.BadParameter("--json is a format of its own; leave out one of them", param_hint="--format")
     reference = parse_date_option(as_of, "--as-of")[0] if as_of else None
-    show(index_timeline(settings(index=index).index, filters, topic, reference, upcoming=upcoming), as_json=as_json)
+    timeline = index_timeline(settings(index=index).index, filters, topic, reference, upcoming=upcoming)
+    if fmt is TimelineFormat.table and output is None:
+        show(timeline, as_json=as_json)
+        return
+    from kb.export import timeline_file, write_export
+
+    if fmt is TimelineFormat.table:  # --json or the table into a file: what the terminal would show
+        data = rendered(timeline, as_json=as_json).encode("utf-8")
+    else:
+        data = timeline_file(timeline.events, fmt.value)
+    if output is None:
+        typer.echo(data, nl=False)
+    else:
+        write_export(data, output)
