@@ -244,6 +244,8 @@ def _pairs(tokens: list[str]) -> set[tuple[str, str]]:
 
 
 def _normal(text: str) -> str:
+    """Case, quotes, spacing and the dots of abbreviations ("S.I." = "SI") left out, for comparing names."""
+    text = re.sub(r"(?<=\b[A-Za-z])\.(?=[A-Za-z]\b|\s|$)", "", text)
     return " ".join(re.sub(r"[“”\"‘’']", " ", text).casefold().split())
 
 
@@ -368,7 +370,7 @@ def _readable(text: str, start: int, end: int) -> bool:
     return 0 < end - start <= 700 and any(c.isalpha() for c in text[start:end])
 
 
-_BULLET = re.compile(r"(?:(?<=^)|(?<=\s))[-*+•]\s+(?=\(|\w)")
+_BULLET = re.compile(r"^[-*+•]\s+|(?<=\s)[-*+•]\s+(?=\(\w{1,5}\)\s)")
 
 
 def _clean_marker(text: str) -> str:
@@ -612,8 +614,9 @@ def _cheap_score(candidate: Candidate, question: Question) -> float:
 
 def _score(candidate: Candidate, question: Question) -> float:
     precision = 0.0
-    if candidate.spans and question.type in DATE_TYPES:
-        precision = 1.0 - min(s.precision for s in candidate.spans) / 6
+    dated = [s.precision for s in candidate.spans if s.kind is SpanKind.DATE]
+    if dated and question.type in DATE_TYPES:
+        precision = 1.0 - min(dated) / 6  # a day over a month over a year; a duration not at all
     length = max(0.0, len(candidate.text) - 350) / 1000
     if question.type is AnswerType.LIST and candidate.unit.kind == "list":
         length = 0.0  # a list is as long as it is
@@ -635,8 +638,13 @@ def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings
     shown = hits[:k]
     eligible = list(evidence.candidates)  # gather_evidence kept only the units that fit the question
     best = eligible[0] if eligible else None
-    if best is not None and evidence.missing_anchors:
-        missing = evidence.missing_anchors.get(hits[best.unit.passage].chunk.meta.doc_id, frozenset())
+    if best is not None and (evidence.missing_anchors or _references(question)):
+        missing = set(evidence.missing_anchors.get(hits[best.unit.passage].chunk.meta.doc_id, frozenset()))
+        # A reference ("CP25/15", "2024/1624") names what the answer must be about: the unit or its
+        # document's title must say it, not a passing mention elsewhere in the document.
+        chunk = hits[best.unit.passage].chunk
+        own = _normal(" ".join((best.text, chunk.meta.title, *chunk.section)))
+        missing |= {a for a in _references(question) if not _names_reference(own, a)}
         if missing:
             named = ", ".join(f"“{a}”" for a in sorted(missing))
             return _no_answer(evidence, shown, f"The passages that come closest never mention {named}.", best)
@@ -712,6 +720,24 @@ def _value_line(candidate: Candidate) -> bool:
     return len(covered) >= len(candidate.text) / 2
 
 
+def _defines_something_else(text: str, question: Question) -> bool:
+    terms = [_normal(t) for t in (*question.anchors, question.definiendum) if t and not any(c.isdigit() for c in t)]
+    defined = _defined_terms(text)
+    return bool(terms and defined and not any(t in d or d in t for d in defined for t in terms))
+
+
+def _names_reference(text: str, reference: str) -> bool:
+    """The text cites the reference by its number ("Interpretive Letter 1183" for "IL 1183", "S.I.
+    2022/860" for "SI 2022/860"); "CP25/42" does not cite "CP25/15"."""
+    numbers = re.findall(r"\d[\w./()-]*\w|\d", _normal(reference))
+    return all(re.search(rf"(?<![\d./]){re.escape(n)}(?![\w/]|\.\d)", text) for n in numbers)
+
+
+def _references(question: Question) -> tuple[str, ...]:
+    """The question's anchors that are references (they hold a digit: "CP25/42", "section 5902")."""
+    return tuple(a for a in question.anchors if any(c.isdigit() for c in a))
+
+
 def _fits(candidate: Candidate, question: Question, settings: AnswerSettings) -> bool:
     """Whether a unit can answer at all: holds the asked-for type of value, in the form asked for."""
     kind = question.type
@@ -726,6 +752,10 @@ def _fits(candidate: Candidate, question: Question, settings: AnswerSettings) ->
         return False  # "the four outcomes": four of them, or a text that says there are four
     if kind is AnswerType.YES_NO and candidate.shape < 0.8:
         return False  # a yes or no rests on a rule: "shall", "may", "does not"
+    if kind is AnswerType.DEFINITION and candidate.shape < 0.6:
+        return False  # a definition says "means", "comprise", "is a ...", or names the thing
+    if kind is AnswerType.DEFINITION and _defines_something_else(candidate.text, question):
+        return False  # "'medium-sized enterprise' means ..." does not define a "small enterprise"
     if settings.events and kind is AnswerType.START and candidate.event < 1:
         return False  # "when does it apply" is not answered by a date of something else
     if settings.events and kind is AnswerType.DEADLINE and candidate.event < 0.5:
@@ -750,7 +780,7 @@ def _answer_span(candidate: Candidate, question: Question) -> AnswerSpan | None:
 def _with_resolved_date(best: Candidate, hits: tuple[Hit, ...], text: str,
                         span: AnswerSpan | None) -> tuple[str, AnswerSpan | None]:
     """"... today announced ..." says when only with the document's date: write it in, as the
-    document itself gives it where it can ("today (December 04, 2025)")."""
+    document itself gives it where it can ("today [December 04, 2025]")."""
     relative = next((s for s in best.spans if s.kind is SpanKind.DATE and s.relative), None)
     if relative is None or any(s.kind is SpanKind.DATE and not s.relative for s in best.spans):
         return text, span
@@ -758,7 +788,7 @@ def _with_resolved_date(best: Candidate, hits: tuple[Hit, ...], text: str,
     stated = _dateline(hits, meta.doc_id, meta.date) if meta.date else None
     if stated is None:
         return text, span
-    insert = f" ({stated})"
+    insert = f" [{stated}]"  # square brackets: an editor's insertion into a quotation, not the source's words
     resolved = text[:relative.end] + insert + text[relative.end:]
     start = relative.end + 2
     return resolved, AnswerSpan(stated, start, start + len(stated), SpanKind.DATE.value)

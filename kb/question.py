@@ -113,7 +113,10 @@ _MAIN_CLAUSE = re.compile(r",\s*((?:and\s+|then\s+|so\s+)?(?:what|what's|which|w
 # --- type rules, tried in order ------------------------------------------------------------------
 
 _AUX = r"(?:does|do|did|is|are|was|were|can|could|may|might|must|shall|should|will|would|has|have|had)"
-_WH_FROM_WHEN = re.compile(r"\b(?:from|since|starting|beginning|as\s+of|with\s+effect\s+from)\s+(?:when|what\s+(?:date|day|time|year|month))\b"
+_WH_WHEN_CONDITION = re.compile(r"^\W*when\s+(?:is|are|does|do)\b.{0,80}\b(?:treated|considered|regarded|deemed|counted|classed)\s+as\b|"
+                             r"^\W*when\s+(?:is|are|does|do)\b.{0,80}\b(?:count|counts|qualify|qualifies)\s+as\b", re.I)
+_FROM_WHEN = re.compile(r"\b(?:effective|commencement|application|start|go-live|entry\s+into\s+force)\s+date\b|"
+                        r"\b(?:from|since|starting|beginning|as\s+of|with\s+effect\s+from)\s+(?:when|what\s+(?:date|day|time|year|month))\b"
                         r"|\b(?:what|which)\s+(?:date|day|year|month)\b.*\b(?:begin|began|start|started|commence\w*|take\s+effect|"
                         r"took\s+effect|come\s+into\s+force|came\s+into\s+force|apply|applies|open|opens)\b", re.I | re.S)
 _START = re.compile(r"^\W*(?:and\s+|so\s+|but\s+)?(?:what|what's|whats|which|who|whom|whose|when|where|how|why|until|by|from|"
@@ -128,7 +131,10 @@ _DEADLINE = re.compile(
     r"\bby\s+(?:when|what\s+(?:date|day|time|point))\b|\buntil\s+(?:when|what\s+date)\b|\bdeadline\b|"
     r"\b(?:last|final|closing|latest)\s+(?:day|date)\b|\bno\s+later\s+than\s+when\b|\bdue\s+date\b|\bcut-?off\b|"
     r"\bhow\s+long\s+(?:do|does|did)\s+\w+(?:\s+\w+){0,3}\s+have\s+to\s+(?:respond|comment|reply|submit|object|apply)\b", re.I)
-_FROM_WHEN = re.compile(r"\b(?:from|since|starting|beginning|as\s+of|with\s+effect\s+from)\s+(?:when|what\s+(?:date|day|time|year|month))\b"
+_WHEN_CONDITION = re.compile(r"^\W*when\s+(?:is|are|does|do)\b.{0,80}\b(?:treated|considered|regarded|deemed|counted|classed)\s+as\b|"
+                             r"^\W*when\s+(?:is|are|does|do)\b.{0,80}\b(?:count|counts|qualify|qualifies)\s+as\b", re.I)
+_FROM_WHEN = re.compile(r"\b(?:effective|commencement|application|start|go-live|entry\s+into\s+force)\s+date\b|"
+                        r"\b(?:from|since|starting|beginning|as\s+of|with\s+effect\s+from)\s+(?:when|what\s+(?:date|day|time|year|month))\b"
                         r"|\b(?:what|which)\s+(?:date|day|year|month)\b.*\b(?:begin|began|start|started|commence\w*|take\s+effect|"
                         r"took\s+effect|come\s+into\s+force|came\s+into\s+force|apply|applies|open|opens)\b", re.I | re.S)
 _START = re.compile(
@@ -175,7 +181,8 @@ _REFERENCE = re.compile(
     r"\bunder\s+(?:which|what)\s+(?:\w+\s+)?(?:provision|section|article|power|law|act|rule|regulation)\b|"
     r"\b(?:reference|document|paper)\s+number\b", re.I)
 _DEFINITION = re.compile(
-    r"^\W*what\s+(?:is|are)\s+(?:an?\s+)?(?!the\b)[\w'-]+(?:\s+[\w'-]+){0,3}\s*\?\s*$|"
+    r"^\W*what\s+(?:is|are)\s+(?:an?\s+)?(?!the\b)[\w'-]+(?:\s+[\w'-]+){0,3}"
+    r"(?:\s+(?:according\s+to|under|in|for\s+the\s+purposes\s+of)\s+[\w'’ .-]{1,60})?\s*\?\s*$|"
     r"\bhow\s+(?:is|are|does|do)\b.*\b(?:defined|define|described|describe)\b|\bwhat\s+(?:does|do)\b.*\bmean\b|"
     r"\bwhat\s+is\s+meant\s+by\b|\b(?:what|who)\s+(?:counts|count|qualifies|qualify)\s+as\b|\bdefinition\s+of\b|"
     r"\bwhat\s+makes\s+(?:an?\s+|the\s+)?\w+|\bwhat\s+(?:is|are)\s+(?:an?\s+)?[\"'][^\"']+[\"']|"
@@ -214,6 +221,8 @@ def _answer_type(asking: str) -> tuple[AnswerType, str]:
     has_wh = bool(re.search(r"\b(?:what|what's|whats|which|who|whom|whose|when|where|how)\b", asking, re.I))
     if re.match(rf"^\W*{_AUX}\b", asking, re.I) or not has_wh and _YES_NO.search(asking):
         return AnswerType.YES_NO, "yes/no form"  # "Is X bound by what ... says?" asks yes or no
+    if _WHEN_CONDITION.search(asking):
+        return AnswerType.DEFINITION, "when ... treated as: a condition, not a time"
     if _FROM_WHEN.search(asking):
         return AnswerType.START, "start"
     for kind, pattern in ((AnswerType.DEADLINE, _DEADLINE), (AnswerType.DURATION, _DURATION), (AnswerType.START, _START),
@@ -315,7 +324,9 @@ def named_regulators(text: str) -> frozenset[str]:
         if re.search(rf"(?<![\w]){re.escape(term.short)}(?:'s|’s)?(?![\w])", text):
             found.add(term.short)
             continue
-        if any(f" {' '.join(words_of(name))} " in folded for name in term.names if len(words_of(name)) > 1):
+        # "the Treasury" names no one jurisdiction's treasury ("the Secretary of the Treasury" is American).
+        if any(f" {' '.join(words_of(name))} " in folded for name in term.names
+               if len(words_of(name)) > 1 and words_of(name)[0] != "the"):
             found.add(term.short)
     return frozenset(found)
 

@@ -46,6 +46,7 @@ _DURATION = re.compile(
     rf"(?<![\w/.-])(?:{_NUMBER})(?:\s*\([\d,]+\))?[\s-]+(?:(?:calendar|working|business|clear|consecutive)[\s-]+)?{_TIME_UNIT}\b"
     rf"(?:\s+(?:after|before|from|following|of|prior\s+to|beginning|starting))?"
     r"|\bevery\s+(?:" + _NUMBER + r"[\s-]+)?(?:(?:calendar|working|business)\s+)?" + _TIME_UNIT + r"\b"
+    r"|\bevery\s+(?:other|second|third|" + _NUMBER + r")\s+[a-z]+s?\b"  # "every three tests": a frequency too
     r"|\b(?:annually|yearly|monthly|quarterly|weekly|daily|biennially|semi-annually|once\s+a\s+(?:year|month|week|day)|"
     r"twice\s+a\s+(?:year|month))\b"
     r"|\bwithout\s+(?:undue\s+|unreasonable\s+)?delay\b|\bimmediately\b|\bpromptly\b|\bforthwith\b"
@@ -100,8 +101,8 @@ _REFERENCE = re.compile(
     r"\b(?:CP|PS|DP|FG|GC|TR|CS|SS|SoP|PRA|FSA)\s?\d{1,2}/\d{1,3}\b"  # UK regulator papers: CP25/41, PS6/21
     r"|\b[A-Z]{2,}-\d{2,4}-[A-Z0-9]{2,6}\b"  # FIN-2019-G001
     r"|\b(?:Articles?|Art\.|Arts\.|sections?|§+|regulations?|rules?|paragraphs?|paras?\.|Parts?|Chapters?|Schedules?|"
-    r"Annex(?:es)?|Titles?|subsections?|subparagraphs?|clauses?|points?|recitals?)\s+\d+[A-Za-z]?(?:\(\w{1,4}\))*"
-    r"(?:\s*(?:,|and|or|to)\s*\d+[A-Za-z]?(?:\(\w{1,4}\))*)*"
+    r"Annex(?:es)?|Titles?|subsections?|subparagraphs?|clauses?|points?|recitals?)\s+\d+(?:\.\d+)*[A-Za-z]?(?:\(\w{1,4}\))*"
+    r"(?:\s*(?:,|and|or|to)\s*\d+(?:\.\d+)*[A-Za-z]?(?:\(\w{1,4}\))*)*"
     r"|\b(?:Regulation|Directive|Decision|Implementing\s+Regulation|Delegated\s+Regulation)\s+\((?:EU|EC|EEC|Euratom)\)\s+"
     r"(?:No\.?\s+)?\d+/\d+"
     r"|\b(?:Interpretive\s+Letter|IL|Bulletin|Notice|Circular|Guidance|Statutory\s+Instrument|S\.?I\.?)\s+(?:No\.?\s+)?\d[\d/-]*"
