@@ -23,7 +23,7 @@ from kb.abbreviations import defined_abbreviations, expand
 from kb.glossary import TERMS
 from kb.index.lexical import tokenize
 from kb.models import Answer, AnswerSpan, DatedStatement, Hit
-from kb.places import canonical_place, places_fit
+from kb.places import PLACES, canonical_place, places_fit
 from kb.question import DATE_TYPES, AnswerType, Event, Question, analyse
 from kb.search import Searcher, clean_question
 from kb.spans import SpanKind, TypedSpan, find_spans
@@ -363,6 +363,8 @@ def _names(meta) -> list[str]:
         if value:
             names.append(value)
             names.extend(name for term in TERMS if term.short == value for name in term.names[:1])
+    place = canonical_place(meta.jurisdiction)
+    names.extend(name for name in PLACES.get(place or "", ()) if len(name) > 3)  # "Hong Kong" for HK
     return names
 
 
@@ -768,13 +770,29 @@ def _confidence(candidate: Candidate, question: Question) -> float:
 
 
 def _answer_span(candidate: Candidate, question: Question) -> AnswerSpan | None:
+    """The span that answers, of those the unit holds: in the item rather than its lead-in, a date
+    before a duration and the more precise date, after "until"/"by" for a deadline, and nearest to
+    what the question asks about ("rescinds OCC Interpretive Letter 1179" for "which letter did the
+    OCC rescind", not the letter it issued)."""
     if not candidate.spans:
         return None
-    spans = list(candidate.spans)
-    if question.type in DATE_TYPES:
-        spans.sort(key=lambda s: (s.precision, s.start))
-    chosen = spans[0]
+    text = candidate.text
+    body = len(candidate.unit.lead) if candidate.unit.lead else 0
+    places = [m.start() for m in re.finditer(r"[^\W_]+", text) if set(tokenize(m.group(0))) & question.main_focus]
+
+    def rank(span: TypedSpan) -> tuple:
+        dated = span.kind is SpanKind.DATE
+        deadline = question.type is AnswerType.DEADLINE and bool(_DEADLINE_BEFORE.search(text, 0, span.start))
+        distance = min((abs(p - span.start) for p in places), default=0)
+        return (span.start < body, question.type in DATE_TYPES and not dated, span.precision if dated else 0,
+                not deadline, distance, span.start)
+
+    chosen = min(candidate.spans, key=rank)
     return AnswerSpan(chosen.text, chosen.start, chosen.end, chosen.kind.value)
+
+
+_DEADLINE_BEFORE = re.compile(r"\b(?:until|till|by|no\s+later\s+than|not\s+later\s+than|before|within)\s+(?:the\s+)?$",
+                              re.I)
 
 
 def _with_resolved_date(best: Candidate, hits: tuple[Hit, ...], text: str,

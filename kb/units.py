@@ -29,7 +29,9 @@ ITEM_PREVIEW_CHARS = 150  # each item of a long list, as shown in the answer
 _ITEM = re.compile(r"[ \t]*(?:[-*+•][ \t]+)?(?:\(\s*[0-9a-zA-Z]{1,5}\s*\)|[0-9]{1,3}[.)]|[a-zA-Z][.)]|[ivxlc]{1,6}[.)])[ \t]+"
                    r"|[ \t]*[-*+•][ \t]+")
 # A lead-in ends without a full stop: "means—", "the following:", "shall not apply to—", "a person that —".
-_OPEN_END = re.compile(r"(?:[:—–-]|\bmeans|\bfollowing|\bthat|\bto|\bwhich|\bof|\bor|\band|\bwhere|\bif|\bby|\bbe)\s*$", re.I)
+# ("...; and" or "...; or" ends the last but one item of a list, not a lead-in.)
+_OPEN_END = re.compile(r"(?:[:—–-]|\bmeans|\bfollowing|\bthat|\bto|\bwhich|\bwho|\bof|\bwhere|\bif|\bby|\bbe|"
+                       r"\binclud(?:e|es|ing))\s*$", re.I)
 _FIELD_LABEL = re.compile(r"^[A-Z][A-Za-z ]{0,24}:?$")
 
 
