@@ -22,7 +22,7 @@ import numpy as np
 from kb.abbreviations import defined_abbreviations, expand
 from kb.glossary import TERMS
 from kb.index.lexical import tokenize
-from kb.models import Answer, AnswerSpan, DatedStatement, Hit
+from kb.models import Answer, AnswerSpan, Chunk, DatedStatement, Hit
 from kb.places import PLACES, canonical_place, places_fit
 from kb.question import DATE_TYPES, AnswerType, Event, Question, analyse
 from kb.search import Searcher, clean_question
@@ -102,6 +102,7 @@ class Evidence:
     candidates: tuple[Candidate, ...]  # best first
     vectors: np.ndarray | None = None  # embedding of each of the first len(vectors) candidates
     missing_anchors: dict[str, frozenset[str]] | None = None  # doc_id → the question's anchors it never names
+    neighbours: dict[int, tuple[Chunk | None, Chunk | None]] | None = None  # of each passage read
 
     @property
     def best(self) -> Candidate | None:
@@ -121,7 +122,8 @@ def gather_evidence(searcher: Searcher, question: str, k: int = 5, *, mask: np.n
     analysis = analyse(text) if settings.question_types else replace(analyse(text), type=AnswerType.OTHER)
     hits = searcher.search(text, max(k, settings.passages), mask=mask)
     read = hits[:settings.passages]
-    candidates = [c for c in _candidates(searcher, analysis, read, settings) if _fits(c, analysis, settings)]
+    neighbours = neighbour_chunks(searcher, read) if settings.units else {}
+    candidates = [c for c in _candidates(searcher, analysis, read, settings, neighbours) if _fits(c, analysis, settings)]
     candidates.sort(key=lambda c: -_cheap_score(c, analysis))
     shortlist = candidates[:EMBEDDED_CANDIDATES]
     vectors = None
@@ -133,7 +135,8 @@ def gather_evidence(searcher: Searcher, question: str, k: int = 5, *, mask: np.n
         order = sorted(range(len(shortlist)), key=lambda i: -shortlist[i].score)
         shortlist = [shortlist[i] for i in order]
         vectors = vectors[order]
-    return Evidence(analysis, tuple(hits), tuple(shortlist), vectors, _missing_anchors(searcher, analysis, shortlist, hits))
+    return Evidence(analysis, tuple(hits), tuple(shortlist), vectors, _missing_anchors(searcher, analysis, shortlist, hits),
+                    neighbours)
 
 
 def _missing_anchors(searcher: Searcher, question: Question, candidates: list[Candidate],
@@ -155,9 +158,10 @@ def _missing_anchors(searcher: Searcher, question: Question, candidates: list[Ca
 # --- candidates and their signals ------------------------------------------------------------------
 
 
-def _candidates(searcher: Searcher, question: Question, hits: list[Hit], settings: AnswerSettings) -> list[Candidate]:
-    neighbours = _neighbour_texts(searcher, hits) if settings.units else {}
-    abbreviations = defined_abbreviations([*(b for b, _ in neighbours.values()), *(hit.chunk.text for hit in hits)])
+def _candidates(searcher: Searcher, question: Question, hits: list[Hit], settings: AnswerSettings,
+                neighbours: dict[int, tuple[Chunk | None, Chunk | None]]) -> list[Candidate]:
+    texts = {p: tuple(c.text if c is not None else "" for c in pair) for p, pair in neighbours.items()}
+    abbreviations = defined_abbreviations([*(b for b, _ in texts.values()), *(hit.chunk.text for hit in hits)])
     weights = _focus_weights(searcher, question, abbreviations) if settings.focus else {}
     kinds = question.required_spans
     documents = _document_texts(hits)
@@ -171,7 +175,7 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
     for passage, hit in enumerate(hits):
         chunk = hit.chunk
         context = expand(_words(" ".join((chunk.meta.title, *chunk.section, *_names(chunk.meta)))), abbreviations)
-        units = (units_of(passage, chunk.text, *neighbours.get(passage, ("", ""))) if settings.units else
+        units = (units_of(passage, chunk.text, *texts.get(passage, ("", ""))) if settings.units else
                  [Unit(passage, s, e) for s, e in split_sentences(chunk.text) if _readable(chunk.text, s, e)])
         previous = ""
         for unit in units:
@@ -391,9 +395,9 @@ def _embedded_part(candidate: Candidate) -> str:
     return text[start:start + EMBEDDED_CHARS]
 
 
-def _neighbour_texts(searcher: Searcher, hits: list[Hit]) -> dict[int, tuple[str, str]]:
-    """Texts of the chunks just before and after each hit in the same document: where a cut list's
-    lead-in and its last items are."""
+def neighbour_chunks(searcher: Searcher, hits: list[Hit]) -> dict[int, tuple[Chunk | None, Chunk | None]]:
+    """The chunks just before and after each hit in the same document and section: where a cut
+    list's lead-in and its last items are (a heading lies between a chunk and another section's)."""
     owner, count = searcher.index.chunk_documents, len(searcher.index.chunk_documents)
     wanted: dict[int, tuple[int | None, int | None]] = {}
     for passage, hit in enumerate(hits):
@@ -404,13 +408,30 @@ def _neighbour_texts(searcher: Searcher, hits: list[Hit]) -> dict[int, tuple[str
     ids = sorted({i for pair in wanted.values() for i in pair if i is not None})
     chunks = dict(zip(ids, searcher.index.chunks(ids)))
 
-    def text_of(i: int | None, passage: int) -> str:
-        # Only a neighbour in the same section continues the passage: a heading lies between the others.
-        if i is None or chunks[i].section != hits[passage].chunk.section:
-            return ""
-        return chunks[i].text
+    def same_section(i: int | None, passage: int) -> Chunk | None:
+        return chunks[i] if i is not None and chunks[i].section == hits[passage].chunk.section else None
 
-    return {passage: (text_of(b, passage), text_of(a, passage)) for passage, (b, a) in wanted.items()}
+    return {passage: (same_section(b, passage), same_section(a, passage)) for passage, (b, a) in wanted.items()}
+
+
+def _unit_lines(chunk: Chunk, neighbours: tuple[Chunk | None, Chunk | None], unit: Unit) -> tuple[int, int]:
+    """Lines of the source the answer shows: the unit, and its lead-in and list items in the passages
+    next to it."""
+    before, after = neighbours
+    first, last = chunk.line_range(unit.start, unit.end)
+    if unit.shown_start is not None:
+        if unit.shown_start >= 0:
+            first = min(first, chunk.line_range(unit.shown_start, unit.shown_start + 1)[0])
+        elif before is not None:
+            at = max(0, len(before.text) + 1 + unit.shown_start)
+            first = min(first, before.line_range(at, at + 1)[0])
+    if unit.shown_end is not None:
+        if unit.shown_end <= len(chunk.text):
+            last = max(last, chunk.line_range(max(unit.shown_end - 1, 0), unit.shown_end)[1])
+        elif after is not None:
+            at = min(len(after.text), unit.shown_end - len(chunk.text) - 1)
+            last = max(last, after.line_range(max(at - 1, 0), at)[1])
+    return first, last
 
 
 def _focus_weights(searcher: Searcher, question: Question, abbreviations: dict[str, frozenset[str]]) -> dict[str, float]:
@@ -527,7 +548,13 @@ def _shape(question: Question, unit: Unit, text: str, spans: tuple[TypedSpan, ..
         return 1.5
     if _defines_asked(text, question):
         return 1.0  # "who is the primary regulator of ..." and "“primary regulator” means— ... (D) ..."
+    if kind is AnswerType.ORGANISATION and not question.plural and any(_proper(s) for s in spans):
+        return 0.8  # a named body ("the Comptroller", "ESMA") over a role ("the institution")
     return 0.5
+
+
+def _proper(span: TypedSpan) -> bool:
+    return span.kind is SpanKind.ORGANISATION and span.text.lstrip("the ").strip()[:1].isupper()
 
 
 def _defines_asked(text: str, question: Question) -> bool:
@@ -678,7 +705,8 @@ def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings
         passages=passages,
         citation=cited.rank,
         highlight=None if best.unit.kind == "heading" else (best.unit.start, best.unit.end),
-        lines=(best.unit.line, best.unit.line) if best.unit.kind == "heading" else None,
+        lines=(best.unit.line, best.unit.line) if best.unit.kind == "heading" else
+        _unit_lines(cited.chunk, (evidence.neighbours or {}).get(best.unit.passage, (None, None)), best.unit),
         confidence=round(_confidence(best, question), 4),
         dates=best.dates,
         notes=notes,
@@ -785,7 +813,7 @@ def _answer_span(candidate: Candidate, question: Question) -> AnswerSpan | None:
         deadline = question.type is AnswerType.DEADLINE and bool(_DEADLINE_BEFORE.search(text, 0, span.start))
         distance = min((abs(p - span.start) for p in places), default=0)
         return (span.start < body, question.type in DATE_TYPES and not dated, span.precision if dated else 0,
-                not deadline, distance, span.start)
+                not deadline, span.kind is SpanKind.ORGANISATION and not _proper(span), distance, span.start)
 
     chosen = min(candidate.spans, key=rank)
     return AnswerSpan(chosen.text, chosen.start, chosen.end, chosen.kind.value)

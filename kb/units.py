@@ -48,6 +48,11 @@ class Unit:
     display: str = ""  # a long list, each item cut short; a heading: its text. Shown instead of the span
     members: int = 1  # items in a list
     line: int = 0  # a heading: its line in the source (headings are not in the passage's text)
+    # Where the text shown begins and ends when it reaches beyond the span: the lead-in's start, and a
+    # list's last item in the next passage. Offsets from the passage's start: below 0 is in the
+    # passage before, beyond its length in the passage after (separated by one line break).
+    shown_start: int | None = None
+    shown_end: int | None = None
 
     def text(self, passage_text: str) -> str:
         body = self.display or collapse_whitespace(passage_text[self.start:self.end])
@@ -179,7 +184,8 @@ def units_of(passage: int, text: str, before: str = "", after: str = "") -> list
         if line.start < base:
             limit = base - 1
         start, end = trim_span(combined, line.start, min(_item_end(lines, index), limit))
-        lead, parent, adjacent = _lead_chain(combined, lines, index)
+        lead, parent, adjacent, lead_start = _lead_chain(combined, lines, index)
+        shown = lead_start - base if lead_start is not None else None
         if parent is not None:
             siblings = children.setdefault(parent, [])
             if all(combined[s:e] != combined[start:end] for s, e in siblings):  # passages overlap a little
@@ -187,22 +193,24 @@ def units_of(passage: int, text: str, before: str = "", after: str = "") -> list
         if not (base <= start and end <= stop):
             continue
         if end - start <= MAX_UNIT_CHARS:
-            units.append(Unit(passage, start - base, end - base, lead, "item", adjacent))
+            units.append(Unit(passage, start - base, end - base, lead, "item", adjacent, shown_start=shown))
         else:
-            units.extend(Unit(passage, s - base, e - base, lead, "item", False)
+            units.extend(Unit(passage, s - base, e - base, lead, "item", False, shown_start=shown)
                          for s, e in split_sentences(combined, start, end) if _usable(combined, s, e))
     for parent, members in children.items():
         here = [(s, e) for s, e in members if base <= s and e <= stop]
         if len(members) < 2 or not here:
             continue
-        lead, _, adjacent = _lead_chain(combined, lines, _line_at(lines, members[0][0]))
+        lead, _, adjacent, lead_start = _lead_chain(combined, lines, _line_at(lines, members[0][0]))
         start, end = here[0][0], here[-1][1]
         display = ""
         if len(here) < len(members) or members[-1][1] - members[0][0] > MAX_LIST_CHARS:
             # Items beyond the passage, or too many words: each item's opening words.
             display = "; ".join(_preview(collapse_whitespace(combined[s:e])) for s, e in members)
         units.append(Unit(passage, start - base, end - base, lead, "list", adjacent and here[0] == members[0],
-                          display, len(members)))
+                          display, len(members),
+                          shown_start=min(lead_start if lead_start is not None else start, members[0][0]) - base,
+                          shown_end=members[-1][1] - base))
     return sorted(set(units), key=lambda u: (u.start, u.end, u.kind))
 
 
@@ -269,8 +277,12 @@ def _field_label(passage: int, text: str, lines: list[_Line], index: int, paragr
     return [Unit(passage, start - base, stop - base, label.rstrip(":"), "field", True)]
 
 
-def _lead_chain(text: str, lines: list[_Line], index: int) -> tuple[str, int | None, bool]:
-    """(lead-in text, index of the direct parent line, whether the parent directly precedes the item).
+LEAD_SEARCH_LINES = 40  # a lead-in further up than this is not the item's: lists are not that long between them
+
+
+def _lead_chain(text: str, lines: list[_Line], index: int) -> tuple[str, int | None, bool, int | None]:
+    """(lead-in text, index of the direct parent line, whether the parent directly precedes the item,
+    offset where the outermost lead-in starts).
 
     The chain runs from the outer lead-in to the direct parent (two at most), each cut to its
     last open sentence ("... means—").
@@ -281,9 +293,10 @@ def _lead_chain(text: str, lines: list[_Line], index: int) -> tuple[str, int | N
     adjacent = True
     position = index
     skipped = False
+    outer_start = None
     while level > 0 and len(chain) < 2:
         found = None
-        for i in range(position - 1, -1, -1):
+        for i in range(position - 1, max(-1, position - 1 - LEAD_SEARCH_LINES), -1):
             candidate = lines[i]
             if candidate.blank:
                 continue
@@ -294,9 +307,10 @@ def _lead_chain(text: str, lines: list[_Line], index: int) -> tuple[str, int | N
                 skipped = True  # a sibling item lies between the item and its lead-in
         if found is None:
             break
-        piece = _lead_text(text, lines[found])
-        if piece is None:
+        lead_piece = _lead_text(text, lines[found])
+        if lead_piece is None:
             break
+        piece, outer_start = lead_piece
         if parent is None:
             parent = found
             adjacent = not skipped
@@ -306,17 +320,17 @@ def _lead_chain(text: str, lines: list[_Line], index: int) -> tuple[str, int | N
     lead = " ".join(reversed(chain))
     if len(lead) > MAX_LEAD_CHARS:
         lead = "… " + lead[-MAX_LEAD_CHARS:].split(" ", 1)[-1]
-    return lead, parent, adjacent
+    return lead, parent, adjacent, outer_start
 
 
-def _lead_text(text: str, line: _Line) -> str | None:
-    """A parent item's text, or the last sentence of a prose lead-in that stays open ("means—")."""
+def _lead_text(text: str, line: _Line) -> tuple[str, int] | None:
+    """(text, start) of a parent item, or of the last sentence of a prose lead-in that stays open ("means—")."""
     raw = text[line.start:line.end]
     if line.item:
-        return collapse_whitespace(raw)
+        return collapse_whitespace(raw), line.start
     sentences = split_sentences(text, line.start, line.end)
     if not sentences:
         return None
     start, end = sentences[-1]
     last = collapse_whitespace(text[start:end])
-    return last if _OPEN_END.search(last) else None
+    return (last, start) if _OPEN_END.search(last) else None
