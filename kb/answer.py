@@ -141,17 +141,17 @@ def gather_evidence(searcher: Searcher, question: str, k: int = 5, *, mask: np.n
 
 def _missing_anchors(searcher: Searcher, question: Question, candidates: list[Candidate],
                      hits: list[Hit]) -> dict[str, frozenset[str]]:
-    """For each document a candidate comes from: the question's references and quoted terms it never names."""
-    if not question.anchors:
+    """For each document a candidate comes from: the question's quoted terms it never uses."""
+    terms = [a for a in question.anchors if a not in _references(question)]  # references: see decide()
+    if not terms:
         return {}
     owner, documents = searcher.index.chunk_documents, searcher.index.documents
     texts = _document_texts(hits)
-    holders = {anchor: {documents[owner[i]].doc_id for i in searcher.index.lexical.chunks_with(anchor).tolist()}
-               for anchor in question.anchors}
+    holders = {term: {documents[owner[i]].doc_id for i in searcher.index.lexical.chunks_with(term).tolist()}
+               for term in terms}
     missing = {}
     for doc in {hits[c.unit.passage].chunk.meta.doc_id for c in candidates}:
-        missing[doc] = frozenset(a for a in question.anchors
-                                 if doc not in holders[a] and _normal(a) not in texts.get(doc, ""))
+        missing[doc] = frozenset(t for t in terms if doc not in holders[t] and _normal(t) not in texts.get(doc, ""))
     return missing
 
 

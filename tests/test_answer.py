@@ -205,3 +205,37 @@ def test_a_primary_text_that_agrees_is_cited_over_the_news(tmp_path):
     answer = ask(searcher, "When does the sprocket gateway open?")
     cited = next(hit for hit in answer.passages if hit.rank == answer.citation).chunk
     assert answer.answerable and "1 June 2032" in answer.text and cited.meta.source == "rules.md"
+
+
+def test_a_reference_must_be_what_the_answer_is_about(tmp_path):
+    corpus = tmp_path / "corpus"
+    write(corpus / "cp31-07.md", """
+        ---
+        title: "CP31/07: Widget custody (consultation page)"
+        date: 2031-03-01
+        type: consultation
+        ---
+        # CP31/07: Widget custody
+
+        This consultation builds on our earlier CP31/02.
+
+        Consultation closes: 12/05/2031
+        """)
+    write(corpus / "letters.md", """
+        ---
+        title: "Fixture Bulletin 2031-4"
+        date: 2031-04-02
+        type: guidance
+        ---
+        # Fixture Bulletin 2031-4
+
+        The Board today issued Interpretive Letter 1190, which rescinds Interpretive Letter 1175 (June 3, 2030).
+        """)
+    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
+    build_index(settings)
+    searcher = Searcher(IndexReader.open(settings.index), HashEmbedder(64))
+    assert ask(searcher, "When does the CP31/07 consultation close?").answerable
+    other = ask(searcher, "When does the consultation on CP31/02 close?")  # mentioned, but not what the page is
+    assert not other.answerable and any("CP31/02" in note for note in other.notes)
+    rescinded = ask(searcher, "Which interpretive letter did the Board rescind when it issued IL 1190?")
+    assert rescinded.answerable and rescinded.span.text == "Interpretive Letter 1175"

@@ -215,3 +215,12 @@ def test_the_shell_completes_commands_options_and_choices():
     assert '"table"\n"ics"\n"csv"\n"markdown"' in complete("zsh", "kb timeline --format ")
     assert '"text"\n"markdown"' in complete("zsh", "kb ask -f ")
     assert [line.split("\t")[0] for line in complete("fish", "kb a").splitlines()] == ["add", "ask"]
+
+
+def test_errors_with_json_are_json_on_stdout_too(cli_env):
+    import json as _json
+
+    result = runner.invoke(app, ["ask", "When do widget licences open?", "--json"], env=cli_env)
+    assert result.exit_code == 1
+    error = _json.loads(result.stdout)
+    assert error["schema"] == "kb.error/1" and error["kind"] == "IndexMissing" and "kb index" in error["hint"]

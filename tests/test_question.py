@@ -120,3 +120,10 @@ def test_anchors_counts_and_what_must_be_named():
     assert analyse("Within how many hours must an incident be notified?").time_unit == "hour"
     assert analyse("What counts as inside information about a gadget?").definiendum == "inside information"
     assert analyse("Which government bodies launched it?").plural
+
+
+def test_forms_an_outside_test_found():
+    assert analyse("How long does the Secretary of the Treasury have to decide?").jurisdictions == frozenset()
+    assert analyse("When is someone treated as engaging in insider dealing?").type is T.DEFINITION
+    assert analyse("What is the effective date of the Widget Act?").type is T.START
+    assert analyse("What are qualifying widgets according to the Board?").type is T.DEFINITION

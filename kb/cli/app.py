@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 from typing import Any, Callable
 
@@ -44,6 +45,9 @@ def handle_errors(command: Callable) -> Callable:
             console.print(Text("Error: ", style="bold red") + Text(exc.message, style="red"), soft_wrap=True)
             if exc.hint:
                 console.print(Text(f"Hint: {exc.hint}", style="dim"), soft_wrap=True)
+            if kwargs.get("as_json"):  # a script reading stdout gets the error as JSON too, not nothing
+                typer.echo(json.dumps({"schema": "kb.error/1", "error": exc.message, "hint": exc.hint or None,
+                                       "kind": type(exc).__name__}, ensure_ascii=False))
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             Console(stderr=True).print(Text("Interrupted.", style="yellow"))
