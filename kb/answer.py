@@ -36,7 +36,8 @@ ANSWER_PASSAGES = 10  # candidate answers come from this many top passages, what
 EMBEDDED_CANDIDATES = 10
 EMBEDDED_CHARS = 300
 WEIGHTS = {"cosine": 0.5, "focus": 0.68, "rank": 0.8, "event": 0.2, "unsure": 0.1, "precision": 0.15, "shape": 0.35,
-           "length": 0.15, "anchor": 0.4, "phrase": 0.33, "main": 0.3}
+           "length": 0.15, "anchor": 0.4, "phrase": 0.33, "main": 0.3,
+           "contrary": 0.3}
 MAIN_CLAUSE_WEIGHT = 2.0  # focus terms of the clause that asks, against those of a condition before it
 # Answerable when the best unit fits the question (kb.answer._fits) and scores at least this.
 ANSWERABLE_AT = 1.45
@@ -84,6 +85,7 @@ class Candidate:
     anchor: float = 0.0  # share of the references and quoted terms of the question the unit (or its document) names
     phrase: float = 0.0  # share of the question's word pairs the unit has ("obliged entities")
     main: float = 0.0  # coverage of the clause that asks, when a condition comes first ("..., whose recommendation?")
+    contrary: bool = False  # says the opposite qualifier of the question's ("closed products" for "open products")
     dates: tuple[str, ...] = ()  # normalised dates in the span (date questions)
     cosine: float = 0.0
     score: float = 0.0
@@ -209,6 +211,7 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
                 anchor=_anchor_share(question, text, documents.get(chunk.meta.doc_id, ""), chunk.meta.title),
                 phrase=len(pairs & _pairs(tokens)) / len(pairs) if pairs else 0.0,
                 main=_coverage(main_weights, words, set()) if main_weights else 0.0,
+                contrary=_contrary(question, words),
                 dates=dates,
             ))
     if kinds and settings.units:
@@ -434,6 +437,18 @@ def _unit_lines(chunk: Chunk, neighbours: tuple[Chunk | None, Chunk | None], uni
     return first, last
 
 
+# Qualifiers that pick one of two kinds of the same thing (stems, as kb.index.lexical makes them).
+OPPOSITES = (("open", "close"), ("initi", "final"), ("first", "last"), ("minimum", "maximum"), ("small", "larg"),
+             ("new", "exist"), ("domest", "foreign"), ("feder", "state"), ("retail", "wholesal"),
+             ("befor", "after"), ("public", "privat"), ("direct", "indirect"), ("individu", "corpor"))
+_OPPOSITE = {a: b for pair in OPPOSITES for a, b in (pair, pair[::-1])}
+
+
+def _contrary(question: Question, words: set[str]) -> bool:
+    """The unit says the opposite qualifier and not the asked one ("closed products" for "open products")."""
+    return any(term in _OPPOSITE and _OPPOSITE[term] in words and term not in words for term in question.focus)
+
+
 def _focus_weights(searcher: Searcher, question: Question, abbreviations: dict[str, frozenset[str]]) -> dict[str, float]:
     """idf of each focus term; the clause that asks weighs more than a condition before it."""
     if not question.focus:
@@ -654,7 +669,7 @@ def _score(candidate: Candidate, question: Question) -> float:
     return (w["cosine"] * candidate.cosine + w["focus"] * candidate.focus + w["rank"] * candidate.prior
             + w["event"] * candidate.event - w["unsure"] * unsure + w["precision"] * precision
             + w["shape"] * candidate.shape - w["length"] * length + w["anchor"] * candidate.anchor
-            + w["phrase"] * candidate.phrase + w["main"] * candidate.main)
+            + w["phrase"] * candidate.phrase + w["main"] * candidate.main - w["contrary"] * candidate.contrary)
 
 
 # --- the decision --------------------------------------------------------------------------------

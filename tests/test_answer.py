@@ -239,3 +239,24 @@ def test_a_reference_must_be_what_the_answer_is_about(tmp_path):
     assert not other.answerable and any("CP31/02" in note for note in other.notes)
     rescinded = ask(searcher, "Which interpretive letter did the Board rescind when it issued IL 1190?")
     assert rescinded.answerable and rescinded.span.text == "Interpretive Letter 1175"
+
+
+def test_the_opposite_qualifier_is_not_the_answer(tmp_path):
+    corpus = tmp_path / "corpus"
+    write(corpus / "duty.md", """
+        ---
+        title: "Fixture Widget Duty letter"
+        date: 2031-05-01
+        type: guidance
+        ---
+        # Widget Duty
+
+        The Duty comes into force for closed widget products on 31 July 2032.
+
+        The Duty came into force for open widget products in July 2031.
+        """)
+    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
+    build_index(settings)
+    searcher = Searcher(IndexReader.open(settings.index), HashEmbedder(64))
+    answer = ask(searcher, "When did the Duty come into force for open widget products?")
+    assert answer.answerable and answer.span.text == "July 2031"
