@@ -260,3 +260,10 @@ def test_the_opposite_qualifier_is_not_the_answer(tmp_path):
     searcher = Searcher(IndexReader.open(settings.index), HashEmbedder(64))
     answer = ask(searcher, "When did the Duty come into force for open widget products?")
     assert answer.answerable and answer.span.text == "July 2031"
+    from kb.answer import _contrary
+    from kb.index.lexical import tokenize
+    from kb.question import analyse
+
+    question = analyse("When did the Duty come into force for open widget products?")
+    assert _contrary(question, set(tokenize("for closed widget products on 31 July 2032")))
+    assert not _contrary(question, set(tokenize("for open widget products in July 2031")))
