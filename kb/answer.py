@@ -105,6 +105,7 @@ class Evidence:
     vectors: np.ndarray | None = None  # embedding of each of the first len(vectors) candidates
     missing_anchors: dict[str, frozenset[str]] | None = None  # doc_id → the question's anchors it never names
     neighbours: dict[int, tuple[Chunk | None, Chunk | None]] | None = None  # of each passage read
+    named_in: dict[str, frozenset[str]] | None = None  # each proper name of the question → doc_ids that use it
 
     @property
     def best(self) -> Candidate | None:
@@ -138,7 +139,14 @@ def gather_evidence(searcher: Searcher, question: str, k: int = 5, *, mask: np.n
         shortlist = [shortlist[i] for i in order]
         vectors = vectors[order]
     return Evidence(analysis, tuple(hits), tuple(shortlist), vectors, _missing_anchors(searcher, analysis, shortlist, hits),
-                    neighbours)
+                    neighbours, _named_in(searcher, analysis))
+
+
+def _named_in(searcher: Searcher, question: Question) -> dict[str, frozenset[str]]:
+    owner, documents = searcher.index.chunk_documents, searcher.index.documents
+    variants = [v for _, v in _name_variants(question)] + [n for c in question.jurisdictions for n in _place_names(c)]
+    return {variant: frozenset(documents[owner[i]].doc_id for i in searcher.index.lexical.chunks_with(variant).tolist())
+            for variant in variants}
 
 
 def _missing_anchors(searcher: Searcher, question: Question, candidates: list[Candidate],
@@ -682,18 +690,19 @@ def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings
     shown = hits[:k]
     eligible = list(evidence.candidates)  # gather_evidence kept only the units that fit the question
     best = eligible[0] if eligible else None
-    if best is not None and (evidence.missing_anchors or _references(question)):
-        missing = set(evidence.missing_anchors.get(hits[best.unit.passage].chunk.meta.doc_id, frozenset()))
-        # A reference ("CP25/15", "2024/1624") names what the answer must be about: the unit or its
-        # document's title must say it, not a passing mention elsewhere in the document.
-        chunk = hits[best.unit.passage].chunk
-        own = _normal(" ".join((best.text, chunk.meta.title, *chunk.section)))
-        missing |= {a for a in _references(question) if not _names_reference(own, a)}
-        if missing:
-            named = ", ".join(f"“{a}”" for a in sorted(missing))
-            return _no_answer(evidence, shown, f"The passages that come closest never mention {named}.", best)
+    if best is not None:
+        # The answer must be about what the question names: its quoted terms (somewhere in the
+        # document), its references ("CP25/15": in the unit or its title, not a passing mention),
+        # and one of its proper names ("DORA", "Hong Kong": anywhere in the document or its metadata).
+        about = [c for c in eligible if not _unnamed(c, question, evidence)]
+        if not about:
+            missing = sorted(_unnamed(best, question, evidence))
+            return _no_answer(evidence, shown, f"The passages that come closest never mention {' or '.join(missing)}.",
+                              best)
+        eligible = about
+        best = eligible[0]
     if best is not None and settings.jurisdiction and question.jurisdictions:
-        local = [c for c in eligible if _jurisdiction_fits(question, hits[c.unit.passage])]
+        local = [c for c in eligible if _jurisdiction_fits(question, hits[c.unit.passage], evidence.named_in or {})]
         if not local or _confidence(local[0], question) < max(threshold, best.score - ELSEWHERE_MARGIN):
             elsewhere = best if _confidence(best, question) >= threshold else None
             return _no_answer(evidence, shown, _elsewhere_note(question, hits, elsewhere))
@@ -776,6 +785,50 @@ def _names_reference(text: str, reference: str) -> bool:
     2022/860" for "SI 2022/860"); "CP25/42" does not cite "CP25/15"."""
     numbers = re.findall(r"\d[\w./()-]*\w|\d", _normal(reference))
     return all(re.search(rf"(?<![\d./]){re.escape(n)}(?![\w/]|\.\d)", text) for n in numbers)
+
+
+def _unnamed(candidate: Candidate, question: Question, evidence: Evidence) -> set[str]:
+    """What the question names that the candidate's source does not: quoted terms, references, names."""
+    chunk = evidence.hits[candidate.unit.passage].chunk
+    missing = {f"“{a}”" for a in (evidence.missing_anchors or {}).get(chunk.meta.doc_id, frozenset())}
+    own = _normal(" ".join((candidate.text, chunk.meta.title, *chunk.section)))
+    missing |= {f"“{a}”" for a in _references(question) if not _names_reference(own, a)}
+    if question.names and not _source_names(question, chunk, evidence.named_in or {}):
+        missing.add(" or ".join(question.names))
+    return missing
+
+
+def _source_names(question: Question, chunk: Chunk, named_in: dict[str, frozenset[str]]) -> bool:
+    """The answer's document names one of the question's proper names: in its text, title, headings or
+    metadata, or as the initials of words of its title ("DTSP" for "Digital Token Service Providers").
+    A note that some other regime "begins on 5 May 2027" does not answer "when does the DORA regime begin?"."""
+    context = " ".join((chunk.meta.title, *chunk.section, *_names(chunk.meta)))
+    words = set(tokenize(context))
+    for name, variant in _name_variants(question):
+        if chunk.meta.doc_id in named_in.get(variant, frozenset()) or set(tokenize(variant)) <= words:
+            return True
+        if name.isupper() and 2 <= len(name) <= 8 and _initials_in(name, context):
+            return True
+    return False
+
+
+def _name_variants(question: Question) -> list[tuple[str, str]]:
+    """(name, a way to find it): each word of a name ("UK MLR": "UK", "MLR"), and a regulator's long
+    names ("OCC": "Comptroller of the Currency")."""
+    variants = []
+    for name in question.names:
+        variants += [(name, name)] + [(word, word) for word in name.split() if len(name.split()) > 1]
+        for term in TERMS:
+            if term.short in name.split() and term.kind == "regulator":
+                variants += [(name, long) for long in term.names if not long.startswith("the ")]
+    return variants
+
+
+def _initials_in(acronym: str, text: str) -> bool:
+    words = re.findall(r"[A-Za-z][\w'-]*", text)
+    letters = acronym.casefold()
+    return any("".join(w[0].casefold() for w in words[i:i + len(letters)]) == letters
+               for i in range(len(words) - len(letters) + 1))
 
 
 def _references(question: Question) -> tuple[str, ...]:
@@ -872,8 +925,18 @@ def _dateline(hits: tuple[Hit, ...], doc_id: str, published: str) -> str | None:
     return None
 
 
-def _jurisdiction_fits(question: Question, hit: Hit) -> bool:
-    return places_fit(question.jurisdictions, canonical_place(hit.chunk.meta.jurisdiction))
+def _jurisdiction_fits(question: Question, hit: Hit, named_in: dict[str, frozenset[str]]) -> bool:
+    """The document is of an asked-for jurisdiction; one whose jurisdiction is not known must name it."""
+    place = canonical_place(hit.chunk.meta.jurisdiction)
+    if place is None:
+        context = _normal(" ".join((hit.chunk.meta.title, *hit.chunk.section, hit.chunk.text)))
+        return any(hit.chunk.meta.doc_id in named_in.get(name, frozenset()) or _normal(name) in context
+                   for code in question.jurisdictions for name in _place_names(code))
+    return places_fit(question.jurisdictions, place)
+
+
+def _place_names(code: str) -> tuple[str, ...]:
+    return tuple(name for name in PLACES.get(code, (code,)) if len(name) > 2) or (code,)
 
 
 def _elsewhere_note(question: Question, hits: tuple[Hit, ...], best: Candidate | None) -> str | None:

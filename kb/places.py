@@ -42,6 +42,11 @@ def named_places(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def without_places(text: str) -> str:
+    """The text with every place name taken out ("Hong Kong" → "", "UK MLR" → "MLR")."""
+    return " ".join(_PLACE_PATTERN.sub(" ", text).split())
+
+
 # Financial free zones are jurisdictions of their own inside a country: a text of either may answer.
 PLACE_PARENTS = {"ADGM": "UAE", "DIFC": "UAE"}
 

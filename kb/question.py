@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from kb.glossary import TERMS, words_of
 from kb.index.lexical import tokenize
-from kb.places import named_places
+from kb.places import named_places, without_places
 from kb.spans import SpanKind
 
 
@@ -72,6 +72,7 @@ class Question:
     required_terms: frozenset[str] = frozenset()  # "what annual fee": an amount answer must name a fee (or charge)
     time_unit: str | None = None  # "within how many hours": the unit a duration answer must be in
     plural: bool = False  # "which bodies", "which firms": several answers, a list fits
+    names: tuple[str, ...] = ()  # proper names it asks about ("DORA", "Hong Kong", "Cunliffe"): the answer's source names one
     notes: tuple[str, ...] = field(default=(), compare=False)  # why the type was chosen (for --explain/tests)
 
     @property
@@ -378,7 +379,43 @@ def analyse(text: str) -> Question:
         and not head.endswith(("ss", "us"))
     return Question(text, kind, focus, _event(asking, kind), places, regulators, anchors, main_focus,
                     count, definiendum, required, (unit.group(1) or unit.group(2)).casefold() if unit else None,
-                    plural, (rule,))
+                    plural, proper_names(normal), (rule,))
+
+
+_NAME = re.compile(r"(?<![\w'’-])([A-Z][\w&’'-]*(?:\s+(?:of\s+|for\s+|and\s+)?[A-Z][\w&’'-]*)*)")
+_NOT_NAMES = frozenset(
+    "what when where which who whom whose why how does do did is are was were can could may might must shall should will "
+    "would has have had i if a an the in on for from by under after before once our we my it this that there here "
+    "january february march april may june july august september october november december".split())
+
+
+def _only_places(name: str) -> bool:
+    return not without_places(name)
+
+
+def proper_names(text: str) -> tuple[str, ...]:
+    """Capitalised names and acronyms of a question, but its first word and question words: what it is
+    about ("When does the DORA regime begin?" → "DORA")."""
+    names = []
+    for sentence in _SENTENCES.split(text):
+        for match in _NAME.finditer(sentence):
+            words = match.group(1).split()
+            if match.start() == 0 or words[0].casefold() in _NOT_NAMES:
+                words = words[1:]
+            # A possessive or a month ends a name: "Hong Kong's June 2025 consultation" names Hong Kong.
+            kept = []
+            for word in words:
+                if word.casefold() in _NOT_NAMES:
+                    break
+                if word.endswith(("'s", "’s")):
+                    kept.append(word[:-2])
+                    break
+                kept.append(word)
+            name = " ".join(kept)
+            # Places are not names here: the jurisdiction check answers for them, with a better note.
+            if len(name) > 1 and name.casefold() not in _NOT_NAMES and not _only_places(name):
+                names.append(name)
+    return tuple(dict.fromkeys(names))
 
 
 # Amounts of a named kind: the answer must name it too ("what annual fee" is not answered by a fine).

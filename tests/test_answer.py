@@ -267,3 +267,20 @@ def test_the_opposite_qualifier_is_not_the_answer(tmp_path):
     question = analyse("When did the Duty come into force for open widget products?")
     assert _contrary(question, set(tokenize("for closed widget products on 31 July 2032")))
     assert not _contrary(question, set(tokenize("for open widget products in July 2031")))
+
+
+def test_the_answer_must_come_from_a_source_that_names_what_is_asked_about(searcher):
+    # the fixture corpus has no text on a "Sprocketium" regime; the Widget Act "shall apply from 1 March 2032"
+    answer = ask(searcher, "When does the Sprocketium regime apply?")
+    assert not answer.answerable and any("Sprocketium" in note for note in answer.notes)
+    assert ask(searcher, "When does the Widget Act apply?").answerable
+
+
+def test_a_document_of_no_known_jurisdiction_must_name_the_asked_one(tmp_path):
+    corpus = tmp_path / "corpus"
+    write(corpus / "note.md", "# Note\n\nThe Sprocketium regime begins on 5 May 2032.\n")
+    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
+    build_index(settings)
+    searcher = Searcher(IndexReader.open(settings.index), HashEmbedder(64))
+    assert not ask(searcher, "When does the Hong Kong sprocket regime begin?").answerable
+    assert ask(searcher, "When does the Sprocketium regime begin?").answerable
