@@ -114,6 +114,7 @@ def add_file(path: str | Path, corpus: Path, *, overwrite: bool = False, max_byt
         return AddResult(source, target, "unchanged", len(data), _guess_type(path))
     if old is not None and not overwrite:
         raise SourceExists(f"{target} already exists with other content; {source} was not added.")
+    check_readable(data, target.name, source)
     write_atomic(target, data)
     if old is not None:
         # The replaced file may have been fetched: its URL no longer describes this content.
@@ -185,6 +186,7 @@ def add_url(url: str, corpus: Path, *, limits: FetchLimits = FetchLimits(),
         if checked != old_record:
             write_atomic(sidecar_path(target), checked.to_json())
         return AddResult(source, target, "unchanged", len(previous), fetched.content_type, url)
+    check_readable(fetched.body, target.name, source)  # before anything is written: a good copy stays
     record = SourceRecord(url=url, final_url=fetched.final_url, retrieved=_now(), content_type=fetched.content_type,
                           sha256=_sha256(fetched.body), size=len(fetched.body), etag=fetched.etag,
                           last_modified=fetched.last_modified)
@@ -276,7 +278,8 @@ def corpus_folder(corpus: Path) -> Path:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that readers see the old file or the new one, never a part of one."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.kb-tmp")  # hidden: the scan ignores it
+    # Hidden (the scan ignores it) and short: a 255-byte file name must still have a temporary name.
+    temporary = path.with_name(f".kb-{secrets.token_hex(6)}.tmp")
     try:
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
         with os.fdopen(descriptor, "wb") as handle:
@@ -285,12 +288,37 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
+        _remove(temporary)
         raise CorpusError(f"Cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        _remove(temporary)
         raise
     _fsync_folder(path.parent)
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass  # nothing was written under that name
+
+
+def check_readable(data: bytes, name: str, source: str) -> None:
+    """Raise SourceError unless kb can read the document: a fake or truncated PDF, a page with no text or
+    an empty file is refused before it is written, so it never replaces a good copy."""
+    import tempfile
+
+    from kb.errors import BadDocument
+    from kb.ingest import CorpusFile, read_file
+
+    with tempfile.TemporaryDirectory(prefix="kb-add-") as folder:
+        path = Path(folder) / f"check{Path(name).suffix.lower()}"
+        path.write_bytes(data)
+        try:
+            read_file(CorpusFile(path, path.name, len(data), 0))
+        except BadDocument as exc:
+            raise SourceError(f"{source} was not added: {exc.message}.",
+                              "kb can index only documents it can read; check the file or the page.") from None
 
 
 def _fsync_folder(folder: Path) -> None:

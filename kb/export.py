@@ -130,7 +130,7 @@ def timeline_markdown(events: Sequence[Event]) -> str:
         chunk = event.chunk
         source = f"{md_escape(chunk.meta.title)} — {md_escape(where(chunk, event.lines))}"
         if web_address(chunk.meta):
-            source += f" <{web_address(chunk.meta)}>"
+            source += f" <{_autolink(web_address(chunk.meta))}>"
         lines.append(f"| {md_escape(event.label)} | {event.status} | {md_escape(event.text)} | {source} | "
                      f"{md_escape(chunk.meta.date or 'undated')} |")
     return "\n".join(lines) + "\n"
@@ -201,13 +201,19 @@ def _md_citation(chunk: Chunk, lines: tuple[int, int] | None = None) -> str:
     text = (f"{md_escape(chunk.meta.title)} — {md_escape(where(chunk, lines))} "
             f"({md_escape(', '.join(citation_details(chunk)))})")
     address = web_address(chunk.meta)
-    return text + (f" <{address}>" if address else "")
+    return text + (f" <{_autolink(address)}>" if address else "")
 
 
 # --- neutralising text -----------------------------------------------------------------------------
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 _ENTITY = re.compile(r"&(?=#?\w+;)")
+
+
+def _autolink(url: str) -> str:
+    """A URL inside <...>: percent-encode what would end the link or split a table cell (a "|" in a
+    query string), so the cell stays one cell and the link still opens the page."""
+    return url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
 
 
 def md_escape(text: str) -> str:

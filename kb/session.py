@@ -91,9 +91,10 @@ class LiveIndex:
             return Passages(text, filters, tuple(searcher.search(text, k, mask=mask)), searcher.index.corpus)
 
     def timeline(self, filters: Filters = Filters(), topic: str | None = None, as_of: dt.date | None = None, *,
-                 upcoming: bool = False) -> Timeline:
+                 upcoming: bool = False, since: dt.date | None = None, until: dt.date | None = None) -> Timeline:
         with self._lock:
-            return timeline_of(self._current().index, filters, topic, as_of, upcoming=upcoming)
+            return timeline_of(self._current().index, filters, topic, as_of, upcoming=upcoming, since=since,
+                               until=until)
 
     def sources(self, filters: Filters = Filters(), limit: int | None = None) -> SourceList:
         with self._lock:

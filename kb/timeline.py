@@ -57,22 +57,29 @@ def topic_terms(topic: str | None) -> set[str]:
 
 
 def index_timeline(index: Path, filters: Filters = Filters(), topic: str | None = None,
-                   as_of: dt.date | None = None, *, upcoming: bool = False) -> Timeline:
-    """`kb timeline`: the events of an index (see build_timeline); with `upcoming`, only those not past."""
+                   as_of: dt.date | None = None, *, upcoming: bool = False, since: dt.date | None = None,
+                   until: dt.date | None = None) -> Timeline:
+    """`kb timeline`: the events of an index (see build_timeline); with `upcoming`, only those not past;
+    with `since`/`until`, only events whose period reaches into that window."""
     reader = IndexReader.open(index)
     try:
-        return timeline_of(reader, filters, topic, as_of, upcoming=upcoming)
+        return timeline_of(reader, filters, topic, as_of, upcoming=upcoming, since=since, until=until)
     finally:
         reader.close()
 
 
 def timeline_of(reader: IndexReader, filters: Filters = Filters(), topic: str | None = None,
-                as_of: dt.date | None = None, *, upcoming: bool = False) -> Timeline:
-    """The timeline of an open index (a server keeps one open); with `upcoming`, only events not past."""
+                as_of: dt.date | None = None, *, upcoming: bool = False, since: dt.date | None = None,
+                until: dt.date | None = None) -> Timeline:
+    """The timeline of an open index (a server keeps one open); with `upcoming`, only events not past;
+    with `since`/`until`, only events whose period reaches into that window."""
     as_of = as_of or dt.date.today()
     events = build_timeline(reader, filters, topic, as_of)
     if upcoming:
         events = [event for event in events if event.status != "past"]
+    if since or until:
+        events = [event for event in events
+                  if (since is None or event.last >= since) and (until is None or event.first <= until)]
     return Timeline(as_of, reader.corpus, tuple(events))
 
 

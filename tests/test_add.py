@@ -520,12 +520,15 @@ def test_a_file_name_with_a_line_break_is_refused(corpus, tmp_path):
 
 
 def test_kb_add_names_the_files_the_index_skipped_and_why(corpus, tmp_path):
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.7\n")  # put there by hand, not by kb add
     empty = tmp_path / "empty.md"
     empty.write_text("")
     good = write(tmp_path / "good.md", "# Good\n\nGood widget text.\n")
     result = kb(["add", str(empty), str(good)], corpus, tmp_path)
-    assert result.exit_code == 0 and "1 new, 0 updated, 0 unchanged, 0 removed, 1 skipped" in result.output
-    assert "Files with problems" in result.output and "empty.md" in result.output and "skipped" in result.output
+    assert result.exit_code == 1  # one source failed
+    assert "empty.md was not added: empty file" in " ".join(result.output.split())
+    assert not (corpus / "empty.md").exists() and (corpus / "good.md").is_file()
+    assert "Files with problems" in result.output and "broken.pdf" in result.output and "skipped" in result.output
 
 
 def test_kb_add_while_another_build_runs_keeps_the_file_and_says_the_index_was_not_updated(corpus, tmp_path):
@@ -543,3 +546,35 @@ def test_kb_add_while_another_build_runs_keeps_the_file_and_says_the_index_was_n
     again = kb(["add", str(note), "--json"], corpus, tmp_path)
     data = json.loads(again.output)
     assert data["ok"] is True and data["index"]["added"] == ["note.md"]  # the next run finishes the job
+
+
+def test_a_file_name_of_255_bytes_is_added_without_a_crash(tmp_path):
+    from kb.add import add_file
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    source = tmp_path / ("w" * 252 + ".md")
+    source.write_text("# Widgets\n\nWidget rules apply from 2031.\n")
+    result = add_file(source, corpus)
+    assert result.status == "added" and (corpus / source.name).read_text().startswith("# Widgets")
+    assert [p.name for p in corpus.iterdir()] == [source.name]  # no temporary file left
+
+
+def test_an_unreadable_document_is_refused_and_never_replaces_a_good_copy(tmp_path):
+    from kb.add import add_file
+    from kb.errors import SourceError
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    fake = tmp_path / "rules.pdf"
+    fake.write_bytes(b"%PDF-1.7\n")
+    with pytest.raises(SourceError, match="was not added"):
+        add_file(fake, corpus)
+    assert not list(corpus.iterdir())
+    good = tmp_path / "notes.md"
+    good.write_text("# Notes\n\nThe gateway opens in 2031.\n")
+    add_file(good, corpus)
+    good.write_text("")
+    with pytest.raises(SourceError, match="empty"):
+        add_file(good, corpus, overwrite=True)
+    assert (corpus / "notes.md").read_text().startswith("# Notes")

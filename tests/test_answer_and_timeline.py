@@ -129,3 +129,10 @@ def test_timeline_through_the_cli(dated_corpus):
     assert data["events"][1]["source"] == "newer.md" and data["events"][1]["published"] == "2030-06-20"
     table = runner.invoke(app, ["timeline", "--as-of", "2031-06-01"], env=env).output
     assert "upcoming" in table and "past" in table and "newer.md:" in table
+
+
+def test_timeline_since_and_until_choose_events_by_their_own_dates(dated_corpus):
+    env = {"KB_MODEL": "hash:64", "KB_INDEX": str(dated_corpus.index), "COLUMNS": "160"}
+    data = json.loads(runner.invoke(app, ["timeline", "--json", "--since", "2031", "--until", "2031-12"],
+                                    env=env).output)
+    assert [e["date"] for e in data["events"]] == ["2031"]  # not 2029-04-01, not 2032-03

@@ -108,9 +108,12 @@ def build_server(settings: Settings, live: LiveIndex | None = None) -> MCPServer
         as_of: Annotated[str | None, Field(description="Tell past from upcoming relative to this date "
                                                        "(default: today), e.g. 2026-01-31.")] = None,
         upcoming: Annotated[bool, Field(description="Only events that have not passed.")] = False,
+        since: Annotated[str | None, Field(description="Only events on or after this date, e.g. 2026-01.")] = None,
+        until: Annotated[str | None, Field(description="Only events on or before this date, e.g. 2026-12-31.")] = None,
     ) -> dict[str, Any]:
         return _call(lambda: live.timeline(_filters(jurisdiction, regulator, type), topic, _date(as_of, "as_of"),
-                                           upcoming=upcoming))
+                                           upcoming=upcoming, since=_date(since, "since"),
+                                           until=_date(until, "until", last=True)))
 
     @server.tool(name="sources", description=SOURCES)
     def sources(
@@ -149,10 +152,11 @@ def _filters(jurisdiction: list[str] | str | None, regulator: list[str] | str | 
         raise ToolError(exc.message.replace("--", "")) from None
 
 
-def _date(value: str | None, name: str) -> dt.date | None:
+def _date(value: str | None, name: str, *, last: bool = False) -> dt.date | None:
+    """The first day of the period a date names ("2026-03": 1 March), or with `last` its last day."""
     if not value:
         return None
     try:
-        return parse_date_option(value, name)[0]
+        return parse_date_option(value, name)[1 if last else 0]
     except KBError as exc:
         raise ToolError(exc.message.replace("--", "")) from None

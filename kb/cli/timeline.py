@@ -21,6 +21,8 @@ def timeline_command(
     topic: Optional[str] = typer.Option(None, "--topic", help='Only passages that mention this, e.g. "stablecoin".'),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Tell past from upcoming relative to DATE (default: today)."),
     upcoming: bool = typer.Option(False, "--upcoming", help="Only events that have not passed yet."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only events on or after DATE (2026, 2026-03, 2026-03-31)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only events on or before DATE."),
     fmt: TimelineFormat = typer.Option(TimelineFormat.table, "--format", "-f", help="table (on the terminal), or a "
                                        "file to import elsewhere: ics (calendar), csv (spreadsheet), markdown."),
     output: Optional[Path] = OutputOption,
@@ -28,7 +30,8 @@ def timeline_command(
 ) -> None:
     """A chronological table of the dated regulatory events in the corpus, each with its citation.
 
-    Relative dates ("next week") are resolved against the document's publication date.
+    Relative dates ("next week") are resolved against the document's publication date; --since and
+    --until choose events by their own dates.
     --format ics|csv|markdown writes the events for a calendar, a spreadsheet or a memo.
     Example: kb timeline --jurisdiction UK --topic licensing --upcoming --format ics -o deadlines.ics
     """
@@ -39,7 +42,10 @@ def timeline_command(
     if as_json and fmt is not TimelineFormat.table:
         raise typer.BadParameter("--json is a format of its own; leave out one of them", param_hint="--format")
     reference = parse_date_option(as_of, "--as-of")[0] if as_of else None
-    timeline = index_timeline(settings(index=index).index, filters, topic, reference, upcoming=upcoming)
+    window = (parse_date_option(since, "--since")[0] if since else None,
+              parse_date_option(until, "--until")[1] if until else None)
+    timeline = index_timeline(settings(index=index).index, filters, topic, reference, upcoming=upcoming,
+                              since=window[0], until=window[1])
     if fmt is TimelineFormat.table and output is None:
         show(timeline, as_json=as_json)
         return
