@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from kb.build import build_index
@@ -80,3 +82,21 @@ def test_an_index_folder_inside_the_corpus_is_not_read_as_documents(tmp_path, cl
     assert {d.source for d in IndexReader.open(settings.index).documents} == {"note.md"}
     status = runner.invoke(app, ["status", "--index", str(settings.index)], env=cli_env)
     assert status.exit_code == 0 and "unchanged since the build" in status.output
+
+
+# --- odd index paths ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["idx#1", "idx?mode=rwc", "idx%20x", "my index", "a b#c?d%e"])
+def test_index_paths_with_uri_characters_and_spaces_work(tmp_path, cli_env, name):
+    corpus = one_doc_corpus(tmp_path / "docs")
+    index = tmp_path / "x" / name
+    env = {**cli_env, "KB_CORPUS": str(corpus), "KB_INDEX": str(index)}
+    assert runner.invoke(app, ["index"], env=env).exit_code == 0
+    ask = runner.invoke(app, ["ask", "When does the Widget Authority open its gateway?"], env=env)
+    assert ask.exit_code == 0 and "note.md" in ask.output, ask.output
+    sources = runner.invoke(app, ["sources", "--json"], env=env)
+    assert sources.exit_code == 0 and json.loads(sources.output)["total"] == 1
+    again = runner.invoke(app, ["index"], env=env)
+    assert again.exit_code == 0 and "up to date" in again.output, again.output  # not a full build every time
+    assert sorted(p.name for p in index.parent.iterdir()) == [name]  # nothing created beside the index

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Iterable, Sequence
+from urllib.parse import quote
 
 from kb.models import Chunk, DocumentMeta
 
@@ -90,7 +91,10 @@ class FileRecord:
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        # A URI, so the path is quoted: "#", "?" and "%" in a folder name would otherwise end the path
+        # (and a read would create an empty database where the cut-off path points).
+        uri = "file:" + quote(str(Path(path).absolute()), safe="/") + "?mode=ro"
+        connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
     else:
         connection = sqlite3.connect(path, check_same_thread=False)
     connection.row_factory = sqlite3.Row
