@@ -8,6 +8,7 @@ always assembled in the same order from all files, so its search results equal a
 
 from __future__ import annotations
 
+import math
 import shutil
 import time
 from collections import defaultdict
@@ -21,7 +22,8 @@ from kb.changes import ChangePlan, plan_changes
 from kb.chunk import ChunkerSettings, chunk_document
 from kb.config import Settings
 from kb.embed import Embedder, Tokenizer, load_embedder, load_tokenizer
-from kb.errors import BadDocument, EmptyCorpus, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing, KBError
+from kb.errors import (BadDocument, ConfigError, EmptyCorpus, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing,
+                       IndexWriteError, KBError)
 from kb.errors import StrictModeError
 from kb.index.layout import IndexLayout
 from kb.index.manifest import ASSEMBLY, ChunkerInfo
@@ -88,6 +90,8 @@ def build_index(
     """
     from filelock import FileLock, Timeout
 
+    if math.isnan(wait):
+        raise ConfigError("--wait needs a number of seconds, not nan.")
     layout = IndexLayout(Path(settings.index))
     if if_missing and layout.current_build() is not None:
         return None
@@ -100,7 +104,11 @@ def build_index(
         lock.acquire()
     except Timeout:
         raise IndexLocked(f"Another `kb index` is already building {layout.root}.") from None
+    except OSError as exc:  # a read-only folder or file system: nothing can be built there
+        raise IndexWriteError(f"Cannot write in the index folder {layout.root}: {exc.strerror or exc}.",
+                              "kb index writes a new build there; kb ask, status and sources only read it.") from None
     try:
+        layout.check_pointer()
         factory = embedder_factory or (lambda name: load_embedder(name, settings.backend))
         report = _Builder(settings, layout, rebuild, dense_kind, progress or NoProgress(), factory).run()
     finally:
@@ -152,6 +160,8 @@ class _Builder:
         return previous, None
 
     def run(self) -> BuildReport:
+        # The lock is held: any temporary build here was left by a run that crashed or was killed.
+        self._clean_up(keep=set(), temporary_only=True)
         corpus = Path(self.settings.corpus).resolve()
         scan = scan_corpus(corpus, exclude=self.layout.root)
         if not scan.files:
@@ -331,10 +341,10 @@ class _Builder:
                            [(row.document, row.chunk, row.embed_key) for row in rows], vectors, records + refused,
                            dense_kind=self.dense_kind, started=self.started, progress=self.progress)
 
-    def _clean_up(self, keep: set[str]) -> None:
+    def _clean_up(self, keep: set[str], temporary_only: bool = False) -> None:
         """Remove kb's own builds but the live and the previous one (a reader may still use it), and
         crashed temps. Anything else in the folder is not kb's and is left alone."""
-        for entry in self.layout.own_builds():
+        for entry in self.layout.temporary_builds() if temporary_only else self.layout.own_builds():
             if entry.name not in keep:
                 shutil.rmtree(entry, ignore_errors=True)
 

@@ -59,6 +59,12 @@ class IndexFolderInUse(KBError):
     default_hint = "Choose a new or empty folder for the index: --index PATH (default indexes/default)."
 
 
+class IndexWriteError(KBError):
+    """A new build could not be written (disk full, read-only folder...); the previous build is still live."""
+
+    default_hint = "Free some space or fix the folder's permissions, then run kb index again."
+
+
 class IndexLocked(KBError):
     default_hint = "Wait for the other `kb index` to finish, or pass --wait SECONDS."
 

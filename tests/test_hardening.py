@@ -100,3 +100,101 @@ def test_index_paths_with_uri_characters_and_spaces_work(tmp_path, cli_env, name
     again = runner.invoke(app, ["index"], env=env)
     assert again.exit_code == 0 and "up to date" in again.output, again.output  # not a full build every time
     assert sorted(p.name for p in index.parent.iterdir()) == [name]  # nothing created beside the index
+
+
+# --- faults: one red line, never a traceback ---------------------------------------------------------
+
+
+def _damage(index: Path, how: str) -> None:
+    layout = IndexLayout(index)
+    build = layout.current_build()
+    manifest = build / "manifest.json"
+    if how == "emptied meta.sqlite":
+        (build / "meta.sqlite").write_bytes(b"")
+    elif how == "manifest key renamed":
+        manifest.write_text(manifest.read_text().replace('"model"', '"modle"'))
+    elif how in ("model null", "model name null", "counts not numbers"):
+        data = json.loads(manifest.read_text())
+        if how == "model null":
+            data["model"] = None
+        elif how == "model name null":
+            data["model"]["name"] = None
+        else:
+            data["counts"]["chunks"] = "many"
+        manifest.write_text(json.dumps(data))
+    elif how == "CURRENT not UTF-8":
+        layout.current_file.write_bytes(b"\xff\xfe\x00\x81")
+    elif how == "CURRENT a folder":
+        layout.current_file.unlink()
+        layout.current_file.mkdir()
+
+
+@pytest.mark.parametrize("how", ["emptied meta.sqlite", "manifest key renamed", "model null", "model name null",
+                                 "counts not numbers", "CURRENT not UTF-8", "CURRENT a folder"])
+def test_a_damaged_index_gives_one_red_line_in_every_command(fake_settings, cli_env, how):
+    build_index(fake_settings)
+    _damage(fake_settings.index, how)
+    for args in (["ask", "sprocket records"], ["sources"], ["status"], ["timeline"], ["doctor"], ["doctor", "--json"]):
+        result = runner.invoke(app, args, env=cli_env)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)
+        if args[0] != "doctor":
+            assert result.output.startswith("Error: ") and "Hint: " in result.output, (args, result.output)
+    result = runner.invoke(app, ["index"], env=cli_env)  # kb index repairs it, or says how in one line
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    if how == "CURRENT a folder":
+        assert result.exit_code == 1 and "is not a file" in result.output
+    else:
+        assert result.exit_code == 0 and runner.invoke(app, ["doctor"], env=cli_env).exit_code == 0
+
+
+def test_wait_nan_is_a_clear_error(fake_settings, cli_env):
+    result = runner.invoke(app, ["index", "--wait", "nan"], env=cli_env)
+    assert result.exit_code != 0 and isinstance(result.exception, SystemExit)
+    assert "--wait" in result.output and "Traceback" not in result.output
+
+
+def test_a_read_only_index_folder_is_one_red_line(fake_settings, cli_env, monkeypatch):
+    import errno
+
+    import filelock
+
+    build_index(fake_settings)
+
+    def read_only(self, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(fake_settings.index / ".lock"))
+
+    monkeypatch.setattr(filelock.FileLock, "acquire", read_only)
+    result = runner.invoke(app, ["index"], env=cli_env)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "Read-only file system" in result.output and "Traceback" not in result.output
+    assert runner.invoke(app, ["ask", "sprocket records"], env=cli_env).exit_code == 0  # reading still works
+
+
+def test_a_full_disk_leaves_the_old_build_live_and_no_temporary_build(fake_settings, cli_env, monkeypatch):
+    import errno
+
+    from kb.index.lexical import LexicalIndex
+
+    build_index(fake_settings)
+    layout = IndexLayout(fake_settings.index)
+    live = layout.current_build()
+    stale = layout.builds / ".tmp-20200101T000000-1-abcdef"  # left by a killed run
+    stale.mkdir()
+    (fake_settings.corpus / "new.md").write_text("# New\n\nA new widget rule.\n")
+
+    def full(self, folder):
+        (folder / "part").parent.mkdir(parents=True, exist_ok=True)
+        (folder / "part").write_bytes(b"x" * 1000)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(LexicalIndex, "save", full)
+    for _ in range(2):  # a retry meets the same clear error, not a disk filled by the first attempt
+        result = runner.invoke(app, ["index"], env=cli_env)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+        assert result.output.startswith("Error: Cannot write a new build") and "the disk is full" in result.output
+        assert "still the live one" in result.output
+        assert layout.current_build() == live and not layout.temporary_builds()
+    monkeypatch.undo()
+    assert runner.invoke(app, ["ask", "sprocket records"], env=cli_env).exit_code == 0
+    assert build_index(fake_settings).added == ("new.md",)

@@ -175,10 +175,10 @@ def test_doctor_names_the_format_version_it_found(fake_settings):
     assert not check.ok and check.detail == f"format version 1, this kb reads {FORMAT_VERSION}"
     del manifest["counts"]
     path.write_text(json.dumps(manifest))
-    with pytest.raises(IndexCorrupt, match="incomplete"):
+    with pytest.raises(IndexCorrupt, match="malformed: it lacks"):
         IndexReader.open(fake_settings.index)
     check = [c for c in diagnose(fake_settings.index).checks if c.name == "manifest"][0]
-    assert not check.ok and "incomplete" in check.detail
+    assert not check.ok and "malformed" in check.detail
 
 
 def test_empty_corpus_is_refused_and_keeps_the_old_index(fake_settings, tmp_path):

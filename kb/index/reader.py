@@ -73,8 +73,20 @@ class IndexReader:
     def db(self) -> sqlite3.Connection:
         path = self.parts.store
         if not path.is_file():
-            raise IndexCorrupt(f"The index build {self.build} has no {path.name}.")
+            raise self.corrupt(f"The index build {self.build} has no {path.name}.")
         return connect(path, readonly=True)
+
+    def corrupt(self, message: str) -> IndexCorrupt:
+        """The error for a damaged build, with the command that repairs it."""
+        return IndexCorrupt(message, f"Repair it: kb index --rebuild --index {self.root}  "
+                                     f"(kb doctor --index {self.root} says what is wrong)")
+
+    def query(self, sql: str, parameters: Sequence = ()) -> list[sqlite3.Row]:
+        """Rows from the store; a damaged or emptied store is IndexCorrupt, not an SQLite traceback."""
+        try:
+            return self.db.execute(sql, parameters).fetchall()
+        except sqlite3.Error as exc:
+            raise self.corrupt(f"{self.parts.store} cannot be read ({exc}).") from None
 
     @cached_property
     def dense(self):
@@ -82,14 +94,14 @@ class IndexReader:
 
         path = self.parts.dense
         if not path.is_file():
-            raise IndexCorrupt(f"The index build {self.build} has no {path.name}.")
+            raise self.corrupt(f"The index build {self.build} has no {path.name}.")
         dense = self.manifest.dense
         try:
             index = DenseIndex.load(path, dense.kind, Tuning(dense.nprobe, dense.recall_at_10))
         except RuntimeError as exc:  # FAISS reports a truncated or foreign file this way
-            raise IndexCorrupt(f"Cannot read {path}: {str(exc).splitlines()[0]}") from None
+            raise self.corrupt(f"Cannot read {path}: {str(exc).splitlines()[0]}") from None
         if index.size != self.chunk_count or index.dimension != self.dimension:
-            raise IndexCorrupt(
+            raise self.corrupt(
                 f"{path.name} holds {index.size} vectors of {index.dimension} dimensions; the manifest says "
                 f"{self.chunk_count} of {self.dimension}."
             )
@@ -102,15 +114,18 @@ class IndexReader:
         try:
             index = LexicalIndex.load(self.parts.lexical)
         except (OSError, ValueError) as exc:
-            raise IndexCorrupt(f"Cannot load the lexical index of {self.build}: {exc}") from None
+            raise self.corrupt(f"Cannot load the lexical index of {self.build}: {exc}") from None
         if index.size != self.chunk_count:
-            raise IndexCorrupt(f"The lexical index holds {index.size} chunks; the manifest says {self.chunk_count}.")
+            raise self.corrupt(f"The lexical index holds {index.size} chunks; the manifest says {self.chunk_count}.")
         return index
 
     @cached_property
     def documents(self) -> list[DocumentMeta]:
         """Every document, indexed by its row number."""
-        return [meta_from_row(row) for row in self.db.execute("SELECT * FROM documents ORDER BY id")]
+        try:
+            return [meta_from_row(row) for row in self.query("SELECT * FROM documents ORDER BY id")]
+        except (KeyError, TypeError, ValueError) as exc:  # a row that does not decode (JSON columns)
+            raise self.corrupt(f"{self.parts.store} holds a damaged document row ({type(exc).__name__}).") from None
 
     @property
     def chunk_documents(self) -> np.ndarray:
@@ -130,12 +145,17 @@ class IndexReader:
         """
         import numpy as np
 
-        rows = self.db.execute("SELECT document, char_end - char_start FROM chunks ORDER BY id").fetchall()
+        rows = self.query("SELECT document, char_end - char_start FROM chunks ORDER BY id")
         table = np.array(rows, dtype=np.int32).reshape(len(rows), 2)
         return table[:, 0].copy(), table[:, 1].copy()
 
     def files(self) -> dict[str, FileRecord]:
-        return read_files(self.db)
+        try:
+            return read_files(self.db)
+        except sqlite3.Error as exc:
+            raise self.corrupt(f"{self.parts.store} cannot be read ({exc}).") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self.corrupt(f"{self.parts.store} holds a damaged file row ({type(exc).__name__}).") from None
 
     def chunks(self, ids: Sequence[int]) -> list[Chunk]:
         """Chunks by id, in the order asked."""
@@ -143,17 +163,17 @@ class IndexReader:
             return []
         wanted = [int(i) for i in ids]
         placeholders = ",".join("?" * len(wanted))
-        rows = {row["id"]: row for row in self.db.execute(f"SELECT * FROM chunks WHERE id IN ({placeholders})", wanted)}
+        rows = {row["id"]: row for row in self.query(f"SELECT * FROM chunks WHERE id IN ({placeholders})", wanted)}
         documents = self.documents
         missing = [i for i in wanted if i not in rows]
         if missing:
-            raise IndexCorrupt(f"Chunks {missing[:5]} are in the search index but not in {self.parts.store.name}.")
+            raise self.corrupt(f"Chunks {missing[:5]} are in the search index but not in {self.parts.store.name}.")
         metas = [documents[rows[i]["document"]] for i in wanted]
         return [chunk_from_row(rows[i], meta, self.source_problem(meta.source)) for i, meta in zip(wanted, metas)]
 
     def embed_texts(self) -> dict[str, int]:
         """Embed key → chunk id, for re-using vectors in an incremental build."""
-        return {row[0]: row[1] for row in self.db.execute("SELECT embed_key, id FROM chunks")}
+        return {row[0]: row[1] for row in self.query("SELECT embed_key, id FROM chunks")}
 
     def vectors(self) -> np.ndarray:
         import numpy as np

@@ -7,12 +7,16 @@ the previous build live.
 
 from __future__ import annotations
 
+import errno
+import shutil
+import sqlite3
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from kb import __version__
 from kb.config import Settings
+from kb.errors import IndexWriteError
 from kb.index.layout import IndexLayout
 from kb.index.manifest import (ASSEMBLY, FORMAT_VERSION, ChunkerInfo, Counts, DenseInfo, LexicalInfo, Manifest,
                                ModelInfo, write_manifest)
@@ -29,15 +33,50 @@ def write_build(layout: IndexLayout, settings: Settings, corpus: Path, metas: Se
                 dense_kind: str = "auto", started: float | None = None, progress: Progress = NoProgress()) -> Path:
     """Write a complete build and make it the live one; returns its folder.
 
-    rows: (document row, chunk, embed key), in chunk-id order, aligned with `vectors`.
+    rows: (document row, chunk, embed key), in chunk-id order, aligned with `vectors`. Raises
+    IndexWriteError when a part cannot be written; the temporary build is removed then.
     """
+    started = time.perf_counter() if started is None else started
+    build = None
+    try:
+        build = layout.start_build()
+        final = _write_parts(build, layout, settings, corpus, metas, rows, vectors, records, dense_kind, started,
+                             progress)
+    except BaseException as exc:
+        # This run's own temporary build goes, whatever went wrong: a full disk must not stay full.
+        if build is not None:
+            shutil.rmtree(build.folder, ignore_errors=True)
+        # FAISS reports a failed write as a RuntimeError; other RuntimeErrors are bugs and keep their traceback.
+        if isinstance(exc, (OSError, sqlite3.OperationalError)) or isinstance(exc, RuntimeError) and _disk_full(layout.root):
+            raise IndexWriteError(f"Cannot write a new build in {layout.root}: {_write_problem(exc, layout.root)}. "
+                                  "The previous build is still the live one.") from exc
+        raise
+    return final
+
+
+def _write_problem(exc: BaseException, root: Path) -> str:
+    """What went wrong, in a few words: the OS's reason, or a full disk noticed after a library's error."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT) or _disk_full(root):
+        return "the disk is full"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower() if exc.filename is None else f"{exc.strerror.lower()} ({Path(exc.filename).name})"
+    return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+
+
+def _disk_full(root: Path) -> bool:
+    try:
+        return shutil.disk_usage(root).free < 1 << 20
+    except OSError:
+        return False
+
+
+def _write_parts(build, layout: IndexLayout, settings: Settings, corpus: Path, metas, rows, vectors, records,
+                 dense_kind: str, started: float, progress: Progress) -> Path:
     import numpy as np
 
     from kb.index.dense import DenseIndex, choose_kind
     from kb.index.lexical import K1, B, LexicalIndex, lexical_text
 
-    started = time.perf_counter() if started is None else started
-    build = layout.start_build()
     progress.start("Writing", 4)
     write_store(build.store, metas, rows, records)
     progress.advance()
