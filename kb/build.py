@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from kb.changes import ChangePlan, plan_changes
+from kb.changes import ChangePlan, file_sha256, plan_changes
 from kb.chunk import ChunkerSettings, chunk_document
 from kb.config import Settings
 from kb.embed import Embedder, Tokenizer, load_embedder, load_tokenizer
@@ -171,7 +171,7 @@ class _Builder:
         if reread:
             full_reason = "assembly changed; every file re-read, vectors re-used"
         old_files = previous.files() if previous and not reread else {}
-        plan = plan_changes(scan, old_files)
+        plan = plan_changes(scan, old_files, self.settings.max_file_mb * 1024 * 1024)
         touched = any(record.mtime_ns != old_files[path].mtime_ns for path, record in plan.unchanged.items())
         kind_changed = previous is not None and self.dense_kind not in ("auto", previous.manifest.dense.kind)
         if previous is not None and plan.is_empty and not touched and not kind_changed and not reread:
@@ -222,11 +222,15 @@ class _Builder:
         base = FileRecord(file.rel, file.size, file.mtime_ns, sha or "", FileStatus.INDEXED)
         limit = self.settings.max_file_mb * 1024 * 1024
         try:
-            if sha is None:
-                raise BadDocument(unreadable_reason(file.path))
-            if file.size > limit:
+            if file.size > limit:  # before anything reads it: not even a hash
                 raise BadDocument(f"too large ({file.size / 1048576:.1f} MB; the limit is "
                                   f"{self.settings.max_file_mb} MB, set max_file_mb to index it)")
+            if sha is None:
+                try:
+                    sha = file_sha256(file.path)
+                except OSError:
+                    raise BadDocument(unreadable_reason(file.path)) from None
+                base = replace(base, sha256=sha)
             read = read_file(file)
         except BadDocument as exc:
             return _FileResult(replace(base, status=FileStatus.SKIPPED, reason=exc.message))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,27 @@ def test_a_full_disk_leaves_the_old_build_live_and_no_temporary_build(fake_setti
     monkeypatch.undo()
     assert runner.invoke(app, ["ask", "sprocket records"], env=cli_env).exit_code == 0
     assert build_index(fake_settings).added == ("new.md",)
+
+
+# --- resource exhaustion -------------------------------------------------------------------------------
+
+
+def test_a_huge_file_is_never_hashed_by_status_or_index(fake_settings, cli_env, monkeypatch):
+    import kb.changes
+
+    build_index(fake_settings)
+    huge = fake_settings.corpus / "dump.txt"
+    with open(huge, "wb") as handle:  # sparse: 4 GB on paper, nothing on disk
+        handle.truncate(4 << 30)
+    hashed = []
+    original = kb.changes.file_sha256
+    monkeypatch.setattr(kb.changes, "file_sha256", lambda path: hashed.append(Path(path).name) or original(path))
+    monkeypatch.setattr("kb.build.file_sha256", kb.changes.file_sha256)
+    status = runner.invoke(app, ["status"], env=cli_env)
+    assert status.exit_code == 0 and "dump.txt" in status.output
+    report = build_index(fake_settings)
+    assert "too large (4096.0 MB" in {s.path: s.message for s in report.skipped}["dump.txt"]
+    os.utime(huge, ns=(huge.stat().st_atime_ns, huge.stat().st_mtime_ns + 10**9))  # touched, same size
+    assert runner.invoke(app, ["status"], env=cli_env).exit_code == 0
+    build_index(fake_settings)
+    assert "dump.txt" not in hashed

@@ -213,6 +213,8 @@ class IndexReader:
             return "the source file has been removed since indexing"
         if info.st_size == record.size and info.st_mtime_ns == record.mtime_ns:
             return None
+        if info.st_size != record.size:  # changed for certain; hashing it would only cost time
+            return "the source file has changed since indexing"
         from kb.changes import file_sha256
 
         try:
