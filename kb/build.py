@@ -162,6 +162,10 @@ class _Builder:
     def run(self) -> BuildReport:
         # The lock is held: any temporary build here was left by a run that crashed or was killed.
         self._clean_up(keep=set(), temporary_only=True)
+        try:
+            live_before = self.layout.current_build()
+        except KBError:
+            live_before = None
         corpus = Path(self.settings.corpus).resolve()
         scan = scan_corpus(corpus, exclude=self.layout.root)
         if not scan.files:
@@ -209,9 +213,10 @@ class _Builder:
         report = self._report(corpus, scan, plan, full_reason, written=True, records=records, stale=stale,
                               warnings=warnings, counts=(len(metas), len(rows)), duplicates=duplicates,
                               embedded=embedded, reused=reused)
-        keep = {build.name}
+        # The build that was live until now stays (also after --rebuild or a damaged one): a `kb ask` that
+        # read CURRENT a moment ago may still be opening it. Older builds go.
+        keep = {build.name} | ({live_before.name} if live_before is not None else set())
         if previous:
-            keep.add(previous.build.name)
             previous.close()
         self._clean_up(keep)
         return report

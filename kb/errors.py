@@ -53,6 +53,10 @@ class IndexCorrupt(KBError):
     default_hint = "Check it with `kb doctor`; rebuild with `kb index --rebuild`."
 
 
+class IndexReplaced(IndexCorrupt):
+    """The build being read was removed by `kb index` after it published newer ones: read CURRENT again."""
+
+
 class IndexFolderInUse(KBError):
     """The index folder holds files kb did not make: kb refuses to write (or delete) there."""
 

@@ -7,18 +7,19 @@ from pathlib import Path
 
 from kb.filters import Filters, document_mask
 from kb.index import IndexReader
+from kb.index.reader import read_current
 from kb.results import Source, SourceList
 
 
 def list_sources(index: Path, filters: Filters = Filters(), limit: int | None = None) -> SourceList:
     """Documents that pass `filters`, newest first (undated last), then by title; at most `limit`."""
-    reader = IndexReader.open(index)
-    try:
+
+    def choose(reader: IndexReader) -> list[Source]:
         documents = reader.documents
         chunks = Counter(reader.chunk_documents.tolist())
         allowed = document_mask(documents, filters)
-        chosen = [Source(meta, chunks[row]) for row, (meta, keep) in enumerate(zip(documents, allowed)) if keep]
-    finally:
-        reader.close()
+        return [Source(meta, chunks[row]) for row, (meta, keep) in enumerate(zip(documents, allowed)) if keep]
+
+    chosen = read_current(index, choose)
     chosen.sort(key=lambda source: (source.meta.date or "", source.meta.title), reverse=True)
     return SourceList(tuple(chosen[:limit] if limit else chosen), len(chosen), filters)

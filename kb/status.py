@@ -6,6 +6,7 @@ from pathlib import Path
 
 from kb.changes import plan_changes
 from kb.config import Settings
+from kb.errors import IndexReplaced
 from kb.index import IndexReader
 from kb.index.store import FileStatus
 from kb.ingest import scan_corpus
@@ -17,7 +18,12 @@ def index_status(index: Path, max_file_mb: int | None = None) -> IndexStatus:
     """The index's build and counts, and the corpus files added, changed or removed since (no file over
     `max_file_mb` is read)."""
     reader = IndexReader.open(index)
-    files = reader.files()
+    try:
+        files = reader.files()
+    except IndexReplaced:  # removed by two rebuilds since CURRENT was read: the newest is live
+        reader.close()
+        reader = IndexReader.open(index)
+        files = reader.files()
     corpus = reader.corpus
     added = changed = removed = ()
     missing = not corpus.is_dir()

@@ -16,6 +16,7 @@ import numpy as np
 from kb.dates import PRECISION_RANK, DateMention, document_dates
 from kb.filters import Filters, document_mask
 from kb.index import IndexReader
+from kb.index.reader import read_current
 from kb.index.lexical import tokenize
 from kb.models import Chunk
 from kb.results import Event, Timeline
@@ -60,14 +61,10 @@ def index_timeline(index: Path, filters: Filters = Filters(), topic: str | None 
                    as_of: dt.date | None = None, *, upcoming: bool = False) -> Timeline:
     """`kb timeline`: the events of an index (see build_timeline); with `upcoming`, only those not past."""
     as_of = as_of or dt.date.today()
-    reader = IndexReader.open(index)
-    try:
-        events = build_timeline(reader, filters, topic, as_of)
-    finally:
-        reader.close()
+    events, corpus = read_current(index, lambda reader: (build_timeline(reader, filters, topic, as_of), reader.corpus))
     if upcoming:
         events = [event for event in events if event.status != "past"]
-    return Timeline(as_of, reader.corpus, tuple(events))
+    return Timeline(as_of, corpus, tuple(events))
 
 
 def build_timeline(reader: IndexReader, filters: Filters = Filters(), topic: str | None = None,

@@ -223,3 +223,54 @@ def test_a_huge_file_is_never_hashed_by_status_or_index(fake_settings, cli_env, 
     assert runner.invoke(app, ["status"], env=cli_env).exit_code == 0
     build_index(fake_settings)
     assert "dump.txt" not in hashed
+
+
+# --- concurrency ----------------------------------------------------------------------------------------
+
+
+def test_ask_in_a_loop_during_rebuilds_always_reads_a_complete_build(fake_settings):
+    import threading
+
+    from kb.session import open_session
+
+    for n in range(60):
+        write(fake_settings.corpus / "bulk" / f"part{n:02}.md", f"# Part {n}\n\n" + f"Sprocket rule {n} text. " * 30)
+    build_index(fake_settings)
+    done = threading.Event()
+    failures: list[BaseException] = []
+
+    def rebuild() -> None:
+        try:
+            for _ in range(6):
+                build_index(fake_settings, rebuild=True)
+        finally:
+            done.set()
+
+    builder = threading.Thread(target=rebuild)
+    builder.start()
+    asked = 0
+    while not done.is_set() or asked < 20:
+        try:  # what one `kb ask` does: open the live build, then read every part of it
+            answer = open_session(fake_settings).ask("Which sprocket rule applies?", 3)
+            assert answer.passages
+        except Exception as exc:  # noqa: BLE001 - every failure counts
+            failures.append(exc)
+        asked += 1
+    builder.join()
+    assert not failures, f"{len(failures)} of {asked} asks failed: {failures[:3]}"
+
+
+def test_an_open_session_survives_two_rebuilds(fake_settings):
+    from kb.session import open_session
+
+    build_index(fake_settings)
+    used = open_session(fake_settings)  # an interactive `kb ask` that has answered (every part loaded)
+    assert used.ask("How long must a sprocket firm keep records?", 3).passages
+    idle = open_session(fake_settings)  # one opened just before the rebuilds (parts not loaded yet)
+    first = IndexLayout(fake_settings.index).current_build()
+    for n in range(2):
+        build_index(fake_settings, rebuild=True)
+        assert first.is_dir() == (n == 0)  # the previous build stays until the next one replaces it
+    assert used.ask("Who must a sprocket firm appoint?", 3).passages
+    answer = idle.ask("Who must a sprocket firm appoint?", 3)
+    assert answer.passages and idle.searcher.index.build == IndexLayout(fake_settings.index).current_build()

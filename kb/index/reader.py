@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
 
-from kb.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from kb.errors import IndexCorrupt, IndexMismatch, IndexMissing, IndexReplaced
 from kb.index.layout import BuildParts, IndexLayout
 from kb.index.manifest import Manifest, read_manifest
 from kb.index.store import FileRecord, FileStatus, chunk_from_row, connect, meta_from_row, read_files
@@ -15,6 +15,23 @@ from kb.models import Chunk, DocumentMeta
 
 if TYPE_CHECKING:  # numpy is imported where it is used: `kb status` must not pay for it
     import numpy as np
+
+T = TypeVar("T")
+
+
+def read_current(root: Path, use: Callable[["IndexReader"], T], model: str | None = None) -> T:
+    """`use(reader)` on the live build, closed afterwards; once more on the new live build when a
+    `kb index` removed the one being read meanwhile (it keeps the last two: that takes two rebuilds)."""
+    for attempt in range(2):
+        reader = IndexReader.open(root, model)
+        try:
+            return use(reader)
+        except IndexReplaced:
+            if attempt:
+                raise
+        finally:
+            reader.close()
+    raise AssertionError("unreachable")
 
 
 def check_model(manifest: Manifest, root: Path, model: str | None) -> None:
@@ -37,15 +54,22 @@ class IndexReader:
         self.manifest = manifest
 
     @classmethod
-    def open(cls, root: Path, model: str | None = None) -> "IndexReader":
+    def open(cls, root: Path, model: str | None = None, *, _again: bool = True) -> "IndexReader":
         root = Path(root)
         layout = IndexLayout(root)
         build = layout.current_build()
         if build is None:
             raise IndexMissing(f"No index at {root}.")
-        if not build.is_dir():
-            raise IndexCorrupt(f"{layout.current_file} points to a missing build {build.name}.")
-        manifest = read_manifest(build)
+        if not build.is_dir():  # swapped and removed between reading CURRENT and here? Read it again.
+            build = layout.current_build()
+            if build is None or not build.is_dir():
+                raise IndexCorrupt(f"{layout.current_file} points to a missing build {build.name if build else ''}.")
+        try:
+            manifest = read_manifest(build)
+        except IndexCorrupt:
+            if build.is_dir() or not _again:
+                raise
+            return cls.open(root, model, _again=False)  # removed while its manifest was being read: a newer build is live
         check_model(manifest, root, model)
         return cls(root, build, manifest)
 
@@ -77,7 +101,15 @@ class IndexReader:
         return connect(path, readonly=True)
 
     def corrupt(self, message: str) -> IndexCorrupt:
-        """The error for a damaged build, with the command that repairs it."""
+        """The error for a damaged build, with the command that repairs it; IndexReplaced when the build
+        is not damaged but gone, removed by a `kb index` that made newer ones (read CURRENT again)."""
+        if not self.build.is_dir():
+            try:
+                live = IndexLayout(self.root).current_build()
+            except IndexCorrupt:
+                live = None
+            if live is not None and live != self.build and live.is_dir():
+                return IndexReplaced(f"The index build {self.build.name} was replaced by {live.name} while it was read.")
         return IndexCorrupt(message, f"Repair it: kb index --rebuild --index {self.root}  "
                                      f"(kb doctor --index {self.root} says what is wrong)")
 
@@ -98,7 +130,7 @@ class IndexReader:
         dense = self.manifest.dense
         try:
             index = DenseIndex.load(path, dense.kind, Tuning(dense.nprobe, dense.recall_at_10))
-        except RuntimeError as exc:  # FAISS reports a truncated or foreign file this way
+        except (RuntimeError, OSError) as exc:  # FAISS reports a truncated or foreign file this way
             raise self.corrupt(f"Cannot read {path}: {str(exc).splitlines()[0]}") from None
         if index.size != self.chunk_count or index.dimension != self.dimension:
             raise self.corrupt(
@@ -179,7 +211,10 @@ class IndexReader:
         import numpy as np
 
         if self.parts.vectors.is_file():
-            return np.load(self.parts.vectors, mmap_mode="r")
+            try:
+                return np.load(self.parts.vectors, mmap_mode="r")
+            except (OSError, ValueError) as exc:
+                raise self.corrupt(f"Cannot read {self.parts.vectors}: {exc}") from None
         return self.dense.vectors()
 
     @cached_property
