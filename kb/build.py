@@ -22,9 +22,11 @@ from kb.changes import ChangePlan, file_sha256, plan_changes
 from kb.chunk import ChunkerSettings, chunk_document
 from kb.config import Settings
 from kb.embed import Embedder, Tokenizer, load_embedder, load_tokenizer
-from kb.errors import (BadDocument, ConfigError, EmptyCorpus, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing,
+from kb.errors import (BadDocument, ConfigError, EmptyCorpus, IndexLocked, IndexMismatch, IndexMissing,
                        IndexWriteError, KBError)
 from kb.errors import StrictModeError
+from kb.index.integrity import (FP16_NORM_TOLERANCE, NORM_TOLERANCE, chunk_checksum, vector_damage,
+                                document_checksum)
 from kb.index.layout import IndexLayout
 from kb.index.manifest import ASSEMBLY, ChunkerInfo
 from kb.index.reader import IndexReader
@@ -43,6 +45,7 @@ class _FileResult:
     record: FileRecord
     metas: list[DocumentMeta] = field(default_factory=list)
     chunks: list[tuple[int, Chunk, str | None]] = field(default_factory=list)  # (meta index, chunk, embed key)
+    damaged: bool = False  # re-used rows that fail their checksums: the file must be read again
 
 
 @dataclass
@@ -131,6 +134,7 @@ class _Builder:
         self.progress = progress
         self.embedder_factory = embedder_factory
         self.started = time.perf_counter()
+        self.notes: list[str] = []  # what this build repaired or added, for the report
 
     def _previous(self, corpus: Path) -> tuple[IndexReader | None, str | None]:
         """The previous build when its parts can be re-used, else why not."""
@@ -146,10 +150,14 @@ class _Builder:
         except Exception:  # a damaged previous build is rebuilt from scratch, not trusted
             return None, "previous build unreadable"
         try:
-            previous.dense, previous.lexical  # loads and checks counts against the manifest (memory-mapped)
+            previous.dense  # loads and checks counts against the manifest (memory-mapped)
         except Exception as exc:
             previous.close()
             return None, f"previous build damaged ({exc.message if isinstance(exc, KBError) else type(exc).__name__})"
+        try:
+            previous.lexical
+        except KBError:  # made from the chunks in every build: nothing of it is re-used
+            self.notes.append("the BM25 part of the previous build was damaged; written anew")
         manifest = previous.manifest
         if manifest.model.name != self.settings.model:
             return None, f"model changed ({manifest.model.name} → {self.settings.model})"
@@ -178,7 +186,10 @@ class _Builder:
         plan = plan_changes(scan, old_files, self.settings.max_file_mb * 1024 * 1024)
         touched = any(record.mtime_ns != old_files[path].mtime_ns for path, record in plan.unchanged.items())
         kind_changed = previous is not None and self.dense_kind not in ("auto", previous.manifest.dense.kind)
-        if previous is not None and plan.is_empty and not touched and not kind_changed and not reread:
+        if previous is not None and not previous.has_integrity:
+            self.notes.append("integrity checksums added (the previous build predates them; every vector re-used)")
+        if previous is not None and plan.is_empty and not touched and not kind_changed and not reread \
+                and not self.notes:
             return self._report(corpus, scan, plan, None, written=False, previous=previous)
 
         tokenizer = load_tokenizer(self.settings.model)
@@ -199,6 +210,13 @@ class _Builder:
         if plan.unchanged:
             results.update(self._reuse(previous, plan.unchanged))
             stale.extend(FileNote(p, r.reason or "") for p, r in plan.unchanged.items() if r.status is FileStatus.STALE)
+        damaged = sorted(path for path, result in results.items() if result.damaged)
+        if damaged:  # never carry a damaged text forward: read those files again
+            files = {file.rel: file for file in scan.files}
+            for path in damaged:
+                results[path] = self._read(files[path], results[path].record.sha256 or None, tokenizer)
+            self.notes.append(f"damaged index text of {len(damaged)} file(s) read again from the corpus: "
+                              + ", ".join(damaged[:5]))
 
         ordered = [results[path] for path in sorted(results)]
         metas, rows, warnings, duplicates = self._assemble(ordered)
@@ -250,19 +268,37 @@ class _Builder:
         return result
 
     def _reuse(self, previous: IndexReader, records: dict[str, FileRecord]) -> dict[str, _FileResult]:
-        """Documents and chunks of `records` as the previous build has them."""
+        """Documents and chunks of `records` as the previous build has them; a file whose rows fail their
+        checksums (or do not add up to its record's counts) comes back marked `damaged`."""
         results = {path: _FileResult(record) for path, record in records.items()}
         position: dict[int, tuple[_FileResult, int]] = {}
-        for row in previous.db.execute("SELECT * FROM documents ORDER BY id"):
+        verify = previous.has_checksums
+        for row in previous.query("SELECT * FROM documents ORDER BY id"):
             result = results.get(row["source"])
             if result is not None:
-                result.metas.append(meta_from_row(row))
+                try:
+                    meta = meta_from_row(row)
+                except (TypeError, ValueError):
+                    result.damaged = True
+                    continue
+                result.damaged |= verify and document_checksum(meta) != row["checksum"]
+                result.metas.append(meta)
                 position[row["id"]] = (result, len(result.metas) - 1)
-        for row in previous.db.execute("SELECT * FROM chunks ORDER BY id"):
+        for row in previous.query("SELECT * FROM chunks ORDER BY id"):
             found = position.get(row["document"])
             if found is not None:
                 result, meta_index = found
-                result.chunks.append((meta_index, chunk_from_row(row, result.metas[meta_index]), row["embed_key"]))
+                try:
+                    chunk = chunk_from_row(row, result.metas[meta_index])
+                except (TypeError, ValueError):
+                    result.damaged = True
+                    continue
+                result.damaged |= verify and chunk_checksum(chunk, chunk.meta.doc_id, row["embed_key"]) != row["checksum"]
+                result.chunks.append((meta_index, chunk, row["embed_key"]))
+        for result in results.values():
+            record = result.record
+            if record.status.in_index and (len(result.metas), len(result.chunks)) != (record.documents, record.chunks):
+                result.damaged = True
         return results
 
     # -- assembling ---------------------------------------------------------------------------------
@@ -310,13 +346,25 @@ class _Builder:
             row.embed_key = text_hash(f"{model}\n{row.embed_text}")
         cached = previous.embed_texts() if previous else {}
         old_vectors = previous.vectors() if cached else None
+        if cached:  # a vector that fails its block's hash, or is not a finite unit vector, is embedded again
+            manifest = previous.manifest
+            expected = manifest.integrity.vectors if manifest.integrity and previous.has_checksums else None
+            tolerance = FP16_NORM_TOLERANCE if manifest.dense.kind.endswith("fp16") and not previous.parts.vectors.is_file() \
+                else NORM_TOLERANCE
+            damage = vector_damage(np.asarray(old_vectors), expected, tolerance)
+            bad = damage.rows()
+            if bad:
+                cached = {key: chunk_id for key, chunk_id in cached.items() if chunk_id not in bad}
+                self.notes.append(f"vectors of the previous build damaged ({damage.describe()}): "
+                                  f"{len(bad)} embedded again")
         reuse = [(i, cached[row.embed_key]) for i, row in enumerate(rows) if row.embed_key in cached]
         pending: dict[str, list[int]] = defaultdict(list)
         texts: dict[str, str] = {}
+        lost = [row for row in rows if row.embed_key not in cached and row.embed_text is None]
+        for row, tokens in zip(lost, tokenizer.count([row.chunk.text for row in lost])):  # re-used chunk, bad vector
+            row.embed_text = embed_text(row.chunk, tokens, tokenizer)
         for i, row in enumerate(rows):
             if row.embed_key not in cached:
-                if row.embed_text is None:
-                    raise IndexCorrupt("The previous build has chunks without vectors.")
                 pending[row.embed_key].append(i)
                 texts[row.embed_key] = row.embed_text
         embedder = self.embedder_factory(model) if pending else None
@@ -390,4 +438,5 @@ class _Builder:
             embedded=embedded,
             reused=reused,
             seconds=time.perf_counter() - self.started,
+            notes=tuple(self.notes) if written else (),
         )

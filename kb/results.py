@@ -36,6 +36,7 @@ class BuildReport:
     embedded: int  # chunks embedded in this run
     reused: int  # chunks whose vectors came from the previous build
     seconds: float
+    notes: tuple[str, ...] = ()  # what the build repaired or added (damaged rows read again, checksums added)
 
     def summary_line(self) -> str:
         parts = [f"{len(self.added)} new", f"{len(self.updated)} updated", f"{self.unchanged} unchanged",

@@ -274,3 +274,110 @@ def test_an_open_session_survives_two_rebuilds(fake_settings):
     assert used.ask("Who must a sprocket firm appoint?", 3).passages
     answer = idle.ask("Who must a sprocket firm appoint?", 3)
     assert answer.passages and idle.searcher.index.build == IndexLayout(fake_settings.index).current_build()
+
+
+# --- a damaged index is refused, not quoted -------------------------------------------------------------
+
+
+def _sql(settings, statement: str) -> None:
+    import sqlite3
+
+    connection = sqlite3.connect(IndexLayout(settings.index).current_build() / "meta.sqlite")
+    connection.execute(statement)
+    connection.commit()
+    connection.close()
+
+
+OPENING = "When do widget licence applications open?"
+
+
+def test_a_damaged_chunk_text_is_refused_not_quoted_and_the_next_build_reads_the_file_again(fake_settings, cli_env):
+    build_index(fake_settings)
+    assert "2032" in runner.invoke(app, ["ask", OPENING], env=cli_env).output
+    _sql(fake_settings, "UPDATE chunks SET text = replace(text, 'open in 2032', 'open in 2039')")
+    result = runner.invoke(app, ["ask", OPENING], env=cli_env)
+    assert result.exit_code == 1 and "2039" not in result.output, result.output
+    assert result.output.startswith("Error: The indexed text of alpha.md is damaged")
+    assert "kb index --rebuild" in result.output
+    doctor = runner.invoke(app, ["doctor", "--json"], env=cli_env)
+    checks = {c["name"]: c for c in json.loads(doctor.output)["checks"]}
+    assert doctor.exit_code == 1 and not checks["checksums"]["ok"] and "alpha.md" in checks["checksums"]["detail"]
+    (fake_settings.corpus / "beta.txt").write_text("Gadget oversight report\n\nGadgets need a permit.\n")
+    report = build_index(fake_settings)  # incremental: alpha.md is unchanged on disk, its index text is not
+    assert any("read again" in note and "alpha.md" in note for note in report.notes), report.notes
+    assert runner.invoke(app, ["doctor"], env=cli_env).exit_code == 0
+    answer = runner.invoke(app, ["ask", OPENING], env=cli_env)
+    assert answer.exit_code == 0 and "2032" in answer.output and "2039" not in answer.output
+
+
+def test_damaged_document_metadata_is_refused(fake_settings, cli_env):
+    build_index(fake_settings)
+    _sql(fake_settings, "UPDATE documents SET date = '2099-01-01' WHERE source = 'alpha.md'")
+    result = runner.invoke(app, ["ask", OPENING], env=cli_env)
+    assert result.exit_code == 1 and "metadata of alpha.md is damaged" in result.output
+
+
+def test_a_build_from_before_the_checksums_is_read_and_upgraded_without_embedding(fake_settings, cli_env):
+    build_index(fake_settings)
+    for table in ("chunks", "documents"):
+        _sql(fake_settings, f"ALTER TABLE {table} DROP COLUMN checksum")
+    manifest = IndexLayout(fake_settings.index).current_build() / "manifest.json"
+    data = json.loads(manifest.read_text())
+    del data["integrity"]
+    manifest.write_text(json.dumps(data))
+    assert runner.invoke(app, ["ask", OPENING], env=cli_env).exit_code == 0
+    doctor = runner.invoke(app, ["doctor"], env=cli_env)
+    assert doctor.exit_code == 0 and "predates integrity checksums" in doctor.output
+    report = build_index(fake_settings)
+    assert report.written and report.embedded == 0 and report.reused == report.chunks
+    assert any("checksums added" in note for note in report.notes)
+    doctor = runner.invoke(app, ["doctor"], env=cli_env)
+    assert doctor.exit_code == 0 and "matches its checksum" in doctor.output
+    assert not build_index(fake_settings).written  # and then nothing more to do
+
+
+def test_a_flipped_bit_in_the_bm25_matrix_is_refused_and_repaired_without_embedding(fake_settings, cli_env):
+    import numpy as np
+
+    build_index(fake_settings)
+    indices = np.load(IndexLayout(fake_settings.index).current_build() / "lexical" / "indices.csc.index.npy",
+                      mmap_mode="r+")
+    indices[0] ^= 1 << 20  # one flipped bit: a chunk id far past the end
+    indices.flush()
+    del indices
+    result = runner.invoke(app, ["ask", "sprocket records"], env=cli_env)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert "outside" in result.output and "kb index --rebuild" in result.output
+    doctor = runner.invoke(app, ["doctor", "--json"], env=cli_env)
+    failed = {c["name"] for c in json.loads(doctor.output)["checks"] if not c["ok"]}
+    assert doctor.exit_code == 1 and {"lexical index", "lexical checksums"} <= failed
+    report = build_index(fake_settings)
+    assert report.written and report.embedded == 0 and any("BM25" in note for note in report.notes)
+    assert runner.invoke(app, ["ask", "sprocket records"], env=cli_env).exit_code == 0
+
+
+@pytest.mark.parametrize("damage", ["nan", "huge"])
+def test_a_damaged_vector_is_refused_and_not_carried_into_the_next_build(fake_settings, cli_env, damage):
+    import faiss
+    import numpy as np
+
+    build_index(fake_settings)
+    path = IndexLayout(fake_settings.index).current_build() / "dense.faiss"
+    index = faiss.read_index(str(path))
+    vectors = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
+    if damage == "nan":
+        vectors[1, 3] = np.nan
+    else:
+        vectors[1] *= 2.0 ** 64  # a flipped exponent bit: finite, but ranked first for every question
+    faiss.write_index(index, str(path))
+    result = runner.invoke(app, ["ask", "sprocket records"], env=cli_env)
+    assert result.exit_code == 1 and "damaged vectors" in result.output and "kb index --rebuild" in result.output
+    doctor = runner.invoke(app, ["doctor", "--json"], env=cli_env)
+    failed = {c["name"]: c["detail"] for c in json.loads(doctor.output)["checks"] if not c["ok"]}
+    assert doctor.exit_code == 1 and "first at chunk 1" in failed["vectors"]
+    (fake_settings.corpus / "new.md").write_text("# New\n\nA new widget rule.\n")
+    report = build_index(fake_settings)
+    assert any("vectors of the previous build damaged" in note for note in report.notes), report.notes
+    reader = IndexReader.open(fake_settings.index)
+    assert np.isfinite(reader.vectors()).all() and np.allclose(np.linalg.norm(reader.vectors(), axis=1), 1, atol=1e-4)
+    assert runner.invoke(app, ["doctor"], env=cli_env).exit_code == 0

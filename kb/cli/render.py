@@ -246,6 +246,7 @@ def _(report: BuildReport) -> dict[str, Any]:
         "embedded": report.embedded,
         "reused": report.reused,
         "seconds": round(report.seconds, 3),
+        "notes": list(report.notes),
         "summary": report.summary_line(),
     }
 
@@ -275,6 +276,8 @@ def _(report: BuildReport, console: Console) -> None:
         if len(problems) > 200:
             details.add_row(f"… {len(problems) - 200} more", "", "see kb index --json")
         console.print(details)
+    for note in report.notes:
+        console.print(Text(f"Note: {note}", style="yellow"))
     line = report.summary_line()
     if not report.written:
         line += " — the index is up to date"

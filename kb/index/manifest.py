@@ -71,6 +71,27 @@ class Counts:
 
 
 @dataclass(frozen=True, slots=True)
+class Integrity:
+    """Hashes of the parts that are not rows of the store (see kb.index.integrity)."""
+
+    block_rows: int
+    vectors: tuple[str, ...]  # blake2b of each block of `block_rows` exact float32 vectors
+    lexical: Mapping[str, str]  # SHA-256 of each file of the BM25 folder, by name
+
+    @classmethod
+    def from_json(cls, data: Any) -> "Integrity | None":
+        if data is None:
+            return None
+        if not isinstance(data, Mapping):
+            raise ValueError('"integrity" must be an object')
+        rows, vectors, lexical = data.get("block_rows"), data.get("vectors"), data.get("lexical")
+        if not isinstance(rows, int) or rows < 1 or not isinstance(vectors, list) or not isinstance(lexical, Mapping) \
+                or not all(isinstance(v, str) for v in [*vectors, *lexical.values()]):
+            raise ValueError('"integrity" must hold block_rows, vectors and lexical hashes')
+        return cls(rows, tuple(vectors), dict(lexical))
+
+
+@dataclass(frozen=True, slots=True)
 class Manifest:
     format_version: int
     kb_version: str
@@ -83,11 +104,15 @@ class Manifest:
     corpus: Path
     built_at: str
     build_seconds: float
+    integrity: Integrity | None = None  # None: written before integrity hashes (the next build adds them)
 
     def to_json(self) -> dict[str, Any]:
         """The manifest as manifest.json holds it (and `kb status --json` shows it)."""
         data = dataclasses.asdict(self)
         data["corpus"] = str(self.corpus)
+        if self.integrity is not None:
+            data["integrity"] = {"block_rows": self.integrity.block_rows, "vectors": list(self.integrity.vectors),
+                                 "lexical": dict(self.integrity.lexical)}
         return data
 
     @classmethod
@@ -109,6 +134,7 @@ class Manifest:
             corpus=Path(_required(data, "corpus", str)),
             built_at=str(data.get("built_at", "?")),
             build_seconds=float(data.get("build_seconds", 0.0)),
+            integrity=Integrity.from_json(data.get("integrity")),
         )
 
 

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
 from kb.errors import IndexCorrupt, IndexMismatch, IndexMissing, IndexReplaced
 from kb.index.layout import BuildParts, IndexLayout
 from kb.index.manifest import Manifest, read_manifest
-from kb.index.store import FileRecord, FileStatus, chunk_from_row, connect, meta_from_row, read_files
+from kb.index.integrity import chunk_checksum, document_checksum
+from kb.index.store import FileRecord, FileStatus, chunk_from_row, connect, has_checksums, meta_from_row, read_files
 from kb.models import Chunk, DocumentMeta
 
 if TYPE_CHECKING:  # numpy is imported where it is used: `kb status` must not pay for it
@@ -132,6 +133,7 @@ class IndexReader:
             index = DenseIndex.load(path, dense.kind, Tuning(dense.nprobe, dense.recall_at_10))
         except (RuntimeError, OSError) as exc:  # FAISS reports a truncated or foreign file this way
             raise self.corrupt(f"Cannot read {path}: {str(exc).splitlines()[0]}") from None
+        index.repair_hint = self.corrupt("").hint
         if index.size != self.chunk_count or index.dimension != self.dimension:
             raise self.corrupt(
                 f"{path.name} holds {index.size} vectors of {index.dimension} dimensions; the manifest says "
@@ -145,7 +147,8 @@ class IndexReader:
 
         try:
             index = LexicalIndex.load(self.parts.lexical)
-        except (OSError, ValueError) as exc:
+            index.check()
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise self.corrupt(f"Cannot load the lexical index of {self.build}: {exc}") from None
         if index.size != self.chunk_count:
             raise self.corrupt(f"The lexical index holds {index.size} chunks; the manifest says {self.chunk_count}.")
@@ -189,8 +192,9 @@ class IndexReader:
         except (KeyError, TypeError, ValueError) as exc:
             raise self.corrupt(f"{self.parts.store} holds a damaged file row ({type(exc).__name__}).") from None
 
-    def chunks(self, ids: Sequence[int]) -> list[Chunk]:
-        """Chunks by id, in the order asked."""
+    def chunks(self, ids: Sequence[int], *, verify: bool = True) -> list[Chunk]:
+        """Chunks by id, in the order asked; each checked against its checksum (and its document's),
+        so a damaged text is refused rather than quoted. `verify=False` leaves that to the caller."""
         if not len(ids):
             return []
         wanted = [int(i) for i in ids]
@@ -200,8 +204,46 @@ class IndexReader:
         missing = [i for i in wanted if i not in rows]
         if missing:
             raise self.corrupt(f"Chunks {missing[:5]} are in the search index but not in {self.parts.store.name}.")
-        metas = [documents[rows[i]["document"]] for i in wanted]
-        return [chunk_from_row(rows[i], meta, self.source_problem(meta.source)) for i, meta in zip(wanted, metas)]
+        try:
+            metas = [documents[rows[i]["document"]] for i in wanted]
+            chunks = [chunk_from_row(rows[i], meta, self.source_problem(meta.source)) for i, meta in zip(wanted, metas)]
+        except (IndexError, KeyError, TypeError, ValueError) as exc:
+            raise self.corrupt(f"{self.parts.store} holds a damaged chunk row ({type(exc).__name__}).") from None
+        if verify and self.has_checksums:
+            for chunk_id, chunk in zip(wanted, chunks):
+                row = rows[chunk_id]
+                if chunk_checksum(chunk, chunk.meta.doc_id, row["embed_key"]) != row["checksum"]:
+                    raise self.corrupt(f"The indexed text of {chunk.meta.source} is damaged: chunk {chunk_id} in "
+                                       f"{self.parts.store.name} does not match its checksum.")
+                self.check_document(row["document"])
+        return chunks
+
+    @cached_property
+    def has_checksums(self) -> bool:
+        """Whether rows carry checksums; builds written before them do not (kb index adds them)."""
+        try:
+            return has_checksums(self.db)
+        except sqlite3.Error as exc:
+            raise self.corrupt(f"{self.parts.store} cannot be read ({exc}).") from None
+
+    @property
+    def has_integrity(self) -> bool:
+        return self.has_checksums and self.manifest.integrity is not None
+
+    def check_document(self, row: int) -> None:
+        """Refuse a document whose metadata (title, date, ...) does not match its checksum."""
+        if row in self._checked_documents:
+            return
+        stored = self.query("SELECT checksum FROM documents WHERE id = ?", (row,))
+        meta = self.documents[row]
+        if not stored or document_checksum(meta) != stored[0]["checksum"]:
+            raise self.corrupt(f"The indexed metadata of {meta.source} is damaged: document {row} in "
+                               f"{self.parts.store.name} does not match its checksum.")
+        self._checked_documents.add(row)
+
+    @cached_property
+    def _checked_documents(self) -> set[int]:
+        return set()
 
     def embed_texts(self) -> dict[str, int]:
         """Embed key → chunk id, for re-using vectors in an incremental build."""

@@ -18,8 +18,9 @@ from kb import __version__
 from kb.config import Settings
 from kb.errors import IndexWriteError
 from kb.index.layout import IndexLayout
-from kb.index.manifest import (ASSEMBLY, FORMAT_VERSION, ChunkerInfo, Counts, DenseInfo, LexicalInfo, Manifest,
-                               ModelInfo, write_manifest)
+from kb.index.integrity import BLOCK_ROWS, file_hashes, vector_block_hashes
+from kb.index.manifest import (ASSEMBLY, FORMAT_VERSION, ChunkerInfo, Counts, DenseInfo, Integrity, LexicalInfo,
+                               Manifest, ModelInfo, write_manifest)
 from kb.index.store import FileRecord, write_store
 from kb.models import Chunk, DocumentMeta
 from kb.progress import NoProgress, Progress
@@ -87,6 +88,7 @@ def _write_parts(build, layout: IndexLayout, settings: Settings, corpus: Path, m
         np.save(build.vectors, vectors)  # a lossy index cannot give the exact vectors back
     progress.advance()
     LexicalIndex.build([lexical_text(chunk) for _, chunk, _ in rows]).save(build.lexical)
+    integrity = Integrity(BLOCK_ROWS, vector_block_hashes(vectors), file_hashes(build.lexical))
     progress.advance()
     write_manifest(build, Manifest(
         format_version=FORMAT_VERSION,
@@ -105,6 +107,7 @@ def _write_parts(build, layout: IndexLayout, settings: Settings, corpus: Path, m
         corpus=corpus,
         built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         build_seconds=round(time.perf_counter() - started, 3),
+        integrity=integrity,
     ))
     final = layout.publish(build)
     progress.advance()
