@@ -40,6 +40,9 @@ from kb.results import BuildReport
 from kb.text import normalise_for_dedup, strip_controls, text_hash
 
 
+CONFLICT = "conflict: "  # a file record's warning that is a .jsonl record skipped for its id
+
+
 @dataclass
 class _FileResult:
     record: FileRecord
@@ -116,10 +119,12 @@ def build_index(
         report = _Builder(settings, layout, rebuild, dense_kind, progress or NoProgress(), factory).run()
     finally:
         lock.release()
-    if strict and (report.skipped or report.stale):
+    if strict and (report.skipped or report.stale or report.conflicts):
+        problems = (*report.skipped, *report.stale)
         raise StrictModeError(
-            f"{len(report.skipped) + len(report.stale)} file(s) could not be indexed: "
-            + ", ".join(note.path for note in (*report.skipped, *report.stale)[:5])
+            f"{len(problems)} file(s) could not be indexed"
+            + (f", {len(report.conflicts)} record(s) skipped for an id conflict" if report.conflicts else "")
+            + ": " + ", ".join(list(dict.fromkeys(note.path for note in (*problems, *report.conflicts)))[:5])
         )
     return report
 
@@ -135,6 +140,7 @@ class _Builder:
         self.embedder_factory = embedder_factory
         self.started = time.perf_counter()
         self.notes: list[str] = []  # what this build repaired or added, for the report
+        self.conflicts: list[FileNote] = []  # .jsonl records skipped because their id is taken
 
     def _previous(self, corpus: Path) -> tuple[IndexReader | None, str | None]:
         """The previous build when its parts can be re-used, else why not."""
@@ -307,6 +313,9 @@ class _Builder:
         metas: list[DocumentMeta] = []
         rows: list[_Row] = []
         warnings: list[FileNote] = []
+        # A file's own document is named by its path, which no .jsonl record may take over: a record
+        # with another file's path as its id (or an id an earlier record has) is skipped, and said so.
+        file_ids = {meta.doc_id for result in ordered for meta in result.metas if meta.kind != "jsonl"}
         seen_ids: set[str] = set()
         # Repeats are dropped within a document only: the same rule in two documents is two citations
         # (search returns it once and names the other copy, see Searcher.search).
@@ -314,11 +323,18 @@ class _Builder:
         duplicates = 0
         for result in ordered:
             path = result.record.path
-            warnings.extend(FileNote(path, warning) for warning in result.record.warnings)
+            own = [w for w in result.record.warnings if not w.startswith(CONFLICT)]  # conflicts are found anew
+            warnings.extend(FileNote(path, warning) for warning in own)
+            conflicts = len(self.conflicts)
             row_of_meta: dict[int, int] = {}
             for meta_index, meta in enumerate(result.metas):
+                if meta.kind == "jsonl" and meta.doc_id in file_ids:
+                    self.conflicts.append(FileNote(path, f"record id {meta.doc_id!r} is the path of another file "
+                                                         "in the corpus; record skipped"))
+                    continue
                 if meta.doc_id in seen_ids:
-                    warnings.append(FileNote(path, f"document id {meta.doc_id!r} is already used; document skipped"))
+                    self.conflicts.append(FileNote(path, f"record id {meta.doc_id!r} is already used by another "
+                                                         "file's record; record skipped"))
                     continue
                 seen_ids.add(meta.doc_id)
                 row_of_meta[meta_index] = len(metas)
@@ -335,7 +351,9 @@ class _Builder:
                 seen_texts.add(fingerprint)
                 rows.append(_Row(row_of_meta[meta_index], chunk, key))
                 kept += 1
-            result.record = replace(result.record, documents=len(row_of_meta), chunks=kept)
+            # Kept with the file's record, so a `kb index --strict` with nothing to do still reports them.
+            own += [CONFLICT + note.message for note in self.conflicts[conflicts:]]
+            result.record = replace(result.record, documents=len(row_of_meta), chunks=kept, warnings=tuple(own))
         return metas, rows, warnings, duplicates
 
     def _vectors(self, rows: list[_Row], previous: IndexReader | None, tokenizer: Tokenizer) -> tuple[np.ndarray, int, int]:
@@ -414,7 +432,7 @@ class _Builder:
         if records is None:  # nothing changed: report the previous build
             records = list(plan.unchanged.values())
             counts = (previous.manifest.counts.documents, previous.manifest.counts.chunks)
-            warnings = [FileNote(r.path, w) for r in records for w in r.warnings]
+            warnings = [FileNote(r.path, w) for r in records for w in r.warnings if not w.startswith(CONFLICT)]
             stale = [FileNote(r.path, r.reason or "") for r in records if r.status is FileStatus.STALE]
         status = {record.path: record.status for record in records}
         skipped = [s for s in scan.skipped if s.message != "hidden"]
@@ -439,4 +457,6 @@ class _Builder:
             reused=reused,
             seconds=time.perf_counter() - self.started,
             notes=tuple(self.notes) if written else (),
+            conflicts=tuple(self.conflicts) if written else tuple(
+                FileNote(r.path, w.removeprefix(CONFLICT)) for r in records for w in r.warnings if w.startswith(CONFLICT)),
         )

@@ -381,3 +381,29 @@ def test_a_damaged_vector_is_refused_and_not_carried_into_the_next_build(fake_se
     reader = IndexReader.open(fake_settings.index)
     assert np.isfinite(reader.vectors()).all() and np.allclose(np.linalg.norm(reader.vectors(), axis=1), 1, atol=1e-4)
     assert runner.invoke(app, ["doctor"], env=cli_env).exit_code == 0
+
+
+# --- .jsonl ids never take another file's place ----------------------------------------------------------
+
+
+def test_a_jsonl_record_with_another_files_path_as_id_is_skipped_and_strict_fails(tmp_path, cli_env):
+    corpus = one_doc_corpus(tmp_path / "docs")
+    write(corpus / "a-records.jsonl",  # sorts before note.md: it used to take the id first
+          '{"id": "note.md", "title": "Impostor", "text": "The Widget Authority opens its gateway in 2099."}\n'
+          '{"id": "R-1", "text": "Sprocket records are kept for seven years."}\n')
+    write(corpus / "b-records.jsonl", '{"id": "R-1", "text": "A second record that claims R-1."}\n')
+    env = {**cli_env, "KB_CORPUS": str(corpus), "KB_INDEX": str(tmp_path / "idx")}
+    result = runner.invoke(app, ["index", "--strict", "--json"], env=env)
+    assert result.exit_code == 1
+    result = runner.invoke(app, ["index", "--json"], env={**env, "KB_INDEX": str(tmp_path / "idx2")})
+    data = json.loads(result.output)
+    assert [(c["path"], "note.md" in c["reason"] or "R-1" in c["reason"]) for c in data["conflicts"]] == [
+        ("a-records.jsonl", True), ("b-records.jsonl", True)]
+    assert "2 records skipped (id taken)" in data["summary"]
+    sources = {d["doc_id"]: d for d in json.loads(runner.invoke(app, ["sources", "--json"], env=env).output)["documents"]}
+    assert sources["note.md"]["title"] == "Widget note" and sources["note.md"]["source"] == "note.md"
+    answer = json.loads(runner.invoke(app, ["ask", "When does the Widget Authority open its gateway?", "--json"],
+                                      env=env).output)
+    assert "2099" not in json.dumps(answer) and answer["passages"][0]["source"] == "note.md"
+    again = runner.invoke(app, ["index", "--strict"], env=env)  # nothing changed: still reported, still non-zero
+    assert again.exit_code == 1 and "id conflict" in again.output

@@ -242,6 +242,7 @@ def _(report: BuildReport) -> dict[str, Any]:
         "skipped": [{"path": s.path, "reason": s.message} for s in report.skipped],
         "stale": [{"path": s.path, "reason": s.message} for s in report.stale],
         "warnings": [{"path": w.path, "message": w.message} for w in report.warnings],
+        "conflicts": [{"path": c.path, "reason": c.message} for c in report.conflicts],
         "duplicates_dropped": report.duplicates,
         "embedded": report.embedded,
         "reused": report.reused,
@@ -265,6 +266,7 @@ def _(report: BuildReport, console: Console) -> None:
     console.print(_fields(rows))
     problems = [(s.path, "skipped", s.message) for s in report.skipped]
     problems += [(s.path, "stale", f"{s.message}; its last indexed text is kept") for s in report.stale]
+    problems += [(c.path, "record skipped", c.message) for c in report.conflicts]
     problems += [(w.path, "warning", w.message) for w in report.warnings]
     if problems:
         details = Table(title="Files with problems", title_justify="left", show_lines=False)
