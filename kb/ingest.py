@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from kb.errors import BadDocument, CorpusError
 from kb.models import Document, DocumentMeta, FileNote
-from kb.text import CONTROL_CHARACTERS
+from kb.text import CONTROL_CHARACTERS, collapse_whitespace, for_terminal
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,22 +229,36 @@ def plain_value(value: Any) -> Any:
 
 
 def _text_field(fields: dict[str, Any], *names: str) -> str | None:
+    """A metadata field as one line of text, without control characters: titles and names reach terminals."""
     for name in names:
         value = fields.get(name)
-        if value is not None and str(value).strip():
-            return str(plain_value(value)).strip()
+        if value is not None:
+            text = collapse_whitespace(str(plain_value(value)))
+            if text:
+                return text
     return None
 
 
+def _safe_value(value: Any) -> Any:
+    """A plain value with every string stripped of control characters (escape sequences) and bidi overrides."""
+    if isinstance(value, str):
+        return for_terminal(value)
+    if isinstance(value, dict):
+        return {for_terminal(k): _safe_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_safe_value(v) for v in value]
+    return value
+
+
 def make_meta(doc_id: str, source: str, fields: dict[str, Any], fallback_title: str, kind: str) -> DocumentMeta:
-    extra = {key: plain_value(value) for key, value in fields.items() if key not in KNOWN_FIELDS}
+    extra = {for_terminal(key): _safe_value(plain_value(value)) for key, value in fields.items() if key not in KNOWN_FIELDS}
     source_field = _text_field(fields, "source")
     if source_field:
         extra["origin"] = source_field
     return DocumentMeta(
         doc_id=doc_id,
         source=source,
-        title=_text_field(fields, "title") or fallback_title,
+        title=_text_field(fields, "title") or collapse_whitespace(fallback_title) or for_terminal(source),
         date=_text_field(fields, "date"),
         jurisdiction=_text_field(fields, "jurisdiction"),
         regulator=_text_field(fields, "regulator"),

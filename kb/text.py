@@ -41,14 +41,39 @@ def text_hash(text: str) -> str:
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
 
 
+# What must not reach a terminal besides those: the bidirectional embeddings, overrides and isolates,
+# which reorder what is shown ("Trojan source"), and the line and paragraph separators.
+TERMINAL_UNSAFE = re.compile(CONTROL_CHARACTERS.pattern[:-1] + r"\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
 def strip_controls(text: str) -> str:
-    """`text` without control characters: for titles, headings and file names on a terminal, and for the embedder."""
+    """`text` without control characters: for the embedder and for text extracted from files."""
     return CONTROL_CHARACTERS.sub("", text)
 
 
+# Whole escape sequences, so that none of their payload is left behind as text: OSC (window titles,
+# OSC 8 links, OSC 52 clipboard writes) up to its terminator, CSI (colours, clearing the screen), and
+# the two-character escapes; in their 7-bit (ESC ...) and 8-bit (C1) forms.
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC ... BEL or ST
+    r"|(?:\x1b[P_^X]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)?"  # DCS, APC, PM, SOS ... ST
+    r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"  # CSI
+    r"|\x1b[ -/]*[0-~]?"  # other escapes
+)
+
+
+def for_terminal(text: str) -> str:
+    """`text` safe to show on a terminal: no escape sequence (removed whole, payload included), no
+    control character, no bidirectional override. For metadata where it enters kb, and for every field
+    where it is displayed."""
+    if "\x1b" in text or any("\x90" <= char <= "\x9f" for char in text):
+        text = _ESCAPE_SEQUENCE.sub("", text)
+    return TERMINAL_UNSAFE.sub("", text)
+
+
 def collapse_whitespace(text: str) -> str:
-    """One line of text for display or embedding: control characters dropped, white space collapsed."""
-    return _WHITESPACE.sub(" ", strip_controls(text)).strip()
+    """One line of text for display: control characters and bidirectional overrides dropped, white space collapsed."""
+    return _WHITESPACE.sub(" ", for_terminal(text)).strip()
 
 
 def _is_abbreviation(text: str, stop: int) -> bool:

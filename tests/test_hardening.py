@@ -407,3 +407,74 @@ def test_a_jsonl_record_with_another_files_path_as_id_is_skipped_and_strict_fail
     assert "2099" not in json.dumps(answer) and answer["passages"][0]["source"] == "note.md"
     again = runner.invoke(app, ["index", "--strict"], env=env)  # nothing changed: still reported, still non-zero
     assert again.exit_code == 1 and "id conflict" in again.output
+
+
+# --- terminal injection --------------------------------------------------------------------------------
+
+ESC = "\x1b"
+TITLE = f"{ESC}]0;pwned{ESC}\\Gizmo rules"  # sets the window title
+CLEAR = f"{ESC}[2J"  # clears the screen
+LINK = f"{ESC}]8;;https://evil.example{ESC}\\Gizmo Board{ESC}]8;;{ESC}\\"  # OSC 8 link
+CLIPBOARD = f"{ESC}]52;c;cHduZWQ=\x07"  # OSC 52: writes the clipboard
+CSI = "\x9b31m"  # the one-byte C1 form of ESC [
+BIDI = "\u202egnirts"  # right-to-left override
+
+
+def _hostile_corpus(folder: Path) -> Path:
+    write(folder / f"gizmo{ESC}[31m{CSI}.md",
+          f'---\ntitle: "Gizmo\\e]0;pwned\\e\\\\ rules{CSI}"\njurisdiction: "UK{CLEAR}"\n'
+          f'regulator: "{LINK}"\ntype: "guidance{CLIPBOARD}"\nnote: "{BIDI}"\n---\n\n'
+          f"# Gizmo {ESC}[2J fees{CSI}\n\nThe gizmo gateway opens in 2032 for gizmo dealers.\n")
+    (folder / "records.jsonl").write_text(json.dumps({
+        "id": f"G-{ESC}[2J1", "title": TITLE, "jurisdiction": CLEAR, "regulator": CLIPBOARD + "FCA", "type": CSI,
+        "text": "Gizmo records are kept for seven years, effective 2031."}) + "\n", encoding="utf-8")
+    return folder
+
+
+def _unsafe(text: str) -> list[str]:
+    from kb.text import TERMINAL_UNSAFE
+
+    return sorted(set(TERMINAL_UNSAFE.findall(text)))
+
+
+def test_no_control_or_escape_character_reaches_the_terminal_in_any_command(tmp_path, cli_env):
+    corpus = _hostile_corpus(tmp_path / "docs")
+    env = {**cli_env, "KB_CORPUS": str(corpus), "KB_INDEX": str(tmp_path / "idx"), "COLUMNS": "300"}
+    commands = [["index"], ["ask", "When does the gizmo gateway open?"], ["ask", "gizmo records years"],
+                ["sources"], ["timeline", "--as-of", "2030"], ["status"], ["doctor"], ["index"],
+                ["sources", "-j", TITLE], ["ask", "gizmo", "-r", CLIPBOARD], ["timeline", "--topic", CLEAR],
+                ["ask", f"gizmo {LINK}"], ["index", "--strict"]]
+    (corpus / f"broken{ESC}]0;x{ESC}\\.pdf").write_bytes(b"%PDF-1.4 broken " + ESC.encode())
+    for args in commands:
+        result = runner.invoke(app, args, env=env)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)
+        assert not _unsafe(result.output), (args, _unsafe(result.output), result.output)
+    listed = runner.invoke(app, ["sources"], env=env).output
+    assert "Gizmo rules" in listed and "pwned" not in listed and "evil.example" not in listed
+
+
+def test_json_output_keeps_the_exact_values_and_escapes_them(tmp_path, cli_env):
+    corpus = _hostile_corpus(tmp_path / "docs")
+    env = {**cli_env, "KB_CORPUS": str(corpus), "KB_INDEX": str(tmp_path / "idx")}
+    runner.invoke(app, ["index"], env=env)
+    for args in (["sources", "--json"], ["ask", "gizmo records years", "--json"], ["status", "--json"],
+                 ["timeline", "--json", "--as-of", "2030"], ["index", "--json"]):
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 0 and not _unsafe(result.output), (args, _unsafe(result.output))
+        json.loads(result.output)
+    documents = json.loads(runner.invoke(app, ["sources", "--json"], env=env).output)["documents"]
+    assert {d["doc_id"] for d in documents} == {f"G-{ESC}[2J1", f"gizmo{ESC}[31m{CSI}.md"}  # ids and paths exact
+
+
+def test_metadata_and_headings_are_cleaned_where_they_enter_kb(tmp_path):
+    corpus = _hostile_corpus(tmp_path / "docs")
+    settings = Settings(corpus=corpus, index=tmp_path / "idx", model=FAKE_MODEL)
+    build_index(settings)
+    reader = IndexReader.open(settings.index)
+    for meta in reader.documents:
+        shown = [meta.title, meta.date, meta.jurisdiction, meta.regulator, meta.doc_type, json.dumps(meta.extra,
+                 ensure_ascii=False)]
+        assert not _unsafe(" ".join(v or "" for v in shown)), meta
+    sections = [part for chunk in reader.chunks(range(reader.chunk_count)) for part in chunk.section]
+    assert sections and not _unsafe(" ".join(sections))
+    assert {d.regulator for d in reader.documents} >= {"FCA"}  # "\e]52;…FCA" is the FCA once cleaned

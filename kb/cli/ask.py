@@ -12,6 +12,7 @@ from rich.text import Text
 from kb.cli.app import command, settings
 from kb.cli.options import ALL_FILTERS, IndexOption, JsonOption, ModelOption
 from kb.errors import KBError
+from kb.text import collapse_whitespace
 
 if TYPE_CHECKING:
     from kb.filters import Filters
@@ -65,4 +66,4 @@ def _interactive(ask_one: Callable[[str], None], console: Console) -> None:
         try:
             ask_one(text)
         except KBError as exc:
-            console.print(Text(f"Error: {exc.message}", style="red"))
+            console.print(Text(f"Error: {collapse_whitespace(exc.message)}", style="red"))

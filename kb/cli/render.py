@@ -2,8 +2,13 @@
 
 One convention for all commands: `to_json(result)` is the JSON object of a command's result, led
 by its "schema" ("kb.ask/1": the number goes up only when a key changes meaning or goes away), and
-`print_result(result, console)` writes its terminal form; `show` prints one or the other. Titles,
-headings and file names pass through `strip_controls` before they reach a terminal.
+`print_result(result, console)` writes its terminal form; `show` prints one or the other.
+
+Every value that comes from the corpus, the index or the user passes through `shown` (or
+`collapse_whitespace`) before it reaches a terminal: no control character, so no escape sequence
+(window titles, screen clearing, OSC 8 links, OSC 52 clipboard writes), and no bidirectional
+override. Ingest already strips them from metadata and headings; this is the guard for everything
+else (file names, ids, reasons, the index's own older builds). JSON stays exact: it escapes them.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from rich.text import Text
 
 from kb.models import Answer, Chunk, Hit
 from kb.results import BuildReport, Diagnosis, EvalReport, IndexStatus, Source, SourceList, Timeline
-from kb.text import collapse_whitespace, strip_controls
+from kb.text import TERMINAL_UNSAFE, collapse_whitespace, for_terminal
 
 NO_ANSWER = "No passage in the corpus answers this."
 # Formats whose text is extracted, so line numbers of the source file would mean nothing.
@@ -33,9 +38,21 @@ DERIVED_TEXT = {"html", "docx"}
 def show(result: Any, *, as_json: bool, console: Console | None = None, **context: Any) -> None:
     """Print a command's result: its JSON object, or its terminal form (`context`: what that form needs)."""
     if as_json:
-        typer.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False))
+        typer.echo(json_text(to_json(result)))
     else:
         print_result(result, console or Console(), **context)
+
+
+def json_text(data: Any) -> str:
+    """JSON with every character a terminal could act on escaped (json escapes only those below 0x20):
+    the same data for a parser, inert on a screen."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return TERMINAL_UNSAFE.sub(lambda match: "\\u%04x" % ord(match.group(0)), text)
+
+
+def shown(value: Any) -> str:
+    """One line of text that is safe on a terminal (see the module's docstring)."""
+    return collapse_whitespace(str(value))
 
 
 @singledispatch
@@ -55,10 +72,10 @@ def display_path(corpus: Path, source: str) -> str:
     """The source file as a path the user can open: relative to the working directory when inside it."""
     path = corpus / source
     try:
-        shown = os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
+        shown_path = os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
     except ValueError:
-        shown = str(path)
-    return strip_controls(shown)
+        shown_path = str(path)
+    return shown(shown_path)
 
 
 def location(chunk: Chunk, lines: tuple[int, int] | None = None) -> str:
@@ -75,25 +92,26 @@ def location(chunk: Chunk, lines: tuple[int, int] | None = None) -> str:
 def citation_details(chunk: Chunk) -> str:
     details = []
     if chunk.meta.doc_id != chunk.meta.source:
-        details.append(f"id {strip_controls(chunk.meta.doc_id)}")
+        details.append(f"id {shown(chunk.meta.doc_id)}")
     if chunk.section:
-        details.append(f"§ {strip_controls(chunk.section[-1])}")
-    details.append(chunk.meta.date or "undated")
+        heading = shown(chunk.section[-1])
+        details.append(heading if heading.startswith("§") else f"§ {heading}")  # "§ 5903. …" has its own
+    details.append(shown(chunk.meta.date or "undated"))
     if chunk.stale:
-        details.append(f"STALE: {chunk.stale}")
+        details.append(f"STALE: {shown(chunk.stale)}")
     return ", ".join(details)
 
 
 def citation(hit: Hit, corpus: Path) -> Text:
     chunk = hit.chunk
     line = Text(f"[{hit.rank}] ", style="bold cyan")
-    line.append(strip_controls(chunk.meta.title), style="bold")
+    line.append(shown(chunk.meta.title), style="bold")
     line.append(" — ")
     line.append(display_path(corpus, chunk.meta.source) + location(chunk), style="green")
     line.append(f" ({citation_details(chunk)})", style="red" if chunk.stale else "dim")
     for copy in hit.also_in:
         line.append("\n    also in: ", style="dim")
-        line.append(strip_controls(copy.meta.title), style="bold")
+        line.append(shown(copy.meta.title), style="bold")
         line.append(" — ")
         line.append(display_path(corpus, copy.meta.source) + location(copy), style="green")
         line.append(f" ({citation_details(copy)})", style="red" if copy.stale else "dim")
@@ -139,30 +157,35 @@ def render_answer(answer: Answer, corpus: Path) -> Group:
         head.append(display_path(corpus, cited.chunk.meta.source) + location(cited.chunk, _answer_lines(answer)),
                     style="green")
         meta = cited.chunk.meta
-        head.append(f" · as of {meta.date}" if meta.date else " · undated source", style="dim")
+        head.append(f" · as of {shown(meta.date)}" if meta.date else " · undated source", style="dim")
         parts.append(head)
-        line = Text(answer.text, style="bold")
         if answer.span is not None:  # the asked-for value: the date, the amount, the body
-            line.stylize("bold underline cyan", answer.span.start, answer.span.end)
+            before, value, after = (answer.text[:answer.span.start], answer.text[answer.span.start:answer.span.end],
+                                    answer.text[answer.span.end:])
+            line = Text(_safe(before), style="bold")
+            line.append(_safe(value), style="bold underline cyan")
+            line.append(_safe(after))
+        else:
+            line = Text(_safe(answer.text), style="bold")
         parts.append(Padding(line, (0, 0, 1 if not answer.dates else 0, 2), expand=False))
         if answer.dates:
-            parts.append(Padding(Text("Date: " + ", ".join(answer.dates), style="cyan"), (0, 0, 1, 2), expand=False))
+            parts.append(Padding(Text("Date: " + shown(", ".join(answer.dates)), style="cyan"), (0, 0, 1, 2), expand=False))
         if answer.date_statements:
             parts.append(Padding(Text("Sources differ on the date (newest publication first):", style="bold yellow"),
                                  (0, 0, 0, 2), expand=False))
             for statement in answer.date_statements:
                 line = Text(f"[{statement.citation}] ", style="bold cyan")
-                line.append(", ".join(statement.dates), style="cyan")
-                line.append(f" — published {statement.published or 'undated'}: ", style="dim")
-                line.append(statement.text)
+                line.append(shown(", ".join(statement.dates)), style="cyan")
+                line.append(f" — published {shown(statement.published or 'undated')}: ", style="dim")
+                line.append(shown(statement.text))
                 parts.append(Padding(line, (0, 0, 0, 4), expand=False))
             parts.append(Text(""))
         for note in answer.notes:
-            parts.append(Padding(Text(note, style="yellow"), (0, 0, 1, 2), expand=False))
+            parts.append(Padding(Text(shown(note), style="yellow"), (0, 0, 1, 2), expand=False))
     else:
         parts.append(Text(NO_ANSWER, style="bold yellow"))
         for note in answer.notes:  # what the corpus does hold: "... for the US (GENIUS Act), not for the UK"
-            parts.append(Padding(Text(note, style="yellow"), (0, 0, 0, 2), expand=False))
+            parts.append(Padding(Text(shown(note), style="yellow"), (0, 0, 0, 2), expand=False))
         if answer.passages:
             parts.append(Padding(Text("The closest passages, which do not answer it:", style="dim"), (0, 0, 1, 0), expand=False))
     for hit in answer.passages:
@@ -170,6 +193,11 @@ def render_answer(answer: Answer, corpus: Path) -> Group:
         parts.append(citation(hit, corpus))
         parts.append(Padding(passage_text(hit, highlight), (0, 0, 1, 4), expand=False))
     return Group(*parts)
+
+
+def _safe(text: str) -> str:
+    """Text of several lines safe on a terminal (line breaks kept, everything else `shown` drops dropped)."""
+    return for_terminal(text)
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
@@ -255,7 +283,7 @@ def _(report: BuildReport) -> dict[str, Any]:
 @print_result.register(BuildReport)
 def _(report: BuildReport, console: Console) -> None:
     repeated = f" ({report.duplicates:,} repeated passage{'' if report.duplicates == 1 else 's'} dropped)"
-    rows = [("Index", str(report.index)), ("Corpus", str(report.corpus)), ("Documents", f"{report.documents:,}"),
+    rows = [("Index", shown(report.index)), ("Corpus", shown(report.corpus)), ("Documents", f"{report.documents:,}"),
             ("Chunks", f"{report.chunks:,}" + (repeated if report.duplicates else ""))]
     if report.written:
         rows.append(("Embedded", f"{report.embedded:,} new, {report.reused:,} re-used"))
@@ -274,17 +302,17 @@ def _(report: BuildReport, console: Console) -> None:
         details.add_column("")
         details.add_column("Reason", overflow="fold")
         for path, kind, reason in problems[:200]:
-            details.add_row(strip_controls(path), kind, strip_controls(reason))
+            details.add_row(shown(path), kind, shown(reason))
         if len(problems) > 200:
             details.add_row(f"… {len(problems) - 200} more", "", "see kb index --json")
         console.print(details)
     for note in report.notes:
-        console.print(Text(f"Note: {note}", style="yellow"))
+        console.print(Text(f"Note: {shown(note)}", style="yellow"))
     line = report.summary_line()
     if not report.written:
         line += " — the index is up to date"
     elif report.full_reason:
-        line += f" — full build ({report.full_reason})"
+        line += f" — full build ({shown(report.full_reason)})"
     console.print(Text(line, style="bold green"))
 
 
@@ -323,25 +351,25 @@ def _(status: IndexStatus) -> dict[str, Any]:
 def _(status: IndexStatus, console: Console) -> None:
     manifest, counts = status.manifest, status.manifest.counts
     console.print(_fields([
-        ("Index", f"{status.index} (build {status.build})"),
-        ("Built", manifest.built_at),
-        ("Corpus", str(status.corpus)),
-        ("Model", f"{manifest.model.name} ({manifest.model.dimension} dimensions)"),
+        ("Index", shown(f"{status.index} (build {status.build})")),
+        ("Built", shown(manifest.built_at)),
+        ("Corpus", shown(status.corpus)),
+        ("Model", shown(f"{manifest.model.name} ({manifest.model.dimension} dimensions)")),
         ("Chunking", f"≤ {manifest.chunker.max_tokens} tokens, overlap {manifest.chunker.overlap_tokens}"),
-        ("Dense index", manifest.dense.kind),
+        ("Dense index", shown(manifest.dense.kind)),
         ("Files", f"{counts.files:,} indexed, {counts.skipped:,} skipped"),
         ("Documents", f"{counts.documents:,}"),
         ("Chunks", f"{counts.chunks:,}"),
-    ] + [("Stale", f"{strip_controls(s.path)}: {s.message}") for s in status.stale]))
+    ] + [("Stale", shown(f"{s.path}: {s.message}")) for s in status.stale]))
     if status.corpus_missing:
-        console.print(Text(f"The corpus folder {status.corpus} no longer exists.", style="yellow"))
+        console.print(Text(f"The corpus folder {shown(status.corpus)} no longer exists.", style="yellow"))
     elif status.is_current:
         console.print(Text("The corpus is unchanged since the build.", style="green"))
     else:
         for label, paths, style in (("added", status.added, "green"), ("changed", status.changed, "yellow"),
                                     ("removed", status.removed, "red")):
             for path in paths:
-                console.print(Text(f"  {label:<8}", style=style) + Text(strip_controls(path)))
+                console.print(Text(f"  {label:<8}", style=style) + Text(shown(path)))
         console.print(Text("Run `kb index` to bring the index up to date.", style="bold"))
 
 
@@ -364,19 +392,19 @@ def _source_json(source: Source) -> dict[str, Any]:
 @print_result.register(SourceList)
 def _(listed: SourceList, console: Console) -> None:
     filters = listed.filters
-    table = Table(title=f"{listed.total:,} document(s)" + (f" ({filters.describe()})" if not filters.is_empty else ""),
+    table = Table(title=f"{listed.total:,} document(s)" + (f" ({shown(filters.describe())})" if not filters.is_empty else ""),
                   title_justify="left")
     for column in ("Title", "Date", "Jurisdiction", "Regulator", "Type", "Chunks", "Source"):
         table.add_column(column, justify="right" if column == "Chunks" else "left", overflow="fold")
 
     def mark(meta, field: str, value: str | None) -> str:  # "*": inferred from the text
-        return "" if value is None else strip_controls(value) + ("*" if field in meta.inferred else "")
+        return "" if value is None else shown(value) + ("*" if field in meta.inferred else "")
 
     for source in listed.sources:
         meta = source.meta
-        table.add_row(strip_controls(meta.title), mark(meta, "date", meta.date) or "undated",
+        table.add_row(shown(meta.title), mark(meta, "date", meta.date) or "undated",
                       mark(meta, "jurisdiction", meta.jurisdiction), mark(meta, "regulator", meta.regulator),
-                      mark(meta, "doc_type", meta.doc_type), str(source.chunks), strip_controls(meta.source))
+                      mark(meta, "doc_type", meta.doc_type), str(source.chunks), shown(meta.source))
     console.print(table)
     if any(source.meta.inferred for source in listed.sources):
         console.print(Text("* inferred from the text", style="dim"))
@@ -408,9 +436,9 @@ def _(timeline: Timeline, console: Console) -> None:
     for event in timeline.events:
         chunk = event.chunk
         source = Text(display_path(timeline.corpus, chunk.meta.source) + location(chunk, event.lines), style="green")
-        source.append(f" ({chunk.meta.date or 'undated'})", style="dim")
-        table.add_row(Text(event.label, style="bold"), Text(event.status, style=styles[event.status]),
-                      Text(event.text), source)
+        source.append(f" ({shown(chunk.meta.date or 'undated')})", style="dim")
+        table.add_row(Text(shown(event.label), style="bold"), Text(event.status, style=styles[event.status]),
+                      Text(shown(event.text)), source)
     console.print(table)
 
 
@@ -427,9 +455,9 @@ def _(diagnosis: Diagnosis) -> dict[str, Any]:
 def _(diagnosis: Diagnosis, console: Console) -> None:
     for check in diagnosis.checks:
         mark = Text("  ok  ", style="bold green") if check.ok else Text(" FAIL ", style="bold white on red")
-        console.print(mark + Text(f" {check.name}: ", style="bold") + Text(check.detail), soft_wrap=True)
+        console.print(mark + Text(f" {check.name}: ", style="bold") + Text(shown(check.detail)), soft_wrap=True)
         if check.fix:
-            console.print(Text(f"       → {check.fix}", style="yellow" if check.ok else "bold yellow"), soft_wrap=True)
+            console.print(Text(f"       → {shown(check.fix)}", style="yellow" if check.ok else "bold yellow"), soft_wrap=True)
     healthy = diagnosis.healthy
     console.print(Text("The index is healthy." if healthy else "The index needs repair.",
                        style="bold green" if healthy else "bold red"))
