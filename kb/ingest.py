@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -193,6 +194,15 @@ _H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 KNOWN_FIELDS = {"title", "source", "date", "jurisdiction", "regulator", "type", "doc_type"}
 
 
+# Front matter is a few lines of metadata. Larger, or with YAML aliases ("billion laughs": a 600-byte
+# file whose aliases expand to gigabytes), or with a value longer than a paragraph, it is not metadata
+# kb should store and show on every listing: the file is indexed without it, with a note.
+MAX_FRONT_MATTER_BYTES = 64 * 1024
+MAX_VALUE_CHARS = 4000
+MAX_VALUES = 200
+MAX_WARNINGS = 100  # per file
+
+
 def split_front_matter(text: str) -> tuple[dict[str, Any], str, int, str | None]:
     """(metadata, body, number of lines before the body, warning). Broken YAML keeps the body."""
     match = _FRONT_MATTER.match(text)
@@ -202,17 +212,63 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int, str | None]
 
     body = text[match.end():]
     skipped_lines = text.count("\n", 0, match.end())
+    if len(match.group(1).encode("utf-8", "surrogatepass")) > MAX_FRONT_MATTER_BYTES:
+        return {}, body, skipped_lines, (f"front matter is over {MAX_FRONT_MATTER_BYTES // 1024} KB; "
+                                         "its metadata is ignored")
     try:
-        data = yaml.safe_load(match.group(1))
+        data = yaml.load(match.group(1), Loader=_loader())
+    except _AliasRefused:
+        return {}, body, skipped_lines, "front matter uses YAML aliases (*name), which kb does not expand; " \
+                                        "its metadata is ignored"
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
         return {}, body, skipped_lines, f"front matter is not valid YAML{where}; its metadata is ignored"
+    except RecursionError:
+        return {}, body, skipped_lines, "front matter is nested too deeply; its metadata is ignored"
     if data is None:
         return {}, body, skipped_lines, None
     if not isinstance(data, dict):
         return {}, body, skipped_lines, "front matter is not a YAML mapping; its metadata is ignored"
-    return {str(key): value for key, value in data.items()}, body, skipped_lines, None
+    fields = {str(key): value for key, value in data.items()}
+    problem = metadata_problem(fields)
+    if problem:
+        return {}, body, skipped_lines, f"front matter {problem}; its metadata is ignored"
+    return fields, body, skipped_lines, None
+
+
+def metadata_problem(fields: dict[str, Any]) -> str | None:
+    """Why these metadata fields are too big to keep (a value over MAX_VALUE_CHARS, too many values), or None."""
+    count = 0
+    for key, value in fields.items():
+        try:
+            size = len(json.dumps(plain_value(value), ensure_ascii=False))
+        except (RecursionError, ValueError):
+            return f"field {key[:40]!r} is nested too deeply"
+        if size > MAX_VALUE_CHARS:
+            return f"field {key[:40]!r} is over {MAX_VALUE_CHARS:,} characters"
+        count += 1 + (len(value) if isinstance(value, (list, dict)) else 0)
+        if count > MAX_VALUES:
+            return f"has over {MAX_VALUES} values"
+    return None
+
+
+class _AliasRefused(Exception):
+    pass
+
+
+@functools.cache
+def _loader():
+    """yaml's safe loader, refusing an alias as soon as the composer meets it, before anything is expanded."""
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise _AliasRefused
+            return super().compose_node(parent, index)
+
+    return NoAliasLoader
 
 
 def plain_value(value: Any) -> Any:
@@ -333,6 +389,9 @@ def read_jsonl(file: CorpusFile) -> ReadResult:
         except json.JSONDecodeError as exc:
             warnings.append(f"line {number}: invalid JSON ({exc.msg}); line skipped")
             continue
+        except RecursionError:
+            warnings.append(f"line {number}: JSON nested too deeply; line skipped")
+            continue
         if not isinstance(record, dict):
             warnings.append(f"line {number}: not a JSON object; line skipped")
             continue
@@ -345,15 +404,24 @@ def read_jsonl(file: CorpusFile) -> ReadResult:
             warnings.append(f"line {number}: no \"id\"; using {file.rel}:{number}")
             record_id = f"{file.rel}:{number}"
         record_id = str(record_id)
+        if len(record_id) > MAX_VALUE_CHARS:
+            warnings.append(f"line {number}: id over {MAX_VALUE_CHARS:,} characters; line skipped")
+            continue
         if record_id in seen:
             warnings.append(f"line {number}: duplicate id {record_id!r}; line skipped")
             continue
         seen.add(record_id)
         fields = {key: value for key, value in record.items() if key not in {"id", "text"}}
+        problem = metadata_problem(fields)
+        if problem:
+            warnings.append(f"line {number}: metadata {problem}; record indexed without it")
+            fields = {}
         meta = make_meta(record_id, file.rel, fields, record_id, "jsonl")
         documents.append(Document(meta=meta, text=body, first_line=number, record_line=number))
     if not documents:
         raise BadDocument("no usable records" + (f" ({warnings[0]})" if warnings else " (empty file)"))
+    if len(warnings) > MAX_WARNINGS:  # a million bad lines are one problem, not a million rows in the index
+        warnings = warnings[:MAX_WARNINGS] + [f"and {len(warnings) - MAX_WARNINGS:,} more lines with problems"]
     return ReadResult(tuple(documents), tuple(warnings))
 
 

@@ -478,3 +478,28 @@ def test_metadata_and_headings_are_cleaned_where_they_enter_kb(tmp_path):
     sections = [part for chunk in reader.chunks(range(reader.chunk_count)) for part in chunk.section]
     assert sections and not _unsafe(" ".join(sections))
     assert {d.regulator for d in reader.documents} >= {"FCA"}  # "\e]52;…FCA" is the FCA once cleaned
+
+
+def test_yaml_aliases_are_refused_and_the_file_is_indexed_without_its_metadata(tmp_path):
+    import time
+
+    corpus = tmp_path / "docs"
+    laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    laughs += [f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]" for i in range(8)]
+    write(corpus / "laughs.md", "---\ntitle: Laughs\n" + "\n".join(laughs) + "\n---\n\n# Laughs\n\nGizmo text.\n")
+    write(corpus / "big.md", "---\ntitle: Big\nnotes: " + "x" * 5000 + "\n---\n\nGizmo big text.\n")
+    write(corpus / "huge.md", "---\n" + "".join(f"k{i}: {'y' * 60}\n" for i in range(1200)) + "---\n\nGizmo huge.\n")
+    write(corpus / "deep.md", "---\nt: " + "[" * 5000 + "]" * 5000 + "\n---\n\nGizmo deep.\n")
+    write(corpus / "records.jsonl", json.dumps({"id": "J", "text": "Gizmo record.", "blob": "z" * 9000}) + "\n")
+    settings = Settings(corpus=corpus, index=tmp_path / "idx", model=FAKE_MODEL)
+    started = time.perf_counter()
+    report = build_index(settings)
+    assert time.perf_counter() - started < 10
+    warnings = {w.path: w.message for w in report.warnings}
+    assert "YAML aliases" in warnings["laughs.md"] and "over 4,000 characters" in warnings["big.md"]
+    assert "over 64 KB" in warnings["huge.md"] and "deep.md" in warnings
+    assert "indexed without it" in warnings["records.jsonl"]
+    documents = {d.source: d for d in IndexReader.open(settings.index).documents}
+    assert set(documents) == {"laughs.md", "big.md", "huge.md", "deep.md", "records.jsonl"}  # every file indexed
+    assert documents["laughs.md"].title == "Laughs" and documents["laughs.md"].extra == {}  # H1, not front matter
+    assert (IndexLayout(settings.index).current_build() / "meta.sqlite").stat().st_size < 1_000_000
