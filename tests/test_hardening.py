@@ -503,3 +503,62 @@ def test_yaml_aliases_are_refused_and_the_file_is_indexed_without_its_metadata(t
     assert set(documents) == {"laughs.md", "big.md", "huge.md", "deep.md", "records.jsonl"}  # every file indexed
     assert documents["laughs.md"].title == "Laughs" and documents["laughs.md"].extra == {}  # H1, not front matter
     assert (IndexLayout(settings.index).current_build() / "meta.sqlite").stat().st_size < 1_000_000
+
+
+def _zip_docx(document_xml: str) -> bytes:
+    import io
+    import zipfile
+
+    relations = ('<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                 '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                 'officeDocument" Target="word/document.xml"/></Relationships>')
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("_rels/.rels", relations)
+        archive.writestr("word/document.xml", '<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats'
+                         f'.org/wordprocessingml/2006/main"><w:body>{document_xml}</w:body></w:document>')
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("shape, megabytes, expected", [
+    ("paragraphs", 102, "102 MB of XML; the limit is 32 MB"),  # the 298 KB file of the issue
+    ("one paragraph", 30, "over 200,000 runs"),
+    ("one table", 30, "over 200,000 runs"),
+])
+def test_docx_bombs_are_refused_quickly_and_within_memory(tmp_path, shape, megabytes, expected):
+    import resource
+    import subprocess
+    import sys
+
+    unit = {"paragraphs": "<w:p><w:r><w:t>lol lol lol</w:t></w:r></w:p>", "one paragraph": "<w:r><w:t>lol </w:t></w:r>",
+            "one table": "<w:tr><w:tc><w:p><w:r><w:t>a</w:t></w:r></w:p></w:tc></w:tr>"}[shape]
+    body = unit * (megabytes * 1024 * 1024 // len(unit))
+    body = {"one paragraph": f"<w:p>{body}</w:p>", "one table": f"<w:tbl>{body}</w:tbl>"}.get(shape, body)
+    path = tmp_path / "bomb.docx"
+    path.write_bytes(_zip_docx(body))
+    del body
+    script = ("import resource, sys, time\nfrom kb.formats import extract_docx\nstarted = time.perf_counter()\n"
+              "try:\n    extract_docx(open(sys.argv[1], 'rb').read()); print('read')\n"
+              "except Exception as exc:\n    print(exc)\n"
+              "print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
+    result = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True,
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    message, figures = result.stdout.strip().splitlines()
+    seconds, peak_mb = map(float, figures.split())
+    assert expected in message and seconds < 5 and peak_mb < 400, result.stdout
+
+
+def test_a_docx_at_the_size_limit_is_read_within_a_memory_bound(tmp_path):
+    import subprocess
+    import sys
+
+    unit = "<w:p><w:r><w:t>Widget dealers must register. </w:t></w:r></w:p>"
+    (tmp_path / "long.docx").write_bytes(_zip_docx(unit * (31 * 1024 * 1024 // len(unit))))
+    script = ("import resource, sys\nfrom kb.formats import extract_docx\n"
+              "text = extract_docx(open(sys.argv[1], 'rb').read()).text\n"
+              "print(len(text), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "long.docx")], capture_output=True,
+                            text=True, check=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    characters, peak_mb = map(int, result.stdout.split())
+    assert characters > 15_000_000 and peak_mb < 400  # streamed: the 31 MB of XML is never one tree
+
