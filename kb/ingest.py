@@ -434,17 +434,28 @@ def read_extracted(file: CorpusFile, kind: str) -> ReadResult:
     fields: dict[str, Any] = {}
     if extracted.title:
         fields["title"] = extracted.title
-    inferred = ()
-    if extracted.metadata.get("date"):
-        fields["date"] = extracted.metadata["date"]
-        inferred = ("date",)  # a file's own date says when it was made, not always when it was published
+    if plausible_file_date(extracted.metadata.get("date")):
+        # When the file was made, not always when it was published: kb.metadata uses it only when the
+        # text gives no date, marked inferred.
+        fields["file_date"] = extracted.metadata["date"]
     for key in ("author", "language"):
         if extracted.metadata.get(key):
             fields[key] = extracted.metadata[key]
     meta = make_meta(file.rel, file.rel, fields, Path(file.rel).stem.replace("_", " ").replace("-", " "), kind)
-    document = Document(meta=replace(meta, inferred=inferred), text=extracted.text,
-                        page_starts=extracted.page_starts)
+    document = Document(meta=meta, text=extracted.text, page_starts=extracted.page_starts)
     return ReadResult((document,), extracted.warnings)
+
+
+EARLIEST_FILE_DATE = dt.date(1990, 1, 1)
+
+
+def plausible_file_date(value: str | None, today: dt.date | None = None) -> bool:
+    """Whether a date from a file's own properties can be a publication date: not a placeholder before
+    1990 (the zero dates of Word and OLE), not in the future (a wrong clock)."""
+    from kb.dates import parse_iso_partial
+
+    period = parse_iso_partial(value, leading=True) if value else None
+    return period is not None and EARLIEST_FILE_DATE <= period.first <= (today or dt.date.today())
 
 
 Reader = Callable[[CorpusFile], ReadResult]

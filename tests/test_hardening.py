@@ -562,3 +562,34 @@ def test_a_docx_at_the_size_limit_is_read_within_a_memory_bound(tmp_path):
     characters, peak_mb = map(int, result.stdout.split())
     assert characters > 15_000_000 and peak_mb < 400  # streamed: the 31 MB of XML is never one tree
 
+
+def test_a_docx_date_is_the_texts_then_a_plausible_file_date_and_never_python_docx_s_template(tmp_path):
+    import datetime as dt
+
+    from conftest import make_docx
+
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "template.docx").write_bytes(make_docx([("Normal", "Widget dealers must register.")]))
+    docx_module = pytest.importorskip("docx")
+    import io
+
+    def with_created(created, text):
+        document = docx_module.Document()
+        document.add_paragraph(text)
+        document.core_properties.created = created
+        buffer = io.BytesIO()
+        document.save(buffer)
+        return buffer.getvalue()
+
+    (corpus / "dated.docx").write_bytes(with_created(dt.datetime(2024, 5, 6), "Gadget rules apply."))
+    (corpus / "future.docx").write_bytes(with_created(dt.datetime(2999, 1, 1), "Sprocket rules apply."))
+    (corpus / "published.docx").write_bytes(with_created(dt.datetime(2024, 5, 6),
+                                                         "Published 29 April 2025. Gizmo rules apply."))
+    settings = Settings(corpus=corpus, index=tmp_path / "idx", model=FAKE_MODEL)
+    build_index(settings)
+    dates = {d.source: (d.date, "date" in d.inferred) for d in IndexReader.open(settings.index).documents}
+    assert dates["template.docx"] == (None, False)  # python-docx writes 2013-12-23 into every new file
+    assert dates["future.docx"] == (None, False)
+    assert dates["dated.docx"] == ("2024-05-06", True)
+    assert dates["published.docx"] == ("2025-04-29", True)  # the text's date wins
