@@ -173,6 +173,19 @@ class _Builder:
             return None, "corpus folder changed"
         return previous, None
 
+    def _live_files(self) -> dict[str, FileRecord]:
+        """The files of the live build, whether or not it can be re-used; {} when it cannot be read."""
+        try:
+            reader = IndexReader.open(self.layout.root)
+        except KBError:
+            return {}
+        try:
+            return reader.files()
+        except KBError:
+            return {}
+        finally:
+            reader.close()
+
     def run(self) -> BuildReport:
         # The lock is held: any temporary build here was left by a run that crashed or was killed.
         self._clean_up(keep=set(), temporary_only=True)
@@ -190,6 +203,10 @@ class _Builder:
             full_reason = "assembly changed; every file re-read, vectors re-used"
         old_files = previous.files() if previous and not reread else {}
         plan = plan_changes(scan, old_files, self.settings.max_file_mb * 1024 * 1024)
+        if not old_files:  # not re-used (another corpus, --rebuild...): what it held still counts as removed
+            scanned = {file.rel for file in scan.files}
+            plan = replace(plan, removed=sorted(path for path, record in self._live_files().items()
+                                                if record.status.was_read and path not in scanned))
         touched = any(record.mtime_ns != old_files[path].mtime_ns for path, record in plan.unchanged.items())
         kind_changed = previous is not None and self.dense_kind not in ("auto", previous.manifest.dense.kind)
         if previous is not None and not previous.has_integrity:

@@ -593,3 +593,19 @@ def test_a_docx_date_is_the_texts_then_a_plausible_file_date_and_never_python_do
     assert dates["future.docx"] == (None, False)
     assert dates["dated.docx"] == ("2024-05-06", True)
     assert dates["published.docx"] == ("2025-04-29", True)  # the text's date wins
+
+
+# --- smaller things a careful user hit -------------------------------------------------------------------
+
+
+def test_indexing_another_corpus_into_a_copied_index_counts_the_dropped_documents(tmp_path, fake_settings):
+    import shutil
+
+    build_index(fake_settings)
+    copy = tmp_path / "copy"
+    shutil.copytree(fake_settings.index, copy)
+    other = one_doc_corpus(tmp_path / "other")
+    report = build_index(Settings(corpus=other, index=copy, model=FAKE_MODEL))
+    assert report.full_reason == "corpus folder changed"
+    assert report.removed == ("alpha.md", "beta.txt", "records.jsonl") and report.added == ("note.md",)
+    assert "3 removed" in report.summary_line()
