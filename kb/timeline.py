@@ -23,7 +23,9 @@ from kb.results import Event, Timeline
 from kb.text import collapse_whitespace, normalise_for_dedup, split_sentences
 
 EVENT_CUE = re.compile(
-    r"\b(?:open(?:s|ed|ing)?|clos(?:e|es|ed|ing)|deadline|due|expect(?:s|ed)?|effective|take[sn]? effect|"
+    r"\b(?:open(?:s|ed|ing)?|clos(?:e|es|ed|ing)|deadline|due|expect(?:s|ed)?|effective|take[sn]? effect|took effect|"
+    r"issu(?:e|es|ed|ing)|rescind(?:s|ed|ing)?|rescission|revok(?:e|es|ed|ing)|revocation|withdr(?:aw|aws|awn|ew)|"
+    r"supersed(?:e|es|ed)|"
     r"(?:come|comes|came|enter|enters|entered) into (?:force|effect)|entry into (?:force|application)|"
     r"appl(?:y|ies|ied|ication|ications)|commenc(?:e|es|ed|ement)|begin(?:s|ning)?|start(?:s|ed)?|launch(?:es|ed)?|"
     r"publish(?:es|ed)?|consult(?:s|ed|ing|ation)?|feedback|respond|submi(?:t|ssions?)|implement(?:s|ed|ation)?|"
