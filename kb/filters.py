@@ -20,11 +20,13 @@ if TYPE_CHECKING:  # numpy is imported where masks are made: building Filters st
     import numpy as np
 
 
-def parse_date_option(value: str, option: str) -> tuple[dt.date, dt.date]:
+def parse_date_option(value: str, option: str, command: str = "ask") -> tuple[dt.date, dt.date]:
+    """The first and last day of a date option's value; BadQuestion, with an example for `command`, if it is none."""
     period = parse_iso_partial(value)
     if period is None:
+        example = f'kb {command} "..." {option} 2025-01' if command == "ask" else f"kb {command} {option} 2025-01"
         raise BadQuestion(f"{option} needs a date such as 2025, 2025-09 or 2025-09-10, not {value!r}.",
-                          f"Example: kb ask \"...\" {option} 2025-01")
+                          f"Example: {example}")
     return period.first, period.last
 
 
@@ -38,13 +40,13 @@ class Filters:
 
     @classmethod
     def from_options(cls, jurisdictions=(), regulators=(), types=(), since: str | None = None,
-                     until: str | None = None) -> "Filters":
+                     until: str | None = None, command: str = "ask") -> "Filters":
         return cls(
             jurisdictions=tuple(normalise_name(j, "jurisdiction").casefold() for j in jurisdictions or ()),
             regulators=tuple(normalise_name(r, "regulator").casefold() for r in regulators or ()),
             types=tuple(normalise_type(t) for t in types or ()),
-            since=parse_date_option(since, "--since")[0] if since else None,
-            until=parse_date_option(until, "--until")[1] if until else None,
+            since=parse_date_option(since, "--since", command)[0] if since else None,
+            until=parse_date_option(until, "--until", command)[1] if until else None,
         )
 
     @property

@@ -613,3 +613,22 @@ def test_indexing_another_corpus_into_a_copied_index_counts_the_dropped_document
     assert report.full_reason == "corpus folder changed"
     assert report.removed == ("alpha.md", "beta.txt", "records.jsonl") and report.added == ("note.md",)
     assert "3 removed" in report.summary_line()
+
+
+def test_timeline_finds_took_effect_issued_and_rescinds(tmp_path, cli_env):
+    corpus = tmp_path / "docs"
+    write(corpus / "events.md", "# Widget history\n\nThe widget rule took effect on 3 March 2031.\n\n"
+                                "The Widget Authority issued its sprocket guidance on 4 April 2031.\n\n"
+                                "The new notice rescinds the gadget order on 5 May 2031.\n")
+    env = {**cli_env, "KB_CORPUS": str(corpus), "KB_INDEX": str(tmp_path / "idx")}
+    runner.invoke(app, ["index"], env=env)
+    events = json.loads(runner.invoke(app, ["timeline", "--json", "--as-of", "2030"], env=env).output)["events"]
+    assert [e["date"] for e in events] == ["2031-03-03", "2031-04-04", "2031-05-05"]
+
+
+def test_a_bad_as_of_date_suggests_the_command_that_has_the_option(cli_env):
+    runner.invoke(app, ["index"], env=cli_env)
+    result = runner.invoke(app, ["timeline", "--as-of", "tomorrow"], env=cli_env)
+    assert result.exit_code == 1 and "kb ask" not in result.output and "kb timeline --as-of 2025-01" in result.output
+    since = runner.invoke(app, ["sources", "--since", "last year"], env=cli_env)
+    assert since.exit_code == 1 and "kb sources --since 2025-01" in since.output

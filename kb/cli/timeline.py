@@ -32,5 +32,5 @@ def timeline_command(
     from kb.filters import parse_date_option
     from kb.timeline import index_timeline
 
-    reference = parse_date_option(as_of, "--as-of")[0] if as_of else None
+    reference = parse_date_option(as_of, "--as-of", "timeline")[0] if as_of else None
     show(index_timeline(settings(index=index).index, filters, topic, reference, upcoming=upcoming), as_json=as_json)
