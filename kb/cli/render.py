@@ -32,7 +32,8 @@ from kb.text import TERMINAL_UNSAFE, collapse_whitespace, for_terminal
 
 NO_ANSWER = "No passage in the corpus answers this."
 # Formats whose text is extracted, so line numbers of the source file would mean nothing.
-DERIVED_TEXT = {"html", "docx"}
+DERIVED_TEXT = {"html", "docx"}  # cited by section
+EXTRACTED_TEXT = DERIVED_TEXT | {"pdf"}  # PDF passages are cited by page; their lines count the extracted text
 
 
 def show(result: Any, *, as_json: bool, console: Console | None = None, **context: Any) -> None:
@@ -209,7 +210,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "title": chunk.meta.title,
         "section": " › ".join(chunk.section) or None,
         "lines": [chunk.line_start, chunk.line_end],
-        "lines_of": "extracted text" if chunk.meta.kind in DERIVED_TEXT else "source file",
+        "lines_of": "extracted text" if chunk.meta.kind in EXTRACTED_TEXT else "source file",
         "score": round(hit.score, 6),
         "text": chunk.text,
         "date": chunk.meta.date,
