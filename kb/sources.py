@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from kb.errors import BadQuestion
 from kb.filters import Filters, document_mask
 from kb.index import IndexReader
 from kb.index.reader import read_current
@@ -21,5 +22,8 @@ def list_sources(index: Path, filters: Filters = Filters(), limit: int | None = 
         return [Source(meta, chunks[row]) for row, (meta, keep) in enumerate(zip(documents, allowed)) if keep]
 
     chosen = read_current(index, choose)
+    if not chosen and not filters.is_empty:  # as `kb ask` does: a filter that matches nothing is a mistake
+        raise BadQuestion(f"No document matches the filters ({filters.describe()}).",
+                          "See what the corpus holds with `kb sources` (without filters).")
     chosen.sort(key=lambda source: (source.meta.date or "", source.meta.title), reverse=True)
     return SourceList(tuple(chosen[:limit] if limit else chosen), len(chosen), filters)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.dates import PRECISION_RANK, DateMention, document_dates
+from kb.errors import BadQuestion
 from kb.filters import Filters, document_mask
 from kb.index import IndexReader
 from kb.index.reader import read_current
@@ -74,6 +75,9 @@ def build_timeline(reader: IndexReader, filters: Filters = Filters(), topic: str
     """Every dated event in the chunks that pass the filters (and mention the topic), oldest first."""
     as_of = as_of or dt.date.today()
     allowed = document_mask(reader.documents, filters)
+    if not filters.is_empty and not allowed.any():
+        raise BadQuestion(f"No document matches the filters ({filters.describe()}).",
+                          "See what the corpus holds with `kb sources`.")
     chunk_ids = np.flatnonzero(allowed[reader.chunk_documents])
     terms = topic_terms(topic)
     events: list[Event] = []
