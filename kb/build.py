@@ -129,6 +129,12 @@ def build_index(
     return report
 
 
+def _listed(notes: list[FileNote], shown: int = 5) -> str:
+    """"a.pdf: encrypted PDF; b.txt: empty file and 3 more": the reasons, in the error message itself."""
+    text = "; ".join(f"{note.path}: {note.message}" for note in notes[:shown])
+    return text + (f" and {len(notes) - shown} more" if len(notes) > shown else "")
+
+
 class _Builder:
     def __init__(self, settings: Settings, layout: IndexLayout, rebuild: bool, dense_kind: str,
                  progress: Progress, embedder_factory: Callable[[str], Embedder]) -> None:
@@ -196,7 +202,8 @@ class _Builder:
         corpus = Path(self.settings.corpus).resolve()
         scan = scan_corpus(corpus, exclude=self.layout.root)
         if not scan.files:
-            raise EmptyCorpus(f"No supported files in {corpus}.")
+            refused = [note for note in scan.skipped if note.message != "hidden"]
+            raise EmptyCorpus(f"No supported files in {corpus}" + (f" ({_listed(refused)})." if refused else "."))
         previous, full_reason = self._previous(corpus)
         reread = previous is not None and previous.manifest.assembly != ASSEMBLY
         if reread:
@@ -244,10 +251,10 @@ class _Builder:
         ordered = [results[path] for path in sorted(results)]
         metas, rows, warnings, duplicates = self._assemble(ordered)
         if not rows:
-            raise EmptyCorpus(
-                f"Nothing to index in {corpus}: every file was skipped or empty.",
-                "The reasons are listed by `kb index`; fix the files and run it again.",
-            )
+            reasons = [FileNote(r.record.path, r.record.reason or "empty") for r in ordered] + [
+                note for note in scan.skipped if note.message != "hidden"]
+            raise EmptyCorpus(f"Nothing to index in {corpus}: every file was skipped or empty ("
+                              + _listed(reasons) + ").", "Fix or replace these files, then run kb index again.")
         vectors, embedded, reused = self._vectors(rows, previous, tokenizer)
         records = [result.record for result in ordered]
         build = self._write(corpus, metas, rows, vectors, records, scan)

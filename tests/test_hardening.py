@@ -632,3 +632,46 @@ def test_a_bad_as_of_date_suggests_the_command_that_has_the_option(cli_env):
     assert result.exit_code == 1 and "kb ask" not in result.output and "kb timeline --as-of 2025-01" in result.output
     since = runner.invoke(app, ["sources", "--since", "last year"], env=cli_env)
     assert since.exit_code == 1 and "kb sources --since 2025-01" in since.output
+
+
+def test_pdf_passages_say_their_lines_are_of_the_extracted_text(fixture_corpus, cli_env):
+    from conftest import make_pdf
+
+    (fixture_corpus / "rules.pdf").write_bytes(make_pdf(["Part 1: Sprocket audits happen every ninety days."]))
+    runner.invoke(app, ["index"], env=cli_env)
+    data = json.loads(runner.invoke(app, ["ask", "How often do sprocket audits happen?", "--json"], env=cli_env).output)
+    pdf = [p for p in data["passages"] if p["source"] == "rules.pdf"][0]
+    assert pdf["lines_of"] == "extracted text" and pdf["pages"] == [1, 1]
+
+
+def test_a_heading_that_starts_with_a_section_sign_is_not_given_another(tmp_path, cli_env):
+    corpus = tmp_path / "docs"
+    write(corpus / "code.md", "# Widget Code\n\n## § 5903. Requirements for issuing widgets\n\n"
+                              "A widget issuer must hold reserves of one to one.\n")
+    env = {**cli_env, "KB_CORPUS": str(corpus), "KB_INDEX": str(tmp_path / "idx"), "COLUMNS": "200"}
+    runner.invoke(app, ["index"], env=env)
+    output = runner.invoke(app, ["ask", "What reserves must a widget issuer hold?"], env=env).output
+    assert "(§ 5903. Requirements for issuing widgets" in output and "§ §" not in output
+
+
+@pytest.mark.parametrize("command", ["sources", "timeline", "ask"])
+def test_a_filter_that_matches_nothing_exits_non_zero_in_every_command(cli_env, command):
+    runner.invoke(app, ["index"], env=cli_env)
+    args = [command, "-j", "Narnia"] + (["sprocket records"] if command == "ask" else [])
+    result = runner.invoke(app, args, env=cli_env)
+    assert result.exit_code == 1 and "No document matches the filters (jurisdiction NARNIA)" in result.output
+
+
+def test_when_every_file_is_skipped_the_reasons_are_in_the_message(tmp_path, cli_env):
+    corpus = tmp_path / "docs"
+    write(corpus / "empty.md", "")
+    (corpus / "image.txt").write_bytes(bytes(range(256)) * 8)
+    (corpus / "notes.xyz").write_text("unsupported")
+    env = {**cli_env, "KB_CORPUS": str(corpus), "KB_INDEX": str(tmp_path / "idx")}
+    output = " ".join(runner.invoke(app, ["index"], env=env).output.split())
+    assert "empty.md: empty file (no text)" in output and "image.txt: binary content" in output
+    assert "notes.xyz: unsupported file type .xyz" in output and "are listed" not in output
+    (corpus / "empty.md").unlink()
+    (corpus / "image.txt").unlink()
+    output = " ".join(runner.invoke(app, ["index"], env=env).output.split())
+    assert "No supported files" in output and "notes.xyz: unsupported file type .xyz" in output
