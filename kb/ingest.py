@@ -356,10 +356,16 @@ def _read_bytes(file: CorpusFile) -> bytes:
 
 
 def _fallback_title(body: str, file: CorpusFile, kind: str) -> str:
+    """The first H1 of Markdown; the first line of plain text when it reads as a title (short, not a
+    sentence); else the file name."""
     if kind == "markdown":
         match = _H1.search(body)
         if match:
             return match.group(1).strip()
+    if kind == "text":
+        first = next((line.strip() for line in body.splitlines() if line.strip()), "")
+        if first and len(first) <= 120 and len(first.split()) <= 16 and first[-1] not in ".,;:":
+            return first
     return Path(file.rel).stem.replace("_", " ").replace("-", " ")
 
 

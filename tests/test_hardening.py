@@ -675,3 +675,36 @@ def test_when_every_file_is_skipped_the_reasons_are_in_the_message(tmp_path, cli
     (corpus / "image.txt").unlink()
     output = " ".join(runner.invoke(app, ["index"], env=env).output.split())
     assert "No supported files" in output and "notes.xyz: unsupported file type .xyz" in output
+
+
+def test_legal_citations_do_not_end_a_sentence():
+    from kb.text import split_sentences
+
+    text = ("Enacted by Public Law 119-27, approved July 18, 2025, 139 Stat. 419. See Pub. L. 119-27 and "
+            "90 Fed. Reg. 1234 for the rules. The Act applies from 2027.")
+    sentences = [text[a:b] for a, b in split_sentences(text)]
+    assert sentences == ["Enacted by Public Law 119-27, approved July 18, 2025, 139 Stat. 419.",
+                         "See Pub. L. 119-27 and 90 Fed. Reg. 1234 for the rules.", "The Act applies from 2027."]
+
+
+def test_a_pdf_heading_is_not_glued_to_the_next_sentence(fixture_corpus, cli_env):
+    from conftest import make_pdf
+    from kb.text import split_sentences
+
+    text = "Part 2 Licensing\nFirms must apply for a gizmo licence by 2032.\nThe gizmo fee is due yearly."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "Part 2 Licensing", "Firms must apply for a gizmo licence by 2032.", "The gizmo fee is due yearly."]
+    wrapped = "The gizmo regime, which the Widget Authority runs\nfor Examplia, opens in 2032."
+    assert len(split_sentences(wrapped)) == 1  # prose wrapped over lines stays one sentence
+    (fixture_corpus / "gizmo.pdf").write_bytes(make_pdf([text]))
+    runner.invoke(app, ["index"], env=cli_env)
+    events = json.loads(runner.invoke(app, ["timeline", "--json", "--as-of", "2030"], env=cli_env).output)["events"]
+    gizmo = [e["event"] for e in events if e["source"] == "gizmo.pdf"]
+    assert gizmo == ["Firms must apply for a gizmo licence by 2032."]
+
+
+def test_a_txt_title_is_its_first_line_when_it_reads_as_one(fake_settings):
+    write(fake_settings.corpus / "prose.txt", "Gadgets must be registered before they are sold.\n\nMore text.\n")
+    build_index(fake_settings)
+    titles = {d.source: d.title for d in IndexReader.open(fake_settings.index).documents}
+    assert titles["beta.txt"] == "Gadget oversight report" and titles["prose.txt"] == "prose"
