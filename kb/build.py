@@ -200,7 +200,7 @@ class _Builder:
         except KBError:
             live_before = None
         corpus = Path(self.settings.corpus).resolve()
-        scan = scan_corpus(corpus, exclude=self.layout.root)
+        scan = scan_corpus(corpus, exclude=self.layout.root, follow_symlinks=self.settings.follow_symlinks)
         if not scan.files:
             refused = [note for note in scan.skipped if note.message != "hidden"]
             raise EmptyCorpus(f"No supported files in {corpus}" + (f" ({_listed(refused)})." if refused else "."))

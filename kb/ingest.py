@@ -47,14 +47,16 @@ class ReadResult:
 # --- walking -----------------------------------------------------------------------------------
 
 
-def scan_corpus(root: Path, exclude: Path | None = None) -> CorpusScan:
+def scan_corpus(root: Path, exclude: Path | None = None, follow_symlinks: bool = False) -> CorpusScan:
     """Every supported file under `root` (recursively, following symlinks once), sorted by path.
 
     `exclude` (the index folder, when it sits inside the corpus) is passed over without a note:
-    kb's own files are not documents.
+    kb's own files are not documents. A symlink that leads out of the corpus folder (to /etc/passwd,
+    say) is skipped with a note unless `follow_symlinks`: a corpus is what its folder holds.
     """
     root = Path(root)
     excluded = _identity(exclude)
+    inside = root.resolve()
     if not root.exists():
         raise CorpusError(f"Corpus folder not found: {root}")
     if not root.is_dir():
@@ -93,6 +95,15 @@ def scan_corpus(root: Path, exclude: Path | None = None) -> CorpusScan:
                 reason = "broken symlink" if entry.is_symlink() else f"cannot stat: {exc.strerror}"
                 skipped.append(FileNote(rel, reason))
                 continue
+            if entry.is_symlink() and not follow_symlinks:
+                try:
+                    target = path.resolve()
+                except (OSError, RuntimeError):
+                    target = None
+                if target is None or not target.is_relative_to(inside):
+                    skipped.append(FileNote(rel, f"symlink to {target or 'an unresolvable path'}, outside the corpus "
+                                                 "folder; not followed (set follow_symlinks to index it)"))
+                    continue
             if stat.S_ISDIR(info.st_mode):
                 walk(path)
             elif not stat.S_ISREG(info.st_mode):

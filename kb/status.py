@@ -14,7 +14,7 @@ from kb.models import FileNote
 from kb.results import IndexStatus
 
 
-def index_status(index: Path, max_file_mb: int | None = None) -> IndexStatus:
+def index_status(index: Path, max_file_mb: int | None = None, follow_symlinks: bool = False) -> IndexStatus:
     """The index's build and counts, and the corpus files added, changed or removed since (no file over
     `max_file_mb` is read)."""
     reader = IndexReader.open(index)
@@ -28,7 +28,7 @@ def index_status(index: Path, max_file_mb: int | None = None) -> IndexStatus:
     added = changed = removed = ()
     missing = not corpus.is_dir()
     if not missing:
-        plan = plan_changes(scan_corpus(corpus, exclude=Path(index)), files,
+        plan = plan_changes(scan_corpus(corpus, exclude=Path(index), follow_symlinks=follow_symlinks), files,
                             (max_file_mb or Settings().max_file_mb) * 1024 * 1024)
         added, changed, removed = tuple(plan.added), tuple(plan.changed), tuple(plan.removed)
     reader.close()

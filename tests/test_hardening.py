@@ -708,3 +708,22 @@ def test_a_txt_title_is_its_first_line_when_it_reads_as_one(fake_settings):
     build_index(fake_settings)
     titles = {d.source: d.title for d in IndexReader.open(fake_settings.index).documents}
     assert titles["beta.txt"] == "Gadget oversight report" and titles["prose.txt"] == "prose"
+
+
+def test_a_symlink_that_leaves_the_corpus_is_skipped_unless_asked_for(tmp_path, cli_env):
+    corpus = one_doc_corpus(tmp_path / "docs")
+    secret = write(tmp_path / "outside" / "passwd.txt", "root:x:0:0:root:/root:/bin/bash\n")
+    os.symlink(secret, corpus / "passwd.txt")
+    os.symlink(tmp_path / "outside", corpus / "elsewhere")
+    os.symlink(corpus / "note.md", corpus / "again.md")  # inside the corpus: followed as before
+    env = {**cli_env, "KB_CORPUS": str(corpus), "KB_INDEX": str(tmp_path / "idx")}
+    result = runner.invoke(app, ["index", "--json"], env=env)
+    skipped = {s["path"]: s["reason"] for s in json.loads(result.output)["skipped"]}
+    assert "outside the corpus folder; not followed" in skipped["passwd.txt"] and "elsewhere" in skipped
+    sources = {d["source"] for d in json.loads(runner.invoke(app, ["sources", "--json"], env=env).output)["documents"]}
+    assert sources == {"note.md", "again.md"}
+    assert "root:x" not in runner.invoke(app, ["ask", "root bash"], env=env).output
+    assert runner.invoke(app, ["index", "--strict"], env=env).exit_code == 1
+    assert "unchanged since the build" in runner.invoke(app, ["status"], env=env).output
+    followed = runner.invoke(app, ["index", "--follow-symlinks", "--json"], env=env)
+    assert {"passwd.txt", "elsewhere/passwd.txt"} <= set(json.loads(followed.output)["added"])

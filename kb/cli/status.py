@@ -22,4 +22,4 @@ def status_command(
     from kb.status import index_status
 
     configured = settings(index=index)
-    show(index_status(configured.index, configured.max_file_mb), as_json=as_json)
+    show(index_status(configured.index, configured.max_file_mb, configured.follow_symlinks), as_json=as_json)
