@@ -15,6 +15,7 @@ from kb.errors import BadQuestion
 from kb.glossary import normalise_name
 from kb.metadata import normalise_type
 from kb.models import DocumentMeta
+from kb.places import canonical_place
 
 if TYPE_CHECKING:  # numpy is imported where masks are made: building Filters stays cheap
     import numpy as np
@@ -42,7 +43,7 @@ class Filters:
     def from_options(cls, jurisdictions=(), regulators=(), types=(), since: str | None = None,
                      until: str | None = None, command: str = "ask") -> "Filters":
         return cls(
-            jurisdictions=tuple(normalise_name(j, "jurisdiction").casefold() for j in jurisdictions or ()),
+            jurisdictions=tuple(canonical_place(j).casefold() for j in jurisdictions or ()),
             regulators=tuple(normalise_name(r, "regulator").casefold() for r in regulators or ()),
             types=tuple(normalise_type(t) for t in types or ()),
             since=parse_date_option(since, "--since", command)[0] if since else None,
@@ -54,7 +55,8 @@ class Filters:
         return not (self.jurisdictions or self.regulators or self.types or self.since or self.until)
 
     def matches(self, meta: DocumentMeta) -> bool:
-        if self.jurisdictions and (meta.jurisdiction or "").casefold() not in self.jurisdictions:
+        # Both sides through one table: "-j Singapore" finds "SG", and "-j JP" finds an older index's "Japan".
+        if self.jurisdictions and (canonical_place(meta.jurisdiction) or "").casefold() not in self.jurisdictions:
             return False
         if self.regulators and (meta.regulator or "").casefold() not in self.regulators:
             return False

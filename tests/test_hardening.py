@@ -727,3 +727,41 @@ def test_a_symlink_that_leaves_the_corpus_is_skipped_unless_asked_for(tmp_path, 
     assert "unchanged since the build" in runner.invoke(app, ["status"], env=env).output
     followed = runner.invoke(app, ["index", "--follow-symlinks", "--json"], env=env)
     assert {"passwd.txt", "elsewhere/passwd.txt"} <= set(json.loads(followed.output)["added"])
+
+
+# --- jurisdiction names: one table for documents and filters -------------------------------------------
+
+
+def test_jurisdiction_names_and_codes_meet_on_both_sides(tmp_path, cli_env):
+    corpus = tmp_path / "docs"
+    for name, jurisdiction, regulator in (("sg.md", "SG", "Monetary Authority of Singapore"), ("jp.md", "Japan", "Financial Services Agency"),
+                                          ("ae.md", "AE", None), ("gb.md", "Great Britain", None), ("fr.md", "France", None)):
+        write(corpus / name, f"---\ntitle: Gizmo rules {name}\njurisdiction: {jurisdiction}\n"
+                             + (f"regulator: {regulator}\n" if regulator else "") + "---\n\nGizmo dealers must register.\n")
+    env = {**cli_env, "KB_CORPUS": str(corpus), "KB_INDEX": str(tmp_path / "idx")}
+    runner.invoke(app, ["index"], env=env)
+    listed = {d["source"]: d for d in json.loads(runner.invoke(app, ["sources", "--json"], env=env).output)["documents"]}
+    assert {s: d["jurisdiction"] for s, d in listed.items()} == {"sg.md": "SG", "jp.md": "JP", "ae.md": "UAE",
+                                                                 "gb.md": "UK", "fr.md": "FR"}
+    assert listed["jp.md"]["regulator"] == "FSA" and listed["sg.md"]["regulator"] == "MAS"
+    for value, expected in (("Singapore", "sg.md"), ("SGP", "sg.md"), ("JP", "jp.md"), ("japan", "jp.md"),
+                            ("United Arab Emirates", "ae.md"), ("UAE", "ae.md"), ("GB", "gb.md"), ("FRA", "fr.md")):
+        result = runner.invoke(app, ["sources", "-j", value, "--json"], env=env)
+        assert result.exit_code == 0, (value, result.output)
+        assert [d["source"] for d in json.loads(result.output)["documents"]] == [expected], value
+
+
+def test_a_filter_finds_an_older_index_s_unnormalised_jurisdiction():
+    from kb.filters import Filters
+    from kb.models import DocumentMeta
+
+    meta = DocumentMeta("a.md", "a.md", "A", jurisdiction="Japan")  # as indexes before the table kept it
+    assert Filters.from_options(jurisdictions=["JP"]).matches(meta)
+    assert not Filters.from_options(jurisdictions=["SG"]).matches(meta)
+
+
+def test_codes_are_not_read_as_places_in_questions():
+    from kb.places import canonical_place, named_places
+
+    assert named_places("Can firms in Norway or Singapore apply? There is no fee in it.") == {"NO", "SG"}
+    assert canonical_place("in") == "IN" and canonical_place("Narnia") == "Narnia"
