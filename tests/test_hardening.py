@@ -172,6 +172,23 @@ def test_a_read_only_index_folder_is_one_red_line(fake_settings, cli_env, monkey
     assert runner.invoke(app, ["ask", "sprocket records"], env=cli_env).exit_code == 0  # reading still works
 
 
+def test_a_full_disk_as_faiss_reports_it_is_one_red_line(fake_settings, cli_env, monkeypatch):
+    from kb.index.dense import DenseIndex
+
+    build_index(fake_settings)
+    (fake_settings.corpus / "new.md").write_text("# New\n\nA new widget rule.\n")
+
+    def full(self, path):  # what faiss.write_index raises (found by scripts/adversarial.py on a 3 MB tmpfs)
+        raise RuntimeError("Error in void faiss::write_index(const Index*, IOWriter*, int) at index_write.cpp:499: "
+                           f"Error: 'ret == (size * 4)' failed: write error in {path}: 372691 != 1463552 "
+                           "(No space left on device)")
+
+    monkeypatch.setattr(DenseIndex, "save", full)
+    result = runner.invoke(app, ["index"], env=cli_env)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert "the disk is full" in result.output and not IndexLayout(fake_settings.index).temporary_builds()
+
+
 def test_a_full_disk_leaves_the_old_build_live_and_no_temporary_build(fake_settings, cli_env, monkeypatch):
     import errno
 

@@ -44,24 +44,32 @@ def write_build(layout: IndexLayout, settings: Settings, corpus: Path, metas: Se
         final = _write_parts(build, layout, settings, corpus, metas, rows, vectors, records, dense_kind, started,
                              progress)
     except BaseException as exc:
+        problem = _write_problem(exc, layout.root)  # before the clean-up frees the space it would show
         # This run's own temporary build goes, whatever went wrong: a full disk must not stay full.
         if build is not None:
             shutil.rmtree(build.folder, ignore_errors=True)
-        # FAISS reports a failed write as a RuntimeError; other RuntimeErrors are bugs and keep their traceback.
-        if isinstance(exc, (OSError, sqlite3.OperationalError)) or isinstance(exc, RuntimeError) and _disk_full(layout.root):
-            raise IndexWriteError(f"Cannot write a new build in {layout.root}: {_write_problem(exc, layout.root)}. "
+        if problem is not None:
+            raise IndexWriteError(f"Cannot write a new build in {layout.root}: {problem}. "
                                   "The previous build is still the live one.") from exc
         raise
     return final
 
 
-def _write_problem(exc: BaseException, root: Path) -> str:
-    """What went wrong, in a few words: the OS's reason, or a full disk noticed after a library's error."""
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT) or _disk_full(root):
+def _write_problem(exc: BaseException, root: Path) -> str | None:
+    """What went wrong when a build could not be written, in a few words; None for anything that is not
+    a failed write (a bug keeps its traceback). FAISS reports a failed write as a RuntimeError."""
+    message = str(exc)
+    full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or "No space left" in message \
+        or "database or disk is full" in message
+    if isinstance(exc, RuntimeError) and not (full or "write error" in message or _disk_full(root)):
+        return None
+    if not isinstance(exc, (OSError, sqlite3.OperationalError, RuntimeError)):
+        return None
+    if full or _disk_full(root):
         return "the disk is full"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower() if exc.filename is None else f"{exc.strerror.lower()} ({Path(exc.filename).name})"
-    return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    return message.strip().splitlines()[-1] if message.strip() else type(exc).__name__
 
 
 def _disk_full(root: Path) -> bool:
