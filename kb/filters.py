@@ -16,6 +16,7 @@ from kb.glossary import normalise_name
 from kb.metadata import normalise_type
 from kb.models import DocumentMeta
 from kb.places import canonical_place
+from kb.text import collapse_whitespace
 
 if TYPE_CHECKING:  # numpy is imported where masks are made: building Filters stays cheap
     import numpy as np
@@ -42,6 +43,12 @@ class Filters:
     @classmethod
     def from_options(cls, jurisdictions=(), regulators=(), types=(), since: str | None = None,
                      until: str | None = None, command: str = "ask") -> "Filters":
+        for option, values in (("--jurisdiction", jurisdictions), ("--regulator", regulators), ("--type", types)):
+            if any(not collapse_whitespace(value) for value in values or ()):
+                raise BadQuestion(f"{option} needs a name; the value given has no visible characters.",
+                                  f"Example: kb {command} {option} UK" if option == "--jurisdiction" else
+                                  f"Example: kb {command} {option} FCA" if option == "--regulator" else
+                                  f"Example: kb {command} {option} guidance")
         return cls(
             jurisdictions=tuple(canonical_place(j).casefold() for j in jurisdictions or ()),
             regulators=tuple(normalise_name(r, "regulator").casefold() for r in regulators or ()),

@@ -26,7 +26,7 @@ from typing import Any, Iterator
 
 from kb.dates import parse_iso_partial
 from kb.errors import BadDocument
-from kb.text import collapse_whitespace, strip_controls
+from kb.text import collapse_whitespace, remove_escape_sequences, strip_controls
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ def _clean_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # str.splitlines() breaks lines at these too; the chunker's line numbers count only "\n".
     text = text.replace("\x85", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = strip_controls(text)
+    text = strip_controls(remove_escape_sequences(text))  # an escape sequence goes whole, payload too
     # Line by line: a trailing-space regex backtracks quadratically on long runs of inner spaces.
     text = "\n".join(line.rstrip(" \t\f\v\xa0") for line in text.split("\n"))
     return _BLANK_RUN.sub("\n\n\n", text).strip()

@@ -299,7 +299,7 @@ def _text_field(fields: dict[str, Any], *names: str) -> str | None:
     """A metadata field as one line of text, without control characters: titles and names reach terminals."""
     for name in names:
         value = fields.get(name)
-        if value is not None:
+        if isinstance(value, (str, int, float, dt.date)) and not isinstance(value, bool):  # not a list or mapping
             text = collapse_whitespace(str(plain_value(value)))
             if text:
                 return text

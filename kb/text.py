@@ -55,21 +55,28 @@ def strip_controls(text: str) -> str:
 # Whole escape sequences, so that none of their payload is left behind as text: OSC (window titles,
 # OSC 8 links, OSC 52 clipboard writes) up to its terminator, CSI (colours, clearing the screen), and
 # the two-character escapes; in their 7-bit (ESC ...) and 8-bit (C1) forms.
+# A string sequence ends at its terminator, or at the end of the line (at most 512 characters), so a
+# stray ESC ] in a document never takes the rest of the text with it.
 _ESCAPE_SEQUENCE = re.compile(
-    r"(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC ... BEL or ST
-    r"|(?:\x1b[P_^X]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)?"  # DCS, APC, PM, SOS ... ST
+    r"(?:\x1b\]|\x9d)[^\x07\x1b\x9c\n]{0,512}(?:\x07|\x1b\\|\x9c)?"  # OSC ... BEL or ST
+    r"|(?:\x1b[P_^X]|[\x90\x98\x9e\x9f])[^\x1b\x9c\n]{0,512}(?:\x1b\\|\x9c)?"  # DCS, APC, PM, SOS ... ST
     r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"  # CSI
-    r"|\x1b[ -/]*[0-~]?"  # other escapes
+    r"|\x1b[!-/]*[0-~]?"  # other escapes (a space after ESC is text, not part of one)
 )
+
+
+def remove_escape_sequences(text: str) -> str:
+    """`text` without terminal escape sequences, each removed whole (its payload too)."""
+    if "\x1b" in text or any("\x90" <= char <= "\x9f" for char in text):
+        return _ESCAPE_SEQUENCE.sub("", text)
+    return text
 
 
 def for_terminal(text: str) -> str:
     """`text` safe to show on a terminal: no escape sequence (removed whole, payload included), no
     control character, no bidirectional override. For metadata where it enters kb, and for every field
     where it is displayed."""
-    if "\x1b" in text or any("\x90" <= char <= "\x9f" for char in text):
-        text = _ESCAPE_SEQUENCE.sub("", text)
-    return TERMINAL_UNSAFE.sub("", text)
+    return TERMINAL_UNSAFE.sub("", remove_escape_sequences(text))
 
 
 def collapse_whitespace(text: str) -> str:

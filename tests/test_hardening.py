@@ -782,3 +782,27 @@ def test_codes_are_not_read_as_places_in_questions():
 
     assert named_places("Can firms in Norway or Singapore apply? There is no fee in it.") == {"NO", "SG"}
     assert canonical_place("in") == "IN" and canonical_place("Narnia") == "Narnia"
+
+
+def test_escape_sequences_in_extracted_text_go_whole_and_a_stray_one_takes_nothing_else():
+    from kb.formats import extract_html
+    from kb.text import for_terminal
+
+    page = extract_html(b"<html><body><main><p>Opens in 2032.&#27;]52;c;cHduZWQ=&#7; Then more.</p>"
+                        b"<p>A stray &#27;] here.</p><p>Last paragraph.</p></main></body></html>")
+    assert page.text == "Opens in 2032. Then more.\n\nA stray\n\nLast paragraph."  # the stray one ends at its line
+    assert for_terminal("a\x1b]0;unterminated title\nnext line") == "a\nnext line"
+
+
+def test_a_filter_value_with_nothing_visible_is_refused(cli_env):
+    runner.invoke(app, ["index"], env=cli_env)
+    result = runner.invoke(app, ["sources", "-j", f"{ESC}]0;pwned{ESC}\\"], env=cli_env)
+    assert result.exit_code == 1 and "--jurisdiction needs a name" in result.output
+
+
+def test_a_title_that_is_not_text_is_not_shown_as_a_python_repr(tmp_path):
+    corpus = tmp_path / "docs"
+    write(corpus / "j.jsonl", json.dumps({"id": "x", "text": "Gizmo json", "title": {"a": [1, {"b": "c"}]}}) + "\n")
+    settings = Settings(corpus=corpus, index=tmp_path / "idx", model=FAKE_MODEL)
+    build_index(settings)
+    assert IndexReader.open(settings.index).documents[0].title == "x"
