@@ -179,6 +179,13 @@ class _Builder:
             return None, "corpus folder changed"
         return previous, None
 
+    def _live_follows_symlinks(self, corpus: Path) -> bool:
+        try:
+            manifest = IndexReader.open(self.layout.root).manifest
+        except KBError:
+            return False
+        return manifest.follow_symlinks and manifest.corpus == corpus
+
     def _live_files(self) -> dict[str, FileRecord]:
         """The files of the live build, whether or not it can be re-used; {} when it cannot be read."""
         try:
@@ -200,10 +207,15 @@ class _Builder:
         except KBError:
             live_before = None
         corpus = Path(self.settings.corpus).resolve()
+        if not self.settings.follow_symlinks and self._live_follows_symlinks(corpus):
+            # The live build was made with --follow-symlinks: later builds keep to it (so do status and doctor).
+            self.settings = replace(self.settings, follow_symlinks=True)
         scan = scan_corpus(corpus, exclude=self.layout.root, follow_symlinks=self.settings.follow_symlinks)
         if not scan.files:
             refused = [note for note in scan.skipped if note.message != "hidden"]
-            raise EmptyCorpus(f"No supported files in {corpus}" + (f" ({_listed(refused)})." if refused else "."))
+            links = any("not followed" in note.message for note in refused)
+            raise EmptyCorpus(f"No supported files in {corpus}" + (f" ({_listed(refused)})." if refused else "."),
+                              "To index what the symlinks lead to: kb index --follow-symlinks" if links else None)
         previous, full_reason = self._previous(corpus)
         reread = previous is not None and previous.manifest.assembly != ASSEMBLY
         if reread:
@@ -216,6 +228,8 @@ class _Builder:
                                                 if record.status.was_read and path not in scanned))
         touched = any(record.mtime_ns != old_files[path].mtime_ns for path, record in plan.unchanged.items())
         kind_changed = previous is not None and self.dense_kind not in ("auto", previous.manifest.dense.kind)
+        if previous is not None and self.settings.follow_symlinks and not previous.manifest.follow_symlinks:
+            self.notes.append("symlinks out of the corpus folder are followed from now on")
         if previous is not None and not previous.has_integrity:
             self.notes.append("integrity checksums added (the previous build predates them; every vector re-used)")
         if previous is not None and plan.is_empty and not touched and not kind_changed and not reread \

@@ -28,7 +28,8 @@ def index_status(index: Path, max_file_mb: int | None = None, follow_symlinks: b
     added = changed = removed = ()
     missing = not corpus.is_dir()
     if not missing:
-        plan = plan_changes(scan_corpus(corpus, exclude=Path(index), follow_symlinks=follow_symlinks), files,
+        follow = follow_symlinks or reader.manifest.follow_symlinks  # as the build did
+        plan = plan_changes(scan_corpus(corpus, exclude=Path(index), follow_symlinks=follow), files,
                             (max_file_mb or Settings().max_file_mb) * 1024 * 1024)
         added, changed, removed = tuple(plan.added), tuple(plan.changed), tuple(plan.removed)
     reader.close()

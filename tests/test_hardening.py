@@ -744,6 +744,10 @@ def test_a_symlink_that_leaves_the_corpus_is_skipped_unless_asked_for(tmp_path, 
     assert "unchanged since the build" in runner.invoke(app, ["status"], env=env).output
     followed = runner.invoke(app, ["index", "--follow-symlinks", "--json"], env=env)
     assert {"passwd.txt", "elsewhere/passwd.txt"} <= set(json.loads(followed.output)["added"])
+    # The index remembers: later runs, status and doctor follow them too, without the flag.
+    assert "up to date" in runner.invoke(app, ["index"], env=env).output
+    assert "unchanged since the build" in runner.invoke(app, ["status"], env=env).output
+    assert "unchanged since the build" in runner.invoke(app, ["doctor"], env=env).output
 
 
 # --- jurisdiction names: one table for documents and filters -------------------------------------------

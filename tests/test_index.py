@@ -61,7 +61,7 @@ def test_build_writes_a_complete_self_describing_index(fake_settings):
     on_disk = json.loads(reader.parts.manifest.read_text())
     assert on_disk == manifest.to_json() and list(on_disk) == [
         "format_version", "kb_version", "model", "chunker", "assembly", "dense", "lexical", "counts", "corpus",
-        "built_at", "build_seconds", "integrity"]
+        "built_at", "build_seconds", "integrity", "follow_symlinks"]
     assert reader.dense.size == reader.lexical.size == reader.chunk_count
     assert {d.doc_id for d in reader.documents} == {"alpha.md", "beta.txt", "R-1", "R-2"}
 

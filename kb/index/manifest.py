@@ -105,6 +105,7 @@ class Manifest:
     built_at: str
     build_seconds: float
     integrity: Integrity | None = None  # None: written before integrity hashes (the next build adds them)
+    follow_symlinks: bool = False  # symlinks out of the corpus were followed (kb index --follow-symlinks)
 
     def to_json(self) -> dict[str, Any]:
         """The manifest as manifest.json holds it (and `kb status --json` shows it)."""
@@ -135,6 +136,7 @@ class Manifest:
             built_at=str(data.get("built_at", "?")),
             build_seconds=float(data.get("build_seconds", 0.0)),
             integrity=Integrity.from_json(data.get("integrity")),
+            follow_symlinks=data.get("follow_symlinks") is True,
         )
 
 

@@ -116,6 +116,7 @@ def _write_parts(build, layout: IndexLayout, settings: Settings, corpus: Path, m
         built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         build_seconds=round(time.perf_counter() - started, 3),
         integrity=integrity,
+        follow_symlinks=settings.follow_symlinks,
     ))
     final = layout.publish(build)
     progress.advance()
