@@ -8,6 +8,7 @@ always assembled in the same order from all files, so its search results equal a
 
 from __future__ import annotations
 
+import math
 import shutil
 import time
 from collections import defaultdict
@@ -17,12 +18,15 @@ from typing import Callable
 
 import numpy as np
 
-from kb.changes import ChangePlan, plan_changes
+from kb.changes import ChangePlan, file_sha256, plan_changes
 from kb.chunk import ChunkerSettings, chunk_document
 from kb.config import Settings
 from kb.embed import Embedder, Tokenizer, load_embedder, load_tokenizer
-from kb.errors import BadDocument, EmptyCorpus, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing, KBError
+from kb.errors import (BadDocument, ConfigError, EmptyCorpus, IndexLocked, IndexMismatch, IndexMissing,
+                       IndexWriteError, KBError)
 from kb.errors import StrictModeError
+from kb.index.integrity import (FP16_NORM_TOLERANCE, NORM_TOLERANCE, chunk_checksum, vector_damage,
+                                document_checksum)
 from kb.index.layout import IndexLayout
 from kb.index.manifest import ASSEMBLY, ChunkerInfo
 from kb.index.reader import IndexReader
@@ -36,11 +40,15 @@ from kb.results import BuildReport
 from kb.text import normalise_for_dedup, strip_controls, text_hash
 
 
+CONFLICT = "conflict: "  # a file record's warning that is a .jsonl record skipped for its id
+
+
 @dataclass
 class _FileResult:
     record: FileRecord
     metas: list[DocumentMeta] = field(default_factory=list)
     chunks: list[tuple[int, Chunk, str | None]] = field(default_factory=list)  # (meta index, chunk, embed key)
+    damaged: bool = False  # re-used rows that fail their checksums: the file must be read again
 
 
 @dataclass
@@ -88,6 +96,8 @@ def build_index(
     """
     from filelock import FileLock, Timeout
 
+    if math.isnan(wait):
+        raise ConfigError("--wait needs a number of seconds, not nan.")
     layout = IndexLayout(Path(settings.index))
     if if_missing and layout.current_build() is not None:
         return None
@@ -100,17 +110,29 @@ def build_index(
         lock.acquire()
     except Timeout:
         raise IndexLocked(f"Another `kb index` is already building {layout.root}.") from None
+    except OSError as exc:  # a read-only folder or file system: nothing can be built there
+        raise IndexWriteError(f"Cannot write in the index folder {layout.root}: {exc.strerror or exc}.",
+                              "kb index writes a new build there; kb ask, status and sources only read it.") from None
     try:
+        layout.check_pointer()
         factory = embedder_factory or (lambda name: load_embedder(name, settings.backend))
         report = _Builder(settings, layout, rebuild, dense_kind, progress or NoProgress(), factory).run()
     finally:
         lock.release()
-    if strict and (report.skipped or report.stale):
+    if strict and (report.skipped or report.stale or report.conflicts):
+        problems = (*report.skipped, *report.stale)
         raise StrictModeError(
-            f"{len(report.skipped) + len(report.stale)} file(s) could not be indexed: "
-            + ", ".join(note.path for note in (*report.skipped, *report.stale)[:5])
+            f"{len(problems)} file(s) could not be indexed"
+            + (f", {len(report.conflicts)} record(s) skipped for an id conflict" if report.conflicts else "")
+            + ": " + ", ".join(list(dict.fromkeys(note.path for note in (*problems, *report.conflicts)))[:5])
         )
     return report
+
+
+def _listed(notes: list[FileNote], shown: int = 5) -> str:
+    """"a.pdf: encrypted PDF; b.txt: empty file and 3 more": the reasons, in the error message itself."""
+    text = "; ".join(f"{note.path}: {note.message}" for note in notes[:shown])
+    return text + (f" and {len(notes) - shown} more" if len(notes) > shown else "")
 
 
 class _Builder:
@@ -123,6 +145,8 @@ class _Builder:
         self.progress = progress
         self.embedder_factory = embedder_factory
         self.started = time.perf_counter()
+        self.notes: list[str] = []  # what this build repaired or added, for the report
+        self.conflicts: list[FileNote] = []  # .jsonl records skipped because their id is taken
 
     def _previous(self, corpus: Path) -> tuple[IndexReader | None, str | None]:
         """The previous build when its parts can be re-used, else why not."""
@@ -138,10 +162,14 @@ class _Builder:
         except Exception:  # a damaged previous build is rebuilt from scratch, not trusted
             return None, "previous build unreadable"
         try:
-            previous.dense, previous.lexical  # loads and checks counts against the manifest (memory-mapped)
+            previous.dense  # loads and checks counts against the manifest (memory-mapped)
         except Exception as exc:
             previous.close()
             return None, f"previous build damaged ({exc.message if isinstance(exc, KBError) else type(exc).__name__})"
+        try:
+            previous.lexical
+        except KBError:  # made from the chunks in every build: nothing of it is re-used
+            self.notes.append("the BM25 part of the previous build was damaged; written anew")
         manifest = previous.manifest
         if manifest.model.name != self.settings.model:
             return None, f"model changed ({manifest.model.name} → {self.settings.model})"
@@ -151,20 +179,61 @@ class _Builder:
             return None, "corpus folder changed"
         return previous, None
 
+    def _live_follows_symlinks(self, corpus: Path) -> bool:
+        try:
+            manifest = IndexReader.open(self.layout.root).manifest
+        except KBError:
+            return False
+        return manifest.follow_symlinks and manifest.corpus == corpus
+
+    def _live_files(self) -> dict[str, FileRecord]:
+        """The files of the live build, whether or not it can be re-used; {} when it cannot be read."""
+        try:
+            reader = IndexReader.open(self.layout.root)
+        except KBError:
+            return {}
+        try:
+            return reader.files()
+        except KBError:
+            return {}
+        finally:
+            reader.close()
+
     def run(self) -> BuildReport:
+        # The lock is held: any temporary build here was left by a run that crashed or was killed.
+        self._clean_up(keep=set(), temporary_only=True)
+        try:
+            live_before = self.layout.current_build()
+        except KBError:
+            live_before = None
         corpus = Path(self.settings.corpus).resolve()
-        scan = scan_corpus(corpus, exclude=self.layout.root)
+        if not self.settings.follow_symlinks and self._live_follows_symlinks(corpus):
+            # The live build was made with --follow-symlinks: later builds keep to it (so do status and doctor).
+            self.settings = replace(self.settings, follow_symlinks=True)
+        scan = scan_corpus(corpus, exclude=self.layout.root, follow_symlinks=self.settings.follow_symlinks)
         if not scan.files:
-            raise EmptyCorpus(f"No supported files in {corpus}.")
+            refused = [note for note in scan.skipped if note.message != "hidden"]
+            links = any("not followed" in note.message for note in refused)
+            raise EmptyCorpus(f"No supported files in {corpus}" + (f" ({_listed(refused)})." if refused else "."),
+                              "To index what the symlinks lead to: kb index --follow-symlinks" if links else None)
         previous, full_reason = self._previous(corpus)
         reread = previous is not None and previous.manifest.assembly != ASSEMBLY
         if reread:
             full_reason = "assembly changed; every file re-read, vectors re-used"
         old_files = previous.files() if previous and not reread else {}
-        plan = plan_changes(scan, old_files)
+        plan = plan_changes(scan, old_files, self.settings.max_file_mb * 1024 * 1024)
+        if not old_files:  # not re-used (another corpus, --rebuild...): what it held still counts as removed
+            scanned = {file.rel for file in scan.files}
+            plan = replace(plan, removed=sorted(path for path, record in self._live_files().items()
+                                                if record.status.was_read and path not in scanned))
         touched = any(record.mtime_ns != old_files[path].mtime_ns for path, record in plan.unchanged.items())
         kind_changed = previous is not None and self.dense_kind not in ("auto", previous.manifest.dense.kind)
-        if previous is not None and plan.is_empty and not touched and not kind_changed and not reread:
+        if previous is not None and self.settings.follow_symlinks and not previous.manifest.follow_symlinks:
+            self.notes.append("symlinks out of the corpus folder are followed from now on")
+        if previous is not None and not previous.has_integrity:
+            self.notes.append("integrity checksums added (the previous build predates them; every vector re-used)")
+        if previous is not None and plan.is_empty and not touched and not kind_changed and not reread \
+                and not self.notes:
             return self._report(corpus, scan, plan, None, written=False, previous=previous)
 
         tokenizer = load_tokenizer(self.settings.model)
@@ -185,23 +254,31 @@ class _Builder:
         if plan.unchanged:
             results.update(self._reuse(previous, plan.unchanged))
             stale.extend(FileNote(p, r.reason or "") for p, r in plan.unchanged.items() if r.status is FileStatus.STALE)
+        damaged = sorted(path for path, result in results.items() if result.damaged)
+        if damaged:  # never carry a damaged text forward: read those files again
+            files = {file.rel: file for file in scan.files}
+            for path in damaged:
+                results[path] = self._read(files[path], results[path].record.sha256 or None, tokenizer)
+            self.notes.append(f"damaged index text of {len(damaged)} file(s) read again from the corpus: "
+                              + ", ".join(damaged[:5]))
 
         ordered = [results[path] for path in sorted(results)]
         metas, rows, warnings, duplicates = self._assemble(ordered)
         if not rows:
-            raise EmptyCorpus(
-                f"Nothing to index in {corpus}: every file was skipped or empty.",
-                "The reasons are listed by `kb index`; fix the files and run it again.",
-            )
+            reasons = [FileNote(r.record.path, r.record.reason or "empty") for r in ordered] + [
+                note for note in scan.skipped if note.message != "hidden"]
+            raise EmptyCorpus(f"Nothing to index in {corpus}: every file was skipped or empty ("
+                              + _listed(reasons) + ").", "Fix or replace these files, then run kb index again.")
         vectors, embedded, reused = self._vectors(rows, previous, tokenizer)
         records = [result.record for result in ordered]
         build = self._write(corpus, metas, rows, vectors, records, scan)
         report = self._report(corpus, scan, plan, full_reason, written=True, records=records, stale=stale,
                               warnings=warnings, counts=(len(metas), len(rows)), duplicates=duplicates,
                               embedded=embedded, reused=reused)
-        keep = {build.name}
+        # The build that was live until now stays (also after --rebuild or a damaged one): a `kb ask` that
+        # read CURRENT a moment ago may still be opening it. Older builds go.
+        keep = {build.name} | ({live_before.name} if live_before is not None else set())
         if previous:
-            keep.add(previous.build.name)
             previous.close()
         self._clean_up(keep)
         return report
@@ -212,11 +289,15 @@ class _Builder:
         base = FileRecord(file.rel, file.size, file.mtime_ns, sha or "", FileStatus.INDEXED)
         limit = self.settings.max_file_mb * 1024 * 1024
         try:
-            if sha is None:
-                raise BadDocument(unreadable_reason(file.path))
-            if file.size > limit:
+            if file.size > limit:  # before anything reads it: not even a hash
                 raise BadDocument(f"too large ({file.size / 1048576:.1f} MB; the limit is "
                                   f"{self.settings.max_file_mb} MB, set max_file_mb to index it)")
+            if sha is None:
+                try:
+                    sha = file_sha256(file.path)
+                except OSError:
+                    raise BadDocument(unreadable_reason(file.path)) from None
+                base = replace(base, sha256=sha)
             read = read_file(file)
         except BadDocument as exc:
             return _FileResult(replace(base, status=FileStatus.SKIPPED, reason=exc.message))
@@ -231,19 +312,37 @@ class _Builder:
         return result
 
     def _reuse(self, previous: IndexReader, records: dict[str, FileRecord]) -> dict[str, _FileResult]:
-        """Documents and chunks of `records` as the previous build has them."""
+        """Documents and chunks of `records` as the previous build has them; a file whose rows fail their
+        checksums (or do not add up to its record's counts) comes back marked `damaged`."""
         results = {path: _FileResult(record) for path, record in records.items()}
         position: dict[int, tuple[_FileResult, int]] = {}
-        for row in previous.db.execute("SELECT * FROM documents ORDER BY id"):
+        verify = previous.has_checksums
+        for row in previous.query("SELECT * FROM documents ORDER BY id"):
             result = results.get(row["source"])
             if result is not None:
-                result.metas.append(meta_from_row(row))
+                try:
+                    meta = meta_from_row(row)
+                except (TypeError, ValueError):
+                    result.damaged = True
+                    continue
+                result.damaged |= verify and document_checksum(meta) != row["checksum"]
+                result.metas.append(meta)
                 position[row["id"]] = (result, len(result.metas) - 1)
-        for row in previous.db.execute("SELECT * FROM chunks ORDER BY id"):
+        for row in previous.query("SELECT * FROM chunks ORDER BY id"):
             found = position.get(row["document"])
             if found is not None:
                 result, meta_index = found
-                result.chunks.append((meta_index, chunk_from_row(row, result.metas[meta_index]), row["embed_key"]))
+                try:
+                    chunk = chunk_from_row(row, result.metas[meta_index])
+                except (TypeError, ValueError):
+                    result.damaged = True
+                    continue
+                result.damaged |= verify and chunk_checksum(chunk, chunk.meta.doc_id, row["embed_key"]) != row["checksum"]
+                result.chunks.append((meta_index, chunk, row["embed_key"]))
+        for result in results.values():
+            record = result.record
+            if record.status.in_index and (len(result.metas), len(result.chunks)) != (record.documents, record.chunks):
+                result.damaged = True
         return results
 
     # -- assembling ---------------------------------------------------------------------------------
@@ -252,6 +351,9 @@ class _Builder:
         metas: list[DocumentMeta] = []
         rows: list[_Row] = []
         warnings: list[FileNote] = []
+        # A file's own document is named by its path, which no .jsonl record may take over: a record
+        # with another file's path as its id (or an id an earlier record has) is skipped, and said so.
+        file_ids = {meta.doc_id for result in ordered for meta in result.metas if meta.kind != "jsonl"}
         seen_ids: set[str] = set()
         # Repeats are dropped within a document only: the same rule in two documents is two citations
         # (search returns it once and names the other copy, see Searcher.search).
@@ -259,11 +361,18 @@ class _Builder:
         duplicates = 0
         for result in ordered:
             path = result.record.path
-            warnings.extend(FileNote(path, warning) for warning in result.record.warnings)
+            own = [w for w in result.record.warnings if not w.startswith(CONFLICT)]  # conflicts are found anew
+            warnings.extend(FileNote(path, warning) for warning in own)
+            conflicts = len(self.conflicts)
             row_of_meta: dict[int, int] = {}
             for meta_index, meta in enumerate(result.metas):
+                if meta.kind == "jsonl" and meta.doc_id in file_ids:
+                    self.conflicts.append(FileNote(path, f"record id {meta.doc_id!r} is the path of another file "
+                                                         "in the corpus; record skipped"))
+                    continue
                 if meta.doc_id in seen_ids:
-                    warnings.append(FileNote(path, f"document id {meta.doc_id!r} is already used; document skipped"))
+                    self.conflicts.append(FileNote(path, f"record id {meta.doc_id!r} is already used by another "
+                                                         "file's record; record skipped"))
                     continue
                 seen_ids.add(meta.doc_id)
                 row_of_meta[meta_index] = len(metas)
@@ -280,7 +389,9 @@ class _Builder:
                 seen_texts.add(fingerprint)
                 rows.append(_Row(row_of_meta[meta_index], chunk, key))
                 kept += 1
-            result.record = replace(result.record, documents=len(row_of_meta), chunks=kept)
+            # Kept with the file's record, so a `kb index --strict` with nothing to do still reports them.
+            own += [CONFLICT + note.message for note in self.conflicts[conflicts:]]
+            result.record = replace(result.record, documents=len(row_of_meta), chunks=kept, warnings=tuple(own))
         return metas, rows, warnings, duplicates
 
     def _vectors(self, rows: list[_Row], previous: IndexReader | None, tokenizer: Tokenizer) -> tuple[np.ndarray, int, int]:
@@ -291,13 +402,25 @@ class _Builder:
             row.embed_key = text_hash(f"{model}\n{row.embed_text}")
         cached = previous.embed_texts() if previous else {}
         old_vectors = previous.vectors() if cached else None
+        if cached:  # a vector that fails its block's hash, or is not a finite unit vector, is embedded again
+            manifest = previous.manifest
+            expected = manifest.integrity.vectors if manifest.integrity and previous.has_checksums else None
+            tolerance = FP16_NORM_TOLERANCE if manifest.dense.kind.endswith("fp16") and not previous.parts.vectors.is_file() \
+                else NORM_TOLERANCE
+            damage = vector_damage(np.asarray(old_vectors), expected, tolerance)
+            bad = damage.rows()
+            if bad:
+                cached = {key: chunk_id for key, chunk_id in cached.items() if chunk_id not in bad}
+                self.notes.append(f"vectors of the previous build damaged ({damage.describe()}): "
+                                  f"{len(bad)} embedded again")
         reuse = [(i, cached[row.embed_key]) for i, row in enumerate(rows) if row.embed_key in cached]
         pending: dict[str, list[int]] = defaultdict(list)
         texts: dict[str, str] = {}
+        lost = [row for row in rows if row.embed_key not in cached and row.embed_text is None]
+        for row, tokens in zip(lost, tokenizer.count([row.chunk.text for row in lost])):  # re-used chunk, bad vector
+            row.embed_text = embed_text(row.chunk, tokens, tokenizer)
         for i, row in enumerate(rows):
             if row.embed_key not in cached:
-                if row.embed_text is None:
-                    raise IndexCorrupt("The previous build has chunks without vectors.")
                 pending[row.embed_key].append(i)
                 texts[row.embed_key] = row.embed_text
         embedder = self.embedder_factory(model) if pending else None
@@ -331,10 +454,10 @@ class _Builder:
                            [(row.document, row.chunk, row.embed_key) for row in rows], vectors, records + refused,
                            dense_kind=self.dense_kind, started=self.started, progress=self.progress)
 
-    def _clean_up(self, keep: set[str]) -> None:
+    def _clean_up(self, keep: set[str], temporary_only: bool = False) -> None:
         """Remove kb's own builds but the live and the previous one (a reader may still use it), and
         crashed temps. Anything else in the folder is not kb's and is left alone."""
-        for entry in self.layout.own_builds():
+        for entry in self.layout.temporary_builds() if temporary_only else self.layout.own_builds():
             if entry.name not in keep:
                 shutil.rmtree(entry, ignore_errors=True)
 
@@ -347,7 +470,7 @@ class _Builder:
         if records is None:  # nothing changed: report the previous build
             records = list(plan.unchanged.values())
             counts = (previous.manifest.counts.documents, previous.manifest.counts.chunks)
-            warnings = [FileNote(r.path, w) for r in records for w in r.warnings]
+            warnings = [FileNote(r.path, w) for r in records for w in r.warnings if not w.startswith(CONFLICT)]
             stale = [FileNote(r.path, r.reason or "") for r in records if r.status is FileStatus.STALE]
         status = {record.path: record.status for record in records}
         skipped = [s for s in scan.skipped if s.message != "hidden"]
@@ -371,4 +494,7 @@ class _Builder:
             embedded=embedded,
             reused=reused,
             seconds=time.perf_counter() - self.started,
+            notes=tuple(self.notes) if written else (),
+            conflicts=tuple(self.conflicts) if written else tuple(
+                FileNote(r.path, w.removeprefix(CONFLICT)) for r in records for w in r.warnings if w.startswith(CONFLICT)),
         )

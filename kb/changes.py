@@ -1,7 +1,8 @@
 """What changed in a corpus since an index was built: cheap enough for `kb status` (no numpy, no model).
 
 A file is unchanged when its size and modification time match the index's record; when only the
-time differs, its SHA-256 decides (a touched file is not re-read).
+time differs, its SHA-256 decides (a touched file is not re-read). A file of another size has
+changed, and is not hashed here: a 4 GB file over `max_file_mb` costs a stat, not a read.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ class ChangePlan:
     """How the corpus differs from the files an index was built from."""
 
     unchanged: dict[str, FileRecord]
-    to_read: list[tuple[CorpusFile, str | None]]  # (file, sha256 or None when unreadable)
+    to_read: list[tuple[CorpusFile, str | None]]  # (file, sha256 when it was computed, else None)
     added: list[str]
     changed: list[str]
     removed: list[str]
@@ -29,7 +30,8 @@ class ChangePlan:
         return not self.to_read and not self.removed
 
 
-def plan_changes(scan: CorpusScan, old_files: dict[str, FileRecord]) -> ChangePlan:
+def plan_changes(scan: CorpusScan, old_files: dict[str, FileRecord], max_bytes: int | None = None) -> ChangePlan:
+    """How `scan` differs from `old_files`. Files over `max_bytes` are never hashed (they are not read either)."""
     unchanged: dict[str, FileRecord] = {}
     to_read, added, changed = [], [], []
     for file in scan.files:
@@ -39,7 +41,8 @@ def plan_changes(scan: CorpusScan, old_files: dict[str, FileRecord]) -> ChangePl
         if old and old.size == file.size and old.mtime_ns == file.mtime_ns:
             unchanged[file.rel] = old
             continue
-        sha = _safe_sha(file)
+        hashable = old and old.size == file.size and (max_bytes is None or file.size <= max_bytes)
+        sha = _safe_sha(file) if hashable else None
         if old and sha is not None and sha == old.sha256:
             unchanged[file.rel] = replace(old, mtime_ns=file.mtime_ns)  # touched, not changed
             continue

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kb.models import Chunk, Document
-from kb.text import LineIndex, normalise_for_dedup, split_sentences, trim_span
+from kb.text import LineIndex, collapse_whitespace, normalise_for_dedup, split_sentences, trim_span
 
 if TYPE_CHECKING:  # a protocol: chunking must not load the embedding code
     from kb.embed import Tokenizer
@@ -106,14 +106,14 @@ def parse_blocks(document: Document) -> list[_Block]:
             atx = _ATX.match(content)
             if atx:
                 close_paragraph()
-                heading = _EMPHASIS.sub("", atx.group(2)).strip()
+                heading = collapse_whitespace(_EMPHASIS.sub("", atx.group(2)))
                 if heading:
                     blocks.append(_Block(line_start, offset, len(atx.group(1)), heading, boundary))
                     boundary = False
                 continue
             setext = _SETEXT.match(content)
             if setext and paragraph_lines == 1 and (setext.group(1)[0] == "=" or len(setext.group(1)) >= 2):
-                heading = _EMPHASIS.sub("", text[paragraph_start:line_start]).strip()
+                heading = collapse_whitespace(_EMPHASIS.sub("", text[paragraph_start:line_start]))
                 start = paragraph_start
                 paragraph_start = -1
                 paragraph_lines = 0
@@ -136,7 +136,7 @@ def _promote_plain_heading(text: str, blocks: list[_Block], i: int) -> _Block:
     line = text[block.start:block.end]
     followed_by_paragraph = i + 1 < len(blocks) and blocks[i + 1].heading_level == 0
     if "\n" not in line and followed_by_paragraph and i > 0 and _looks_like_plain_heading(line):
-        return _Block(block.start, block.end, 2, line.strip(), block.boundary_before)
+        return _Block(block.start, block.end, 2, collapse_whitespace(line), block.boundary_before)
     return block
 
 

@@ -39,7 +39,9 @@ def citation_details(chunk: Chunk) -> tuple[str, ...]:
     if chunk.meta.doc_id != chunk.meta.source:
         details.append(f"id {chunk.meta.doc_id}")
     if chunk.section:
-        details.append(f"§ {chunk.section[-1]}")
+        heading = chunk.section[-1]
+        # Statute headings often start with "§" already; a second one reads as a typo.
+        details.append(heading if heading.startswith("§") else f"§ {heading}")
     details.append(chunk.meta.date or "undated")
     if chunk.stale:
         details.append(f"STALE: {chunk.stale}")

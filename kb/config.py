@@ -32,11 +32,13 @@ class Settings:
     batch_size: int = 8
     top_k: int = 5
     max_file_mb: int = 25  # larger files are skipped with a note, not read (a 50 MB dump would take hours to embed)
+    follow_symlinks: bool = False  # index files that symlinks inside the corpus lead to outside it
     config_file: Path | None = None
 
 
 _PATH_FIELDS = {"corpus", "index"}
 _INT_FIELDS = {"chunk_tokens", "overlap_tokens", "batch_size", "top_k", "max_file_mb"}
+_BOOL_FIELDS = {"follow_symlinks"}
 _FIELDS = {f.name for f in dataclasses.fields(Settings)} - {"config_file"}
 
 
@@ -75,6 +77,15 @@ def _coerce(name: str, value: Any, base: Path, origin: str) -> Any:
         if number < (0 if name == "overlap_tokens" else 1):
             raise ConfigError(f"Setting {name!r} in {origin} is out of range: {number}.")
         return number
+    if name in _BOOL_FIELDS:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"Setting {name!r} in {origin} must be true or false, not {value!r}.")
     if name == "backend" and str(value) not in BACKENDS:
         raise ConfigError(f"Setting 'backend' in {origin} must be one of {', '.join(BACKENDS)}, not {value!r}.")
     return str(value)

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from kb.errors import IndexFormatMismatch, KBError
 from kb.index import FORMAT_VERSION, IndexLayout, IndexReader, read_manifest
-from kb.index.store import FileStatus
+from kb.index.integrity import (FP16_NORM_TOLERANCE, NORM_TOLERANCE, chunk_checksum, vector_damage,
+                                document_checksum, file_hashes)
+from kb.index.store import FileStatus, chunk_from_row, meta_from_row
 from kb.results import Check, Diagnosis
 
 REBUILD = "kb index --rebuild --index {index}"
@@ -82,6 +84,7 @@ def _check_parts(reader: IndexReader, fix: str) -> list[Check]:
     checks.append(Check("sources", ok, "every chunk has a document and every document a source file" if ok else
                         f"{orphans:,} chunks without a document, {unknown:,} documents without a source file",
                         "" if ok else fix))
+    checks.extend(_check_integrity(reader, fix))
     if not reader.corpus.is_dir():
         checks.append(Check("corpus", False, f"the corpus folder {reader.corpus} is gone",
                             "restore it, or index another folder: kb index PATH --rebuild"))
@@ -96,4 +99,64 @@ def _check_parts(reader: IndexReader, fix: str) -> list[Check]:
         if status.stale:
             checks.append(Check("stale files", True, f"{len(status.stale)} file(s) fail to read; their last good "
                                                      "text is still indexed", "fix the files, then kb index"))
+    return checks
+
+
+def _check_integrity(reader: IndexReader, fix: str) -> list[Check]:
+    """Every row against its checksum, every vector block against its hash (and finite, of unit length),
+    every BM25 file against its hash. Builds from before the checksums get the vector checks only."""
+    checks = []
+    integrity = reader.manifest.integrity
+    has_sums = reader.has_checksums and integrity is not None
+    if not has_sums:
+        checks.append(Check("checksums", True, "this build predates integrity checksums",
+                            "kb index adds them (re-using every vector; nothing is embedded again)"))
+    else:
+        damaged: set[str] = set()
+        try:
+            metas = {}
+            for row in reader.query("SELECT * FROM documents"):
+                try:
+                    meta = meta_from_row(row)
+                    good = document_checksum(meta) == row["checksum"]
+                except (TypeError, ValueError):
+                    meta, good = None, False
+                metas[row["id"]] = meta
+                if not good:
+                    damaged.add(row["source"])
+            bad_chunks = 0
+            for row in reader.query("SELECT * FROM chunks"):
+                meta = metas.get(row["document"])
+                try:
+                    good = meta is not None and chunk_checksum(chunk_from_row(row, meta), meta.doc_id,
+                                                               row["embed_key"]) == row["checksum"]
+                except (TypeError, ValueError):
+                    good = False
+                if not good:
+                    bad_chunks += 1
+                    damaged.add(meta.source if meta else "?")
+        except KBError as exc:
+            return [Check("checksums", False, exc.message, fix)]
+        checks.append(Check("checksums", not damaged,
+                            "every document and chunk matches its checksum" if not damaged else
+                            f"damaged rows ({bad_chunks:,} chunks) of {len(damaged)} file(s): "
+                            + ", ".join(sorted(damaged)[:5]), "" if not damaged else fix))
+    try:
+        vectors = reader.vectors()
+        fp16 = reader.manifest.dense.kind.endswith("fp16") and not reader.parts.vectors.is_file()
+        damage = vector_damage(vectors, integrity.vectors if has_sums else None,
+                               FP16_NORM_TOLERANCE if fp16 else NORM_TOLERANCE)
+        ok = not damage.rows()
+        checks.append(Check("vectors", ok, f"{len(vectors):,} finite unit vectors" + (
+            ", every block matches its hash" if has_sums else "") if ok else damage.describe(), "" if ok else fix))
+    except Exception as exc:  # an unreadable dense part was reported above
+        checks.append(Check("vectors", False, exc.message if isinstance(exc, KBError) else f"{type(exc).__name__}: {exc}", fix))
+    if has_sums:
+        try:
+            found = file_hashes(reader.parts.lexical)
+        except OSError as exc:
+            found = {"?": str(exc)}
+        changed = sorted(name for name in set(found) | set(integrity.lexical) if found.get(name) != integrity.lexical.get(name))
+        checks.append(Check("lexical checksums", not changed, "every BM25 file matches its hash" if not changed else
+                            f"changed or missing: {', '.join(changed)}", "" if not changed else fix))
     return checks

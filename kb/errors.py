@@ -53,10 +53,20 @@ class IndexCorrupt(KBError):
     default_hint = "Check it with `kb doctor`; rebuild with `kb index --rebuild`."
 
 
+class IndexReplaced(IndexCorrupt):
+    """The build being read was removed by `kb index` after it published newer ones: read CURRENT again."""
+
+
 class IndexFolderInUse(KBError):
     """The index folder holds files kb did not make: kb refuses to write (or delete) there."""
 
     default_hint = "Choose a new or empty folder for the index: --index PATH (default indexes/default)."
+
+
+class IndexWriteError(KBError):
+    """A new build could not be written (disk full, read-only folder...); the previous build is still live."""
+
+    default_hint = "Free some space or fix the folder's permissions, then run kb index again."
 
 
 class IndexLocked(KBError):

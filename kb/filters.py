@@ -15,16 +15,20 @@ from kb.errors import BadQuestion
 from kb.glossary import normalise_name
 from kb.metadata import normalise_type
 from kb.models import DocumentMeta
+from kb.places import canonical_place
+from kb.text import collapse_whitespace
 
 if TYPE_CHECKING:  # numpy is imported where masks are made: building Filters stays cheap
     import numpy as np
 
 
-def parse_date_option(value: str, option: str) -> tuple[dt.date, dt.date]:
+def parse_date_option(value: str, option: str, command: str = "ask") -> tuple[dt.date, dt.date]:
+    """The first and last day of a date option's value; BadQuestion, with an example for `command`, if it is none."""
     period = parse_iso_partial(value)
     if period is None:
+        example = f'kb {command} "..." {option} 2025-01' if command == "ask" else f"kb {command} {option} 2025-01"
         raise BadQuestion(f"{option} needs a date such as 2025, 2025-09 or 2025-09-10, not {value!r}.",
-                          f"Example: kb ask \"...\" {option} 2025-01")
+                          f"Example: {example}")
     return period.first, period.last
 
 
@@ -38,13 +42,19 @@ class Filters:
 
     @classmethod
     def from_options(cls, jurisdictions=(), regulators=(), types=(), since: str | None = None,
-                     until: str | None = None) -> "Filters":
+                     until: str | None = None, command: str = "ask") -> "Filters":
+        for option, values in (("--jurisdiction", jurisdictions), ("--regulator", regulators), ("--type", types)):
+            if any(not collapse_whitespace(value) for value in values or ()):
+                raise BadQuestion(f"{option} needs a name; the value given has no visible characters.",
+                                  f"Example: kb {command} {option} UK" if option == "--jurisdiction" else
+                                  f"Example: kb {command} {option} FCA" if option == "--regulator" else
+                                  f"Example: kb {command} {option} guidance")
         return cls(
-            jurisdictions=tuple(normalise_name(j, "jurisdiction").casefold() for j in jurisdictions or ()),
+            jurisdictions=tuple(canonical_place(j).casefold() for j in jurisdictions or ()),
             regulators=tuple(normalise_name(r, "regulator").casefold() for r in regulators or ()),
             types=tuple(normalise_type(t) for t in types or ()),
-            since=parse_date_option(since, "--since")[0] if since else None,
-            until=parse_date_option(until, "--until")[1] if until else None,
+            since=parse_date_option(since, "--since", command)[0] if since else None,
+            until=parse_date_option(until, "--until", command)[1] if until else None,
         )
 
     @property
@@ -52,7 +62,8 @@ class Filters:
         return not (self.jurisdictions or self.regulators or self.types or self.since or self.until)
 
     def matches(self, meta: DocumentMeta) -> bool:
-        if self.jurisdictions and (meta.jurisdiction or "").casefold() not in self.jurisdictions:
+        # Both sides through one table: "-j Singapore" finds "SG", and "-j JP" finds an older index's "Japan".
+        if self.jurisdictions and (canonical_place(meta.jurisdiction) or "").casefold() not in self.jurisdictions:
             return False
         if self.regulators and (meta.regulator or "").casefold() not in self.regulators:
             return False

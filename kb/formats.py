@@ -26,7 +26,7 @@ from typing import Any, Iterator
 
 from kb.dates import parse_iso_partial
 from kb.errors import BadDocument
-from kb.text import collapse_whitespace, strip_controls
+from kb.text import collapse_whitespace, remove_escape_sequences, strip_controls
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ def _clean_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # str.splitlines() breaks lines at these too; the chunker's line numbers count only "\n".
     text = text.replace("\x85", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = strip_controls(text)
+    text = strip_controls(remove_escape_sequences(text))  # an escape sequence goes whole, payload too
     # Line by line: a trailing-space regex backtracks quadratically on long runs of inner spaces.
     text = "\n".join(line.rstrip(" \t\f\v\xa0") for line in text.split("\n"))
     return _BLANK_RUN.sub("\n\n\n", text).strip()
@@ -528,34 +528,40 @@ def _html_metadata(tree) -> dict:
 
 # --- DOCX ----------------------------------------------------------------------------------------
 
-_DOCX_MAX_UNPACKED = 512 * 1024 * 1024  # larger is a zip bomb, not a Word document
+# Measured on generated Word documents (python-docx, headings, lists, tables): 2,000 pages of text
+# (4 M characters) is 6.9 MB of document.xml, read in 1.2 s; Word's own files carry 3 to 5 times as
+# much markup for the same text. 32 MB of document.xml is about 2,000 pages as Word writes them,
+# read (streamed) in under 15 s; more is a zip bomb or generated filler, not a document to cite.
+# Only the XML parts kb reads count: images and other media are never unpacked.
+_DOCX_MAX_DOCUMENT_XML = 32 * 1024 * 1024
+_DOCX_MAX_OTHER_XML = 8 * 1024 * 1024  # styles.xml, core.xml, relationships: each
+# Runs and paragraphs in one body paragraph or table: what it holds in memory while it is read (about
+# 600 bytes each). A 500-row table of five cells is 5,000; 200,000 is about 120 MB.
+_DOCX_MAX_PARTS = 200_000
 _HEADING_STYLE = re.compile(r"heading ([1-9])")
 _LIST_STYLE = re.compile(r"list (?:bullet|number|paragraph)(?: ([2-9]))?")
 _RUN_PATHS = ("w:r | w:hyperlink | w:ins/w:r | w:ins/w:hyperlink | w:moveTo/w:r | w:smartTag/w:r"
               " | w:fldSimple/w:r | w:sdt/w:sdtContent/w:r")
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 
 
 def extract_docx(raw: bytes) -> Extracted:
-    """Body paragraphs and tables in document order, as markdown-like text."""
-    _check_zip(raw)
-    try:
-        import docx
-    except ImportError:  # pragma: no cover - the package is a dependency
-        raise BadDocument("cannot read DOCX files: the python-docx package is not installed") from None
-    try:
-        document = docx.Document(io.BytesIO(raw))
-        body = document.element.body
-    except Exception as exc:
-        raise BadDocument(f"corrupt DOCX: {_reason(exc)}") from None
+    """Body paragraphs and tables in document order, as markdown-like text.
 
+    document.xml is streamed (lxml iterparse) and each paragraph or table is let go once read, so
+    memory stays bounded by the largest single paragraph or table, not by the document.
+    """
+    archive, document_part = _open_docx(raw)
+    styles = _docx_styles(archive)
     blocks: list[tuple[int, str]] = []  # (group, text); same non-zero group → joined by "\n"
     warnings: list[str] = []
     first_heading = None
-    styles: dict[str | None, tuple[int, int | None]] = {}  # style id → its kind, looked up once
+    kinds: dict[str | None, tuple[int, int | None]] = {}  # style id → its kind, looked up once
     group = 0
     previous_was_item = False
     try:
-        for kind, element in _docx_body_items(body):
+        for kind, element in _docx_body_items(archive, document_part):
             if kind == "table":
                 group += 1
                 previous_was_item = False
@@ -568,7 +574,7 @@ def extract_docx(raw: bytes) -> Extracted:
             if not text.strip():
                 previous_was_item = False  # an empty paragraph ends a list, as it does on the page
                 continue
-            level, list_level = _docx_paragraph_kind(element, document, styles)
+            level, list_level = _docx_paragraph_kind(element, styles, kinds)
             if level:
                 heading = " ".join(text.split())
                 if level == 1:
@@ -583,57 +589,114 @@ def extract_docx(raw: bytes) -> Extracted:
             else:
                 blocks.append((0, text.strip()))
                 previous_was_item = False
+    except BadDocument:
+        raise
     except Exception as exc:
         raise BadDocument(f"corrupt DOCX: {_reason(exc)}") from None
 
     text = _clean_text(_join_blocks(blocks))
     if not text:
         raise BadDocument("no text found in DOCX")
-    title, metadata = _docx_core(document)
+    title, metadata = _docx_core(archive)
     return Extracted(text, title or _clean_title(first_heading), warnings=tuple(warnings), metadata=metadata)
 
 
-def _check_zip(raw: bytes) -> None:
-    """Clear reasons for the common non-DOCX files, and no unpacking of zip bombs."""
+def _open_docx(raw: bytes):
+    """The zip archive and the name of its main document part, or BadDocument with a clear reason."""
     import zipfile
 
     if raw.startswith(b"\xd0\xcf\x11\xe0"):
         raise BadDocument("corrupt DOCX: an OLE file (legacy .doc or password-protected), not a DOCX zip")
     try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+        names = set(archive.namelist())
     except (zipfile.BadZipFile, EOFError, ValueError):
         raise BadDocument("corrupt DOCX: not a zip archive") from None
     except Exception as exc:
         raise BadDocument(f"corrupt DOCX: {_reason(exc)}") from None
-    if unpacked > _DOCX_MAX_UNPACKED:
-        raise BadDocument("corrupt DOCX: unpacks to over 512 MB (zip bomb?)")
+    part = "word/document.xml"
+    if "_rels/.rels" in names:
+        try:
+            relations = _docx_xml(archive, "_rels/.rels")
+            for relation in relations:
+                if relation.get("Type") == _OFFICE_DOCUMENT and relation.get("Target"):
+                    part = relation.get("Target").lstrip("/")
+        except BadDocument:
+            raise
+        except Exception as exc:
+            raise BadDocument(f"corrupt DOCX: {_reason(exc)}") from None
+    if part not in names:
+        raise BadDocument("corrupt DOCX: no main document part (not a Word document)")
+    size = archive.getinfo(part).file_size
+    if size > _DOCX_MAX_DOCUMENT_XML:
+        raise BadDocument(f"DOCX text unpacks to {size / 1048576:.0f} MB of XML; the limit is "
+                          f"{_DOCX_MAX_DOCUMENT_XML // 1048576} MB (zip bomb or generated filler?)")
+    return archive, part
 
 
-def _docx_body_items(body) -> Iterator[tuple[str, Any]]:
-    """("paragraph" | "table", element) in document order, including those inside content controls
-    (w:sdt), which python-docx's own iteration skips."""
-    from docx.oxml.ns import qn
+def _docx_xml(archive, name: str):
+    """A small XML part, parsed whole (never the document itself), or None when absent."""
+    from lxml import etree
 
-    paragraph, table, sdt, content = qn("w:p"), qn("w:tbl"), qn("w:sdt"), qn("w:sdtContent")
-    stack = [iter(body)]
-    while stack:
-        element = next(stack[-1], None)
-        if element is None:
-            stack.pop()
-        elif element.tag == paragraph:
-            yield "paragraph", element
-        elif element.tag == table:
-            yield "table", element
-        elif element.tag == sdt:
-            inner = element.find(content)
-            if inner is not None:
-                stack.append(iter(inner))
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        return None
+    if info.file_size > _DOCX_MAX_OTHER_XML:
+        raise BadDocument(f"corrupt DOCX: {name} unpacks to over {_DOCX_MAX_OTHER_XML // 1048576} MB")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True)
+    return etree.fromstring(archive.read(name), parser)
+
+
+def _docx_body_items(archive, part: str) -> Iterator[tuple[str, Any]]:
+    """("paragraph" | "table", element) of the body in document order, including those inside content
+    controls (w:sdt), streamed: each element is cleared once the caller has read it."""
+    from lxml import etree
+
+    paragraph, table, run, body = _W + "p", _W + "tbl", _W + "r", _W + "body"
+    passable = {_W + "sdt", _W + "sdtContent"}
+    parts = 0  # runs and paragraphs read since the last body element: its size in memory
+    with archive.open(part) as stream:
+        events = etree.iterparse(stream, events=("end",), tag=(paragraph, table, run), resolve_entities=False,
+                                 no_network=True, huge_tree=False)
+        for _, element in events:
+            if element.tag == run or parts > _DOCX_MAX_PARTS:
+                parts += 1
+                if parts > _DOCX_MAX_PARTS:
+                    raise BadDocument(f"corrupt DOCX: a paragraph or table of over {_DOCX_MAX_PARTS:,} runs "
+                                      "(generated filler?)")
+                continue
+            parts += 1
+            parent = element.getparent()
+            container = parent
+            while container is not None and container.tag in passable:
+                container = container.getparent()
+            if container is None or container.tag != body:
+                continue  # inside a table (read with it), a text box, a comment...
+            yield ("table" if element.tag == table else "paragraph"), element
+            parts = 0
+            element.clear(keep_tail=False)
+            while element.getprevious() is not None:  # let go of what was read
+                del parent[0]
 
 
 def _docx_paragraph_text(p) -> str:
     """Text of a paragraph, including tracked insertions (python-docx's .text leaves them out)."""
-    return "".join(str(element.text or "") for element in _docx_xpath("runs")(p))
+    parts: list[str] = []
+    for element in _docx_xpath("runs")(p):
+        runs = element.iter(_W + "r") if element.tag == _W + "hyperlink" else (element,)
+        for run in runs:
+            for child in run:
+                tag = child.tag
+                if tag == _W + "t":
+                    parts.append(child.text or "")
+                elif tag in (_W + "tab", _W + "ptab"):
+                    parts.append("\t")
+                elif tag == _W + "cr" or tag == _W + "br" and child.get(_W + "type", "textWrapping") == "textWrapping":
+                    parts.append("\n")
+                elif tag == _W + "noBreakHyphen":
+                    parts.append("-")
+    return "".join(parts)
 
 
 def _docx_xpath(name: str):
@@ -644,23 +707,23 @@ def _docx_xpath(name: str):
 
 @functools.cache
 def _docx_xpaths() -> dict[str, Any]:
-    from docx.oxml.ns import nsmap
     from lxml import etree
 
-    namespaces = {"w": nsmap["w"]}
+    namespaces = {"w": _W[1:-1]}
     return {
         "runs": etree.XPath(_RUN_PATHS, namespaces=namespaces),
         "num_id": etree.XPath("string(w:pPr/w:numPr/w:numId/@w:val)", namespaces=namespaces),
+        "style": etree.XPath("string(w:pPr/w:pStyle/@w:val)", namespaces=namespaces),
         "ilvl": etree.XPath("string(w:pPr/w:numPr/w:ilvl/@w:val)", namespaces=namespaces),
     }
 
 
-def _docx_paragraph_kind(p, document, styles: dict) -> tuple[int, int | None]:
+def _docx_paragraph_kind(p, styles: dict, kinds: dict) -> tuple[int, int | None]:
     """(heading level or 0, list nesting level or None), from the paragraph's style and numbering."""
-    style_id = p.style  # CT_P.style: the w:pStyle value, or None for Normal
-    if style_id not in styles:
-        styles[style_id] = _docx_style_kind(style_id, document)
-    level, list_level = styles[style_id]
+    style_id = _docx_xpath("style")(p) or None
+    if style_id not in kinds:
+        kinds[style_id] = _docx_style_kind(style_id, styles)
+    level, list_level = kinds[style_id]
     if level:
         return level, None
     num_id = _docx_xpath("num_id")(p)
@@ -672,45 +735,56 @@ def _docx_paragraph_kind(p, document, styles: dict) -> tuple[int, int | None]:
     return 0, list_level
 
 
-def _docx_style_kind(style_id: str | None, document) -> tuple[int, int | None]:
+def _docx_styles(archive) -> dict[str, tuple[str, str | None]]:
+    """Paragraph styles: style id → (name in lower case, id of the style it is based on)."""
+    try:
+        root = _docx_xml(archive, "word/styles.xml")
+    except BadDocument:
+        raise
+    except Exception:  # damaged styles cost the headings, not the text
+        return {}
+    styles = {}
+    for style in root.iter(_W + "style") if root is not None else ():
+        style_id = style.get(_W + "styleId")
+        name = style.find(_W + "name")
+        based = style.find(_W + "basedOn")
+        if style_id:
+            styles[style_id] = ((name.get(_W + "val") or "").lower() if name is not None else "",
+                                based.get(_W + "val") if based is not None else None)
+    return styles
+
+
+def _docx_style_kind(style_id: str | None, styles: dict) -> tuple[int, int | None]:
     """(heading level or 0, list level or None) of a paragraph style. Custom styles count through
     the built-in style they are based on ("Widget Heading" based on "Heading 2" is a level-2 heading)."""
-    style = None
-    if style_id:
-        try:
-            style = document.styles.element.get_by_id(style_id)
-        except Exception:
-            style = None
     list_level = None
     for _ in range(8):  # the base-style chain; Word never nests deeply, broken files may loop
-        if style is None:
+        if style_id is None or style_id not in styles:
             break
-        name = (style.name_val or "").lower()
+        name, based_on = styles[style_id]
         heading = _HEADING_STYLE.fullmatch(name)
         if name == "title" or heading:
             return (min(int(heading.group(1)), 6) if heading else 1), None
         listed = _LIST_STYLE.fullmatch(name)
         if listed and list_level is None:
             list_level = int(listed.group(1)) - 1 if listed.group(1) else 0
-        style = style.base_style
+        style_id = based_on
     return 0, list_level
 
 
 def _docx_table_rows(tbl) -> list[str]:
     """Each row as its non-empty cells' text joined by " | ". Read from the XML, where a merged cell
     is one element (python-docx's row.cells repeats it) and the rest of a vertical merge is empty."""
-    from docx.oxml.ns import qn
-
-    table, row = qn("w:tbl"), qn("w:tr")
+    table, row = _W + "tbl", _W + "tr"
     rows = []
     for tr in tbl.iter(row):
         if _nearest(tr, table) is not tbl:  # rows of nested tables are read as their cell's text
             continue
         cells = []
-        for tc in tr.iter(qn("w:tc")):
+        for tc in tr.iter(_W + "tc"):
             if _nearest(tc, row) is not tr:
                 continue
-            paragraphs = [_docx_paragraph_text(p) for p in tc.iter(qn("w:p"))]
+            paragraphs = [_docx_paragraph_text(p) for p in tc.iter(_W + "p")]
             cell = " ".join(" ".join(paragraphs).split())
             if cell:
                 cells.append(cell)
@@ -727,18 +801,31 @@ def _nearest(element, tag: str):
     return parent
 
 
-def _docx_core(document) -> tuple[str | None, dict]:
-    """Title, author and creation date from the core properties, when present and readable."""
+def _docx_core(archive) -> tuple[str | None, dict]:
+    """Title, author and creation date from the core properties (docProps/core.xml), when readable."""
     try:
-        core = document.core_properties
-        title = _clean_title(core.title)
-        author = _one_line(core.author)
-        created = core.created
+        root = _docx_xml(archive, "docProps/core.xml")
     except Exception:  # a damaged docProps/core.xml costs the metadata, not the text
         return None, {}
+    if root is None:
+        return None, {}
+    values = {}
+    for element in root:
+        tag = element.tag.rsplit("}", 1)[-1]
+        values.setdefault(tag, element.text or "")
+    title = _clean_title(values.get("title"))
+    author = _one_line(values.get("creator"))
     metadata = {}
     if author:
         metadata["author"] = author
-    if isinstance(created, dt.datetime):
-        metadata["date"] = created.date().isoformat()
+    created = values.get("created", "").strip()
+    date = _parse_date(created) if created not in _PLACEHOLDER_CREATED else None
+    if date:
+        metadata["date"] = date
     return title, metadata
+
+
+# Creation stamps that say nothing about the document: python-docx's template (every document made
+# with it is "created" then, unless the author sets the date), and the zero dates of Word and OLE.
+_PLACEHOLDER_CREATED = {"2013-12-23T23:15:00Z", "1601-01-01T00:00:00Z", "1899-12-30T00:00:00Z",
+                        "1900-01-01T00:00:00Z", "1970-01-01T00:00:00Z"}

@@ -51,6 +51,7 @@ TERMS: tuple[Term, ...] = (
     Term("DFSA", ("Dubai Financial Services Authority",), "regulator", "DIFC"),
     Term("VARA", ("Virtual Assets Regulatory Authority",), "regulator", "UAE"),
     Term("MAS", ("Monetary Authority of Singapore",), "regulator", "SG"),
+    Term("FSA", ("Financial Services Agency", "Japan Financial Services Agency", "JFSA"), "regulator", "JP"),
     Term("FINMA", ("Swiss Financial Market Supervisory Authority",), "regulator", "CH"),
     Term("BIS", ("Bank for International Settlements",), "regulator", None),
     Term("FSB", ("Financial Stability Board",), "regulator", None),
@@ -125,7 +126,14 @@ def phrase_table() -> dict[str, list[tuple[tuple[str, ...], str]]]:
 
 
 def normalise_name(value: str, kind: str) -> str:
-    """Canonical short form of a regulator or jurisdiction name; the value itself when unknown."""
+    """Canonical short form of a regulator or jurisdiction name; the value itself when unknown.
+
+    Jurisdictions come from kb.places, the one table of their names and ISO codes.
+    """
+    if kind == "jurisdiction":
+        from kb.places import canonical_place
+
+        return canonical_place(value) or value.strip()
     folded = " ".join(value.casefold().replace("-", " ").split())
     for term in TERMS:
         if term.kind != kind:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -20,7 +21,7 @@ from typing import Any, Callable
 from kb.errors import BadDocument, CorpusError
 from kb.models import Document, DocumentMeta, FileNote
 from kb.sidecar import is_sidecar_name, origin_fields
-from kb.text import CONTROL_CHARACTERS
+from kb.text import CONTROL_CHARACTERS, collapse_whitespace, for_terminal
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +48,16 @@ class ReadResult:
 # --- walking -----------------------------------------------------------------------------------
 
 
-def scan_corpus(root: Path, exclude: Path | None = None) -> CorpusScan:
+def scan_corpus(root: Path, exclude: Path | None = None, follow_symlinks: bool = False) -> CorpusScan:
     """Every supported file under `root` (recursively, following symlinks once), sorted by path.
 
     `exclude` (the index folder, when it sits inside the corpus) is passed over without a note:
-    kb's own files are not documents.
+    kb's own files are not documents. A symlink that leads out of the corpus folder (to /etc/passwd,
+    say) is skipped with a note unless `follow_symlinks`: a corpus is what its folder holds.
     """
     root = Path(root)
     excluded = _identity(exclude)
+    inside = root.resolve()
     if not root.exists():
         raise CorpusError(f"Corpus folder not found: {root}")
     if not root.is_dir():
@@ -94,6 +97,15 @@ def scan_corpus(root: Path, exclude: Path | None = None) -> CorpusScan:
                 reason = "broken symlink" if entry.is_symlink() else f"cannot stat: {exc.strerror}"
                 skipped.append(FileNote(rel, reason))
                 continue
+            if entry.is_symlink() and not follow_symlinks:
+                try:
+                    target = path.resolve()
+                except (OSError, RuntimeError):
+                    target = None
+                if target is None or not target.is_relative_to(inside):
+                    skipped.append(FileNote(rel, f"symlink to {target or 'an unresolvable path'}, outside the corpus "
+                                                 "folder; not followed (set follow_symlinks to index it)"))
+                    continue
             if stat.S_ISDIR(info.st_mode):
                 walk(path)
             elif not stat.S_ISREG(info.st_mode):
@@ -195,6 +207,15 @@ _H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 KNOWN_FIELDS = {"title", "source", "date", "jurisdiction", "regulator", "type", "doc_type"}
 
 
+# Front matter is a few lines of metadata. Larger, or with YAML aliases ("billion laughs": a 600-byte
+# file whose aliases expand to gigabytes), or with a value longer than a paragraph, it is not metadata
+# kb should store and show on every listing: the file is indexed without it, with a note.
+MAX_FRONT_MATTER_BYTES = 64 * 1024
+MAX_VALUE_CHARS = 4000
+MAX_VALUES = 200
+MAX_WARNINGS = 100  # per file
+
+
 def split_front_matter(text: str) -> tuple[dict[str, Any], str, int, str | None]:
     """(metadata, body, number of lines before the body, warning). Broken YAML keeps the body."""
     match = _FRONT_MATTER.match(text)
@@ -204,17 +225,63 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int, str | None]
 
     body = text[match.end():]
     skipped_lines = text.count("\n", 0, match.end())
+    if len(match.group(1).encode("utf-8", "surrogatepass")) > MAX_FRONT_MATTER_BYTES:
+        return {}, body, skipped_lines, (f"front matter is over {MAX_FRONT_MATTER_BYTES // 1024} KB; "
+                                         "its metadata is ignored")
     try:
-        data = yaml.safe_load(match.group(1))
+        data = yaml.load(match.group(1), Loader=_loader())
+    except _AliasRefused:
+        return {}, body, skipped_lines, "front matter uses YAML aliases (*name), which kb does not expand; " \
+                                        "its metadata is ignored"
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
         return {}, body, skipped_lines, f"front matter is not valid YAML{where}; its metadata is ignored"
+    except RecursionError:
+        return {}, body, skipped_lines, "front matter is nested too deeply; its metadata is ignored"
     if data is None:
         return {}, body, skipped_lines, None
     if not isinstance(data, dict):
         return {}, body, skipped_lines, "front matter is not a YAML mapping; its metadata is ignored"
-    return {str(key): value for key, value in data.items()}, body, skipped_lines, None
+    fields = {str(key): value for key, value in data.items()}
+    problem = metadata_problem(fields)
+    if problem:
+        return {}, body, skipped_lines, f"front matter {problem}; its metadata is ignored"
+    return fields, body, skipped_lines, None
+
+
+def metadata_problem(fields: dict[str, Any]) -> str | None:
+    """Why these metadata fields are too big to keep (a value over MAX_VALUE_CHARS, too many values), or None."""
+    count = 0
+    for key, value in fields.items():
+        try:
+            size = len(json.dumps(plain_value(value), ensure_ascii=False))
+        except (RecursionError, ValueError):
+            return f"field {key[:40]!r} is nested too deeply"
+        if size > MAX_VALUE_CHARS:
+            return f"field {key[:40]!r} is over {MAX_VALUE_CHARS:,} characters"
+        count += 1 + (len(value) if isinstance(value, (list, dict)) else 0)
+        if count > MAX_VALUES:
+            return f"has over {MAX_VALUES} values"
+    return None
+
+
+class _AliasRefused(Exception):
+    pass
+
+
+@functools.cache
+def _loader():
+    """yaml's safe loader, refusing an alias as soon as the composer meets it, before anything is expanded."""
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise _AliasRefused
+            return super().compose_node(parent, index)
+
+    return NoAliasLoader
 
 
 def plain_value(value: Any) -> Any:
@@ -231,22 +298,36 @@ def plain_value(value: Any) -> Any:
 
 
 def _text_field(fields: dict[str, Any], *names: str) -> str | None:
+    """A metadata field as one line of text, without control characters: titles and names reach terminals."""
     for name in names:
         value = fields.get(name)
-        if value is not None and str(value).strip():
-            return str(plain_value(value)).strip()
+        if isinstance(value, (str, int, float, dt.date)) and not isinstance(value, bool):  # not a list or mapping
+            text = collapse_whitespace(str(plain_value(value)))
+            if text:
+                return text
     return None
 
 
+def _safe_value(value: Any) -> Any:
+    """A plain value with every string stripped of control characters (escape sequences) and bidi overrides."""
+    if isinstance(value, str):
+        return for_terminal(value)
+    if isinstance(value, dict):
+        return {for_terminal(k): _safe_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_safe_value(v) for v in value]
+    return value
+
+
 def make_meta(doc_id: str, source: str, fields: dict[str, Any], fallback_title: str, kind: str) -> DocumentMeta:
-    extra = {key: plain_value(value) for key, value in fields.items() if key not in KNOWN_FIELDS}
+    extra = {for_terminal(key): _safe_value(plain_value(value)) for key, value in fields.items() if key not in KNOWN_FIELDS}
     source_field = _text_field(fields, "source")
     if source_field:
         extra["origin"] = source_field
     return DocumentMeta(
         doc_id=doc_id,
         source=source,
-        title=_text_field(fields, "title") or fallback_title,
+        title=_text_field(fields, "title") or collapse_whitespace(fallback_title) or for_terminal(source),
         date=_text_field(fields, "date"),
         jurisdiction=_text_field(fields, "jurisdiction"),
         regulator=_text_field(fields, "regulator"),
@@ -288,10 +369,16 @@ def _read_bytes(file: CorpusFile) -> bytes:
 
 
 def _fallback_title(body: str, file: CorpusFile, kind: str) -> str:
+    """The first H1 of Markdown; the first line of plain text when it reads as a title (short, not a
+    sentence); else the file name."""
     if kind == "markdown":
         match = _H1.search(body)
         if match:
             return match.group(1).strip()
+    if kind == "text":
+        first = next((line.strip() for line in body.splitlines() if line.strip()), "")
+        if first and len(first) <= 120 and len(first.split()) <= 16 and first[-1] not in ".,;:":
+            return first
     return Path(file.rel).stem.replace("_", " ").replace("-", " ")
 
 
@@ -321,6 +408,9 @@ def read_jsonl(file: CorpusFile) -> ReadResult:
         except json.JSONDecodeError as exc:
             warnings.append(f"line {number}: invalid JSON ({exc.msg}); line skipped")
             continue
+        except RecursionError:
+            warnings.append(f"line {number}: JSON nested too deeply; line skipped")
+            continue
         if not isinstance(record, dict):
             warnings.append(f"line {number}: not a JSON object; line skipped")
             continue
@@ -333,15 +423,24 @@ def read_jsonl(file: CorpusFile) -> ReadResult:
             warnings.append(f"line {number}: no \"id\"; using {file.rel}:{number}")
             record_id = f"{file.rel}:{number}"
         record_id = str(record_id)
+        if len(record_id) > MAX_VALUE_CHARS:
+            warnings.append(f"line {number}: id over {MAX_VALUE_CHARS:,} characters; line skipped")
+            continue
         if record_id in seen:
             warnings.append(f"line {number}: duplicate id {record_id!r}; line skipped")
             continue
         seen.add(record_id)
         fields = {key: value for key, value in record.items() if key not in {"id", "text"}}
+        problem = metadata_problem(fields)
+        if problem:
+            warnings.append(f"line {number}: metadata {problem}; record indexed without it")
+            fields = {}
         meta = make_meta(record_id, file.rel, fields, record_id, "jsonl")
         documents.append(Document(meta=meta, text=body, first_line=number, record_line=number))
     if not documents:
         raise BadDocument("no usable records" + (f" ({warnings[0]})" if warnings else " (empty file)"))
+    if len(warnings) > MAX_WARNINGS:  # a million bad lines are one problem, not a million rows in the index
+        warnings = warnings[:MAX_WARNINGS] + [f"and {len(warnings) - MAX_WARNINGS:,} more lines with problems"]
     return ReadResult(tuple(documents), tuple(warnings))
 
 
@@ -354,17 +453,28 @@ def read_extracted(file: CorpusFile, kind: str) -> ReadResult:
     fields: dict[str, Any] = {}
     if extracted.title:
         fields["title"] = extracted.title
-    inferred = ()
-    if extracted.metadata.get("date"):
-        fields["date"] = extracted.metadata["date"]
-        inferred = ("date",)  # a file's own date says when it was made, not always when it was published
+    if plausible_file_date(extracted.metadata.get("date")):
+        # When the file was made, not always when it was published: kb.metadata uses it only when the
+        # text gives no date, marked inferred.
+        fields["file_date"] = extracted.metadata["date"]
     for key in ("author", "language"):
         if extracted.metadata.get(key):
             fields[key] = extracted.metadata[key]
     meta = make_meta(file.rel, file.rel, fields, Path(file.rel).stem.replace("_", " ").replace("-", " "), kind)
-    document = Document(meta=replace(meta, inferred=inferred), text=extracted.text,
-                        page_starts=extracted.page_starts)
+    document = Document(meta=meta, text=extracted.text, page_starts=extracted.page_starts)
     return ReadResult((document,), extracted.warnings)
+
+
+EARLIEST_FILE_DATE = dt.date(1990, 1, 1)
+
+
+def plausible_file_date(value: str | None, today: dt.date | None = None) -> bool:
+    """Whether a date from a file's own properties can be a publication date: not a placeholder before
+    1990 (the zero dates of Word and OLE), not in the future (a wrong clock)."""
+    from kb.dates import parse_iso_partial
+
+    period = parse_iso_partial(value, leading=True) if value else None
+    return period is not None and EARLIEST_FILE_DATE <= period.first <= (today or dt.date.today())
 
 
 Reader = Callable[[CorpusFile], ReadResult]

@@ -145,7 +145,9 @@ def complete(document: Document) -> Document:
             inferred.append("doc_type")
     date = meta.date
     if date is None and meta.kind != "jsonl":
-        date = infer_date(head)
+        # A date the text gives ("published 29 April 2025") first; the file's own (PDF, DOCX, HTML
+        # properties, kept only when plausible) only when the text has none.
+        date = infer_date(head) or meta.extra.get("file_date")
         if date:
             inferred.append("date")
     updated = replace(meta, regulator=regulator, jurisdiction=jurisdiction, doc_type=doc_type, date=date,

@@ -37,12 +37,16 @@ class BuildReport:
     embedded: int  # chunks embedded in this run
     reused: int  # chunks whose vectors came from the previous build
     seconds: float
+    notes: tuple[str, ...] = ()  # what the build repaired or added (damaged rows read again, checksums added)
+    conflicts: tuple[FileNote, ...] = ()  # .jsonl records skipped: their id is another file's path or taken
 
     def summary_line(self) -> str:
         parts = [f"{len(self.added)} new", f"{len(self.updated)} updated", f"{self.unchanged} unchanged",
                  f"{len(self.removed)} removed", f"{len(self.skipped)} skipped"]
         if self.stale:
             parts.append(f"{len(self.stale)} stale")
+        if self.conflicts:
+            parts.append(f"{len(self.conflicts)} record{'' if len(self.conflicts) == 1 else 's'} skipped (id taken)")
         return ", ".join(parts)
 
 

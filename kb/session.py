@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import numpy as np
 from kb.answer import answer_question
 from kb.config import Settings
 from kb.embed import Embedder, load_embedder
+from kb.errors import IndexReplaced
 from kb.filters import Filters, chunk_mask
 from kb.index import IndexReader
 from kb.index.layout import IndexLayout
@@ -24,17 +24,40 @@ from kb.sources import sources_of
 from kb.timeline import timeline_of
 
 
-@dataclass(frozen=True, slots=True)
 class Session:
-    searcher: Searcher  # keeps the index and, once asked, the model loaded
-    mask: np.ndarray | None  # chunks of the documents that pass the filters; None: every chunk
+    """The live build, its searcher (which keeps the model loaded once asked) and the filter mask.
+
+    A session outlives builds: when `kb index` has replaced and removed the build it reads (it keeps
+    the last two, so that takes two rebuilds), the next question re-opens the live one, model kept.
+    """
+
+    __slots__ = ("settings", "filters", "searcher", "mask")
+
+    def __init__(self, settings: Settings, filters: Filters = Filters()) -> None:
+        self.settings = settings
+        self.filters = filters
+        self.searcher: Searcher
+        self.mask: np.ndarray | None  # chunks of the documents that pass the filters; None: every chunk
+        self._open()
+
+    def _open(self, embedder: Embedder | None = None) -> None:
+        reader = IndexReader.open(self.settings.index, model=self.settings.model)
+        mask = chunk_mask(reader.documents, reader.chunk_documents, self.filters)
+        self.searcher = Searcher(reader, embedder, embedder_factory=partial(load_embedder, backend=self.settings.backend))
+        self.mask = mask
 
     @property
     def corpus(self) -> Path:
         return self.searcher.index.corpus
 
     def ask(self, question: str, k: int) -> Answer:
-        return answer_question(self.searcher, question, k, mask=self.mask)
+        try:
+            return answer_question(self.searcher, question, k, mask=self.mask)
+        except IndexReplaced:
+            old = self.searcher
+            self._open(old._embedder)
+            old.index.close()
+            return answer_question(self.searcher, question, k, mask=self.mask)
 
 
 def open_session(settings: Settings, filters: Filters = Filters()) -> Session:
@@ -42,9 +65,7 @@ def open_session(settings: Settings, filters: Filters = Filters()) -> Session:
 
     Raises BadQuestion when no document passes the filters. The model loads on the first question.
     """
-    reader = IndexReader.open(settings.index, model=settings.model)
-    mask = chunk_mask(reader.documents, reader.chunk_documents, filters)
-    return Session(Searcher(reader, embedder_factory=partial(load_embedder, backend=settings.backend)), mask)
+    return Session(settings, filters)
 
 
 class LiveIndex:
@@ -72,33 +93,44 @@ class LiveIndex:
                 previous.index.close()
         return self._searcher
 
+    def _retrying(self, use):
+        """`use(searcher)` on the live build; once more on the new one if a rebuild removed it meanwhile."""
+        with self._lock:
+            try:
+                return use(self._current())
+            except IndexReplaced:
+                if self._searcher is not None:
+                    self._searcher.index.close()
+                    self._searcher = None
+                return use(self._current())
+
     def _model(self, name: str) -> Embedder:
         if self._embedder is None:
             self._embedder = load_embedder(name, backend=self.settings.backend)
         return self._embedder
 
     def ask(self, question: str, k: int, filters: Filters = Filters()) -> Answer:
-        with self._lock:
-            searcher = self._current()
+        def use(searcher: Searcher) -> Answer:
             mask = chunk_mask(searcher.index.documents, searcher.index.chunk_documents, filters)
             return answer_question(searcher, question, k, mask=mask)
 
+        return self._retrying(use)
+
     def search(self, query: str, k: int, filters: Filters = Filters()) -> Passages:
-        with self._lock:
-            searcher = self._current()
+        def use(searcher: Searcher) -> Passages:
             mask = chunk_mask(searcher.index.documents, searcher.index.chunk_documents, filters)
             text = clean_question(query)
             return Passages(text, filters, tuple(searcher.search(text, k, mask=mask)), searcher.index.corpus)
 
+        return self._retrying(use)
+
     def timeline(self, filters: Filters = Filters(), topic: str | None = None, as_of: dt.date | None = None, *,
                  upcoming: bool = False, since: dt.date | None = None, until: dt.date | None = None) -> Timeline:
-        with self._lock:
-            return timeline_of(self._current().index, filters, topic, as_of, upcoming=upcoming, since=since,
-                               until=until)
+        return self._retrying(lambda searcher: timeline_of(searcher.index, filters, topic, as_of, upcoming=upcoming,
+                                                           since=since, until=until))
 
     def sources(self, filters: Filters = Filters(), limit: int | None = None) -> SourceList:
-        with self._lock:
-            return sources_of(self._current().index, filters, limit)
+        return self._retrying(lambda searcher: sources_of(searcher.index, filters, limit))
 
     def close(self) -> None:
         with self._lock:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kb.changes import plan_changes
+from kb.config import Settings
+from kb.errors import IndexReplaced
 from kb.index import IndexReader
 from kb.index.store import FileStatus
 from kb.ingest import scan_corpus
@@ -12,14 +14,23 @@ from kb.models import FileNote
 from kb.results import IndexStatus
 
 
-def index_status(index: Path) -> IndexStatus:
+def index_status(index: Path, max_file_mb: int | None = None, follow_symlinks: bool = False) -> IndexStatus:
+    """The index's build and counts, and the corpus files added, changed or removed since (no file over
+    `max_file_mb` is read)."""
     reader = IndexReader.open(index)
-    files = reader.files()
+    try:
+        files = reader.files()
+    except IndexReplaced:  # removed by two rebuilds since CURRENT was read: the newest is live
+        reader.close()
+        reader = IndexReader.open(index)
+        files = reader.files()
     corpus = reader.corpus
     added = changed = removed = ()
     missing = not corpus.is_dir()
     if not missing:
-        plan = plan_changes(scan_corpus(corpus, exclude=Path(index)), files)
+        follow = follow_symlinks or reader.manifest.follow_symlinks  # as the build did
+        plan = plan_changes(scan_corpus(corpus, exclude=Path(index), follow_symlinks=follow), files,
+                            (max_file_mb or Settings().max_file_mb) * 1024 * 1024)
         added, changed, removed = tuple(plan.added), tuple(plan.changed), tuple(plan.removed)
     reader.close()
     return IndexStatus(

@@ -14,15 +14,19 @@ from pathlib import Path
 import numpy as np
 
 from kb.dates import PRECISION_RANK, DateMention, document_dates
+from kb.errors import BadQuestion
 from kb.filters import Filters, document_mask
 from kb.index import IndexReader
+from kb.index.reader import read_current
 from kb.index.lexical import tokenize
 from kb.models import Chunk
 from kb.results import Event, Timeline
 from kb.text import collapse_whitespace, normalise_for_dedup, split_sentences
 
 EVENT_CUE = re.compile(
-    r"\b(?:open(?:s|ed|ing)?|clos(?:e|es|ed|ing)|deadline|due|expect(?:s|ed)?|effective|take[sn]? effect|"
+    r"\b(?:open(?:s|ed|ing)?|clos(?:e|es|ed|ing)|deadline|due|expect(?:s|ed)?|effective|take[sn]? effect|took effect|"
+    r"issu(?:e|es|ed|ing)|rescind(?:s|ed|ing)?|rescission|revok(?:e|es|ed|ing)|revocation|withdr(?:aw|aws|awn|ew)|"
+    r"supersed(?:e|es|ed)|"
     r"(?:come|comes|came|enter|enters|entered) into (?:force|effect)|entry into (?:force|application)|"
     r"appl(?:y|ies|ied|ication|ications)|commenc(?:e|es|ed|ement)|begin(?:s|ning)?|start(?:s|ed)?|launch(?:es|ed)?|"
     r"publish(?:es|ed)?|consult(?:s|ed|ing|ation)?|feedback|respond|submi(?:t|ssions?)|implement(?:s|ed|ation)?|"
@@ -61,11 +65,8 @@ def index_timeline(index: Path, filters: Filters = Filters(), topic: str | None 
                    until: dt.date | None = None) -> Timeline:
     """`kb timeline`: the events of an index (see build_timeline); with `upcoming`, only those not past;
     with `since`/`until`, only events whose period reaches into that window."""
-    reader = IndexReader.open(index)
-    try:
-        return timeline_of(reader, filters, topic, as_of, upcoming=upcoming, since=since, until=until)
-    finally:
-        reader.close()
+    return read_current(index, lambda reader: timeline_of(reader, filters, topic, as_of, upcoming=upcoming,
+                                                          since=since, until=until))
 
 
 def timeline_of(reader: IndexReader, filters: Filters = Filters(), topic: str | None = None,
@@ -88,6 +89,9 @@ def build_timeline(reader: IndexReader, filters: Filters = Filters(), topic: str
     """Every dated event in the chunks that pass the filters (and mention the topic), oldest first."""
     as_of = as_of or dt.date.today()
     allowed = document_mask(reader.documents, filters)
+    if not filters.is_empty and not allowed.any():
+        raise BadQuestion(f"No document matches the filters ({filters.describe()}).",
+                          "See what the corpus holds with `kb sources`.")
     chunk_ids = np.flatnonzero(allowed[reader.chunk_documents])
     terms = topic_terms(topic)
     events: list[Event] = []

@@ -31,4 +31,5 @@ def obliqa_settings(index: Path):
     corpus.mkdir(exist_ok=True)
     if not (corpus / "passages.jsonl").exists():
         (corpus / "passages.jsonl").symlink_to(DATA / "passages.jsonl")
-    return replace(load_settings({"index": index}), corpus=corpus)
+    # The corpus is a symlink to the data, outside the corpus folder: followed on purpose.
+    return replace(load_settings({"index": index}), corpus=corpus, follow_symlinks=True)

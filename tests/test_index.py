@@ -61,7 +61,7 @@ def test_build_writes_a_complete_self_describing_index(fake_settings):
     on_disk = json.loads(reader.parts.manifest.read_text())
     assert on_disk == manifest.to_json() and list(on_disk) == [
         "format_version", "kb_version", "model", "chunker", "assembly", "dense", "lexical", "counts", "corpus",
-        "built_at", "build_seconds"]
+        "built_at", "build_seconds", "integrity", "follow_symlinks"]
     assert reader.dense.size == reader.lexical.size == reader.chunk_count
     assert {d.doc_id for d in reader.documents} == {"alpha.md", "beta.txt", "R-1", "R-2"}
 
@@ -175,10 +175,10 @@ def test_doctor_names_the_format_version_it_found(fake_settings):
     assert not check.ok and check.detail == f"format version 1, this kb reads {FORMAT_VERSION}"
     del manifest["counts"]
     path.write_text(json.dumps(manifest))
-    with pytest.raises(IndexCorrupt, match="incomplete"):
+    with pytest.raises(IndexCorrupt, match="malformed: it lacks"):
         IndexReader.open(fake_settings.index)
     check = [c for c in diagnose(fake_settings.index).checks if c.name == "manifest"][0]
-    assert not check.ok and "incomplete" in check.detail
+    assert not check.ok and "malformed" in check.detail
 
 
 def test_empty_corpus_is_refused_and_keeps_the_old_index(fake_settings, tmp_path):

@@ -20,6 +20,8 @@ def index_command(
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero when any file is skipped."),
     if_missing: bool = typer.Option(False, "--if-missing", help="Do nothing when an index already exists."),
     wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for another running `kb index`."),
+    follow_symlinks: Optional[bool] = typer.Option(None, "--follow-symlinks", help="Also index files that "
+                                                   "symlinks lead to outside the corpus folder (else skipped)."),
     dense: str = typer.Option("auto", "--dense", help="FAISS index: auto (exact up to 20k chunks, then IVF "
                               "tuned to recall@10 >= 0.98), flat, flat-fp16, ivf, ivf-fp16 or hnsw."),
     ray: bool = typer.Option(False, "--ray", help="Embed on a Ray cluster (the `ray` extra); same index format."),
@@ -38,7 +40,7 @@ def index_command(
 
     if dense not in KINDS:
         raise typer.BadParameter(f"choose one of {', '.join(KINDS)}", param_hint="--dense")
-    configured = settings(corpus=corpus, index=index, model=model)
+    configured = settings(corpus=corpus, index=index, model=model, follow_symlinks=follow_symlinks or None)
     factory = None
     if ray:
         from kb.distributed import ray_embedder_factory

@@ -64,6 +64,7 @@ def with_filters(command: Callable) -> Callable:
     placeholder = next((p for p in signature.parameters.values() if isinstance(p.default, FilterOptions)), None)
     if placeholder is None:
         return command
+    command_name = command.__name__.removesuffix("_command")  # for examples in messages: "kb sources --since 2025-01"
     chosen = [(name, kind, option) for name, kind, option in _FILTER_OPTIONS
               if placeholder.default.dates or name not in _DATE_FILTERS]
     options = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=option, annotation=kind)
@@ -75,7 +76,7 @@ def with_filters(command: Callable) -> Callable:
 
         given = {name: kwargs.pop(name) for name, _, _ in chosen}
         kwargs[placeholder.name] = Filters.from_options(given["jurisdiction"], given["regulator"], given["doc_type"],
-                                                        given.get("since"), given.get("until"))
+                                                        given.get("since"), given.get("until"), command_name)
         return command(*args, **kwargs)
 
     parameters = [option for parameter in signature.parameters.values()

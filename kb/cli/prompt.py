@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from kb.errors import KBError
+from kb.text import collapse_whitespace
 
 if TYPE_CHECKING:
     from kb.session import Session
@@ -149,7 +150,9 @@ def interactive(asker: Asker) -> None:
         try:
             asker.ask(text)
         except KBError as exc:
-            console.print(Text(f"Error: {exc.message}", style="red"))
+            console.print(Text(f"Error: {collapse_whitespace(exc.message)}", style="red"), soft_wrap=True)
+            if exc.hint:
+                console.print(Text(f"Hint: {collapse_whitespace(exc.hint)}", style="dim"), soft_wrap=True)
         except KeyboardInterrupt:
             console.print(Text("Cancelled.", style="yellow"))
 
@@ -170,6 +173,6 @@ def _command(text: str, asker: Asker, history: str) -> None:
             asker.top_k = int(argument)
             console.print(Text(f"Citing {asker.top_k} passage{'' if asker.top_k == 1 else 's'}.", style="dim"))
         else:
-            console.print(Text(f":k takes a whole number from 1 to {MAX_K}, not {argument!r}.", style="red"))
+            console.print(Text(f":k takes a whole number from 1 to {MAX_K}, not {collapse_whitespace(argument)!r}.", style="red"))
     else:
-        console.print(Text(f"Unknown command {name}; :help lists the commands.", style="red"))
+        console.print(Text(f"Unknown command {collapse_whitespace(name)}; :help lists the commands.", style="red"))

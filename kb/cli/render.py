@@ -2,8 +2,13 @@
 
 One convention for all commands: `to_json(result)` is the JSON object of a command's result, led
 by its "schema" ("kb.ask/1": the number goes up only when a key changes meaning or goes away), and
-`print_result(result, console)` writes its terminal form; `show` prints one or the other. Titles,
-headings and file names pass through `strip_controls` before they reach a terminal.
+`print_result(result, console)` writes its terminal form; `show` prints one or the other.
+
+Every value that comes from the corpus, the index or the user passes through `shown` (or
+`collapse_whitespace`) before it reaches a terminal: no control character, so no escape sequence
+(window titles, screen clearing, OSC 8 links, OSC 52 clipboard writes), and no bidirectional
+override. Ingest already strips them from metadata and headings; this is the guard for everything
+else (file names, ids, reasons, the index's own older builds). JSON stays exact: it escapes them.
 """
 
 from __future__ import annotations
@@ -27,15 +32,17 @@ from kb.citations import CITED_BY_SECTION, citation_details as _details, locatio
 from kb.models import Answer, Chunk, Hit
 from kb.results import (AddReport, AnswerScores, BuildReport, Diagnosis, EvalReport, IndexStatus, Passages, Source,
                         SourceList, Timeline)
-from kb.text import collapse_whitespace, strip_controls
+from kb.text import TERMINAL_UNSAFE, collapse_whitespace, for_terminal
 
 NO_ANSWER = "No passage in the corpus answers this."
+# PDF passages are cited by page, HTML and DOCX by section: their lines count the extracted text.
+EXTRACTED_TEXT = CITED_BY_SECTION | {"pdf"}
 
 
 def show(result: Any, *, as_json: bool, console: Console | None = None, **context: Any) -> None:
     """Print a command's result: its JSON object, or its terminal form (`context`: what that form needs)."""
     if as_json:
-        typer.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False))
+        typer.echo(json_text(to_json(result)))
     else:
         print_result(result, console or Console(), **context)
 
@@ -43,10 +50,22 @@ def show(result: Any, *, as_json: bool, console: Console | None = None, **contex
 def rendered(result: Any, *, as_json: bool, width: int = 120, **context: Any) -> str:
     """What `show` prints, as text for a file: the JSON, or the terminal form without colours or links."""
     if as_json:
-        return json.dumps(to_json(result), indent=2, ensure_ascii=False) + "\n"
+        return json_text(to_json(result)) + "\n"
     buffer = io.StringIO()
     print_result(result, Console(file=buffer, width=width, color_system=None, force_terminal=False), **context)
     return buffer.getvalue()
+
+
+def json_text(data: Any) -> str:
+    """JSON with every character a terminal could act on escaped (json escapes only those below 0x20):
+    the same data for a parser, inert on a screen."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return TERMINAL_UNSAFE.sub(lambda match: "\\u%04x" % ord(match.group(0)), text)
+
+
+def shown(value: Any) -> str:
+    """One line of text that is safe on a terminal (see the module's docstring)."""
+    return collapse_whitespace(str(value))
 
 
 @singledispatch
@@ -66,10 +85,10 @@ def display_path(corpus: Path, source: str) -> str:
     """The source file as a path the user can open: relative to the working directory when inside it."""
     path = corpus / source
     try:
-        shown = os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
+        shown_path = os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
     except ValueError:
-        shown = str(path)
-    return strip_controls(shown)
+        shown_path = str(path)
+    return shown(shown_path)
 
 
 def file_link(corpus: Path, chunk: Chunk) -> str | None:
@@ -92,14 +111,14 @@ def cited_path(corpus: Path, chunk: Chunk, lines: tuple[int, int] | None = None)
 
 
 def citation_details(chunk: Chunk) -> str:
-    return strip_controls(", ".join(_details(chunk)))
+    return ", ".join(shown(detail) for detail in _details(chunk))
 
 
 def citation(hit: Hit, corpus: Path) -> Group:
     """`[1] Title — path:lines (§ section, date)`, then the URL it came from and its copies elsewhere."""
     chunk = hit.chunk
     line = Text(f"[{hit.rank}] ", style="bold cyan")
-    line.append(strip_controls(chunk.meta.title), style="bold")
+    line.append(shown(chunk.meta.title), style="bold")
     line.append(" — ")
     line.append_text(cited_path(corpus, chunk))
     line.append(f" ({citation_details(chunk)})", style="red" if chunk.stale else "dim")
@@ -111,7 +130,7 @@ def citation(hit: Hit, corpus: Path) -> Group:
         lines.append(Text("    ") + Text(address, style=Style(color="blue", underline=True, link=address)))
     for copy in hit.also_in:
         also = Text("    also in: ", style="dim")
-        also.append(strip_controls(copy.meta.title), style="bold")
+        also.append(shown(copy.meta.title), style="bold")
         also.append(" — ")
         also.append_text(cited_path(corpus, copy))
         also.append(f" ({citation_details(copy)})", style="red" if copy.stale else "dim")
@@ -157,30 +176,35 @@ def render_answer(answer: Answer, corpus: Path) -> Group:
         head.append(f"[{answer.citation}] ", style="bold cyan")
         head.append_text(cited_path(corpus, cited.chunk, _answer_lines(answer)))
         meta = cited.chunk.meta
-        head.append(f" · as of {meta.date}" if meta.date else " · undated source", style="dim")
+        head.append(f" · as of {shown(meta.date)}" if meta.date else " · undated source", style="dim")
         parts.append(head)
-        line = Text(answer.text, style="bold")
         if answer.span is not None:  # the asked-for value: the date, the amount, the body
-            line.stylize("bold underline cyan", answer.span.start, answer.span.end)
+            before, value, after = (answer.text[:answer.span.start], answer.text[answer.span.start:answer.span.end],
+                                    answer.text[answer.span.end:])
+            line = Text(_safe(before), style="bold")
+            line.append(_safe(value), style="bold underline cyan")
+            line.append(_safe(after))
+        else:
+            line = Text(_safe(answer.text), style="bold")
         parts.append(Padding(line, (0, 0, 1 if not answer.dates else 0, 2), expand=False))
         if answer.dates:
-            parts.append(Padding(Text("Date: " + ", ".join(answer.dates), style="cyan"), (0, 0, 1, 2), expand=False))
+            parts.append(Padding(Text("Date: " + shown(", ".join(answer.dates)), style="cyan"), (0, 0, 1, 2), expand=False))
         if answer.date_statements:
             parts.append(Padding(Text("Sources differ on the date (newest publication first):", style="bold yellow"),
                                  (0, 0, 0, 2), expand=False))
             for statement in answer.date_statements:
                 line = Text(f"[{statement.citation}] ", style="bold cyan")
-                line.append(", ".join(statement.dates), style="cyan")
-                line.append(f" — published {statement.published or 'undated'}: ", style="dim")
-                line.append(statement.text)
+                line.append(shown(", ".join(statement.dates)), style="cyan")
+                line.append(f" — published {shown(statement.published or 'undated')}: ", style="dim")
+                line.append(shown(statement.text))
                 parts.append(Padding(line, (0, 0, 0, 4), expand=False))
             parts.append(Text(""))
         for note in answer.notes:
-            parts.append(Padding(Text(note, style="yellow"), (0, 0, 1, 2), expand=False))
+            parts.append(Padding(Text(shown(note), style="yellow"), (0, 0, 1, 2), expand=False))
     else:
         parts.append(Text(NO_ANSWER, style="bold yellow"))
         for note in answer.notes:  # what the corpus does hold: "... for the US (GENIUS Act), not for the UK"
-            parts.append(Padding(Text(note, style="yellow"), (0, 0, 0, 2), expand=False))
+            parts.append(Padding(Text(shown(note), style="yellow"), (0, 0, 0, 2), expand=False))
         if answer.passages:
             parts.append(Padding(Text("The closest passages, which do not answer it:", style="dim"), (0, 0, 1, 0), expand=False))
     for hit in answer.passages:
@@ -188,6 +212,11 @@ def render_answer(answer: Answer, corpus: Path) -> Group:
         parts.append(citation(hit, corpus))
         parts.append(Padding(passage_text(hit, highlight), (0, 0, 1, 4), expand=False))
     return Group(*parts)
+
+
+def _safe(text: str) -> str:
+    """Text of several lines safe on a terminal (line breaks kept, everything else `shown` drops dropped)."""
+    return for_terminal(text)
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
@@ -199,7 +228,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "title": chunk.meta.title,
         "section": " › ".join(chunk.section) or None,
         "lines": [chunk.line_start, chunk.line_end],
-        "lines_of": "extracted text" if chunk.meta.kind in CITED_BY_SECTION else "source file",
+        "lines_of": "extracted text" if chunk.meta.kind in EXTRACTED_TEXT else "source file",
         "score": round(hit.score, 6),
         "text": chunk.text,
         "date": chunk.meta.date,
@@ -277,10 +306,12 @@ def _(report: BuildReport) -> dict[str, Any]:
         "skipped": [{"path": s.path, "reason": s.message} for s in report.skipped],
         "stale": [{"path": s.path, "reason": s.message} for s in report.stale],
         "warnings": [{"path": w.path, "message": w.message} for w in report.warnings],
+        "conflicts": [{"path": c.path, "reason": c.message} for c in report.conflicts],
         "duplicates_dropped": report.duplicates,
         "embedded": report.embedded,
         "reused": report.reused,
         "seconds": round(report.seconds, 3),
+        "notes": list(report.notes),
         "summary": report.summary_line(),
     }
 
@@ -288,7 +319,7 @@ def _(report: BuildReport) -> dict[str, Any]:
 @print_result.register(BuildReport)
 def _(report: BuildReport, console: Console) -> None:
     repeated = f" ({report.duplicates:,} repeated passage{'' if report.duplicates == 1 else 's'} dropped)"
-    rows = [("Index", str(report.index)), ("Corpus", str(report.corpus)), ("Documents", f"{report.documents:,}"),
+    rows = [("Index", shown(report.index)), ("Corpus", shown(report.corpus)), ("Documents", f"{report.documents:,}"),
             ("Chunks", f"{report.chunks:,}" + (repeated if report.duplicates else ""))]
     if report.written:
         rows.append(("Embedded", f"{report.embedded:,} new, {report.reused:,} re-used"))
@@ -305,6 +336,7 @@ def _print_problems(report: BuildReport, console: Console) -> None:
     """The files a build skipped, kept stale or warned about, with the reason for each."""
     problems = [(s.path, "skipped", s.message) for s in report.skipped]
     problems += [(s.path, "stale", f"{s.message}; its last indexed text is kept") for s in report.stale]
+    problems += [(c.path, "record skipped", c.message) for c in report.conflicts]
     problems += [(w.path, "warning", w.message) for w in report.warnings]
     if problems:
         details = Table(title="Files with problems", title_justify="left", show_lines=False)
@@ -312,10 +344,12 @@ def _print_problems(report: BuildReport, console: Console) -> None:
         details.add_column("")
         details.add_column("Reason", overflow="fold")
         for path, kind, reason in problems[:200]:
-            details.add_row(strip_controls(path), kind, strip_controls(reason))
+            details.add_row(shown(path), kind, shown(reason))
         if len(problems) > 200:
             details.add_row(f"… {len(problems) - 200} more", "", "see kb index --json")
         console.print(details)
+    for note in report.notes:
+        console.print(Text(f"Note: {shown(note)}", style="yellow"))
 
 
 def _build_summary(report: BuildReport) -> Text:
@@ -324,7 +358,7 @@ def _build_summary(report: BuildReport) -> Text:
     if not report.written:
         line += " — the index is up to date"
     elif report.full_reason:
-        line += f" — full build ({report.full_reason})"
+        line += f" — full build ({shown(report.full_reason)})"
     return Text(line, style="bold green")
 
 
@@ -365,12 +399,12 @@ def _(report: AddReport, console: Console) -> None:
         line.append(display_path(result.path.parent, result.path.name), style="green")
         if result.url:
             line.append(" ← ", style="dim")
-            line.append(strip_controls(result.url), style="blue")
+            line.append(shown(result.url), style="blue")
         line.append(f" ({_size(result.size)})", style="dim")
         console.print(line, soft_wrap=True)
     errors = Console(stderr=True)
     for source, error in report.failures:
-        errors.print(Text("Error: ", style="bold red") + Text(strip_controls(error.message), style="red"), soft_wrap=True)
+        errors.print(Text("Error: ", style="bold red") + Text(shown(error.message), style="red"), soft_wrap=True)
         if error.hint:
             errors.print(Text(f"  Hint: {error.hint}", style="dim"), soft_wrap=True)
     if report.index_error is not None:
@@ -413,25 +447,25 @@ def _(status: IndexStatus) -> dict[str, Any]:
 def _(status: IndexStatus, console: Console) -> None:
     manifest, counts = status.manifest, status.manifest.counts
     console.print(_fields([
-        ("Index", f"{status.index} (build {status.build})"),
-        ("Built", manifest.built_at),
-        ("Corpus", str(status.corpus)),
-        ("Model", f"{manifest.model.name} ({manifest.model.dimension} dimensions)"),
+        ("Index", shown(f"{status.index} (build {status.build})")),
+        ("Built", shown(manifest.built_at)),
+        ("Corpus", shown(status.corpus)),
+        ("Model", shown(f"{manifest.model.name} ({manifest.model.dimension} dimensions)")),
         ("Chunking", f"≤ {manifest.chunker.max_tokens} tokens, overlap {manifest.chunker.overlap_tokens}"),
-        ("Dense index", manifest.dense.kind),
+        ("Dense index", shown(manifest.dense.kind)),
         ("Files", f"{counts.files:,} indexed, {counts.skipped:,} skipped"),
         ("Documents", f"{counts.documents:,}"),
         ("Chunks", f"{counts.chunks:,}"),
-    ] + [("Stale", f"{strip_controls(s.path)}: {s.message}") for s in status.stale]))
+    ] + [("Stale", shown(f"{s.path}: {s.message}")) for s in status.stale]))
     if status.corpus_missing:
-        console.print(Text(f"The corpus folder {status.corpus} no longer exists.", style="yellow"))
+        console.print(Text(f"The corpus folder {shown(status.corpus)} no longer exists.", style="yellow"))
     elif status.is_current:
         console.print(Text("The corpus is unchanged since the build.", style="green"))
     else:
         for label, paths, style in (("added", status.added, "green"), ("changed", status.changed, "yellow"),
                                     ("removed", status.removed, "red")):
             for path in paths:
-                console.print(Text(f"  {label:<8}", style=style) + Text(strip_controls(path)))
+                console.print(Text(f"  {label:<8}", style=style) + Text(shown(path)))
         console.print(Text("Run `kb index` to bring the index up to date.", style="bold"))
 
 
@@ -454,21 +488,21 @@ def _source_json(source: Source) -> dict[str, Any]:
 @print_result.register(SourceList)
 def _(listed: SourceList, console: Console) -> None:
     filters = listed.filters
-    table = Table(title=f"{listed.total:,} document(s)" + (f" ({filters.describe()})" if not filters.is_empty else ""),
+    table = Table(title=f"{listed.total:,} document(s)" + (f" ({shown(filters.describe())})" if not filters.is_empty else ""),
                   title_justify="left")
     for column in ("Title", "Date", "Jurisdiction", "Regulator", "Type", "Chunks", "Source"):
         table.add_column(column, justify="right" if column == "Chunks" else "left", overflow="fold")
 
     def mark(meta, field: str, value: str | None) -> str:  # "*": inferred from the text
-        return "" if value is None else strip_controls(value) + ("*" if field in meta.inferred else "")
+        return "" if value is None else shown(value) + ("*" if field in meta.inferred else "")
 
     for source in listed.sources:
         meta = source.meta
-        where = Text(strip_controls(meta.source))
+        where = Text(shown(meta.source))
         address = web_address(meta)
         if address:
             where.append("\n" + address, style=Style(color="blue", link=address))
-        table.add_row(strip_controls(meta.title), mark(meta, "date", meta.date) or "undated",
+        table.add_row(shown(meta.title), mark(meta, "date", meta.date) or "undated",
                       mark(meta, "jurisdiction", meta.jurisdiction), mark(meta, "regulator", meta.regulator),
                       mark(meta, "doc_type", meta.doc_type), str(source.chunks), where)
     console.print(table)
@@ -502,9 +536,9 @@ def _(timeline: Timeline, console: Console) -> None:
     for event in timeline.events:
         chunk = event.chunk
         source = cited_path(timeline.corpus, chunk, event.lines)
-        source.append(f" ({chunk.meta.date or 'undated'})", style="dim")
-        table.add_row(Text(event.label, style="bold"), Text(event.status, style=styles[event.status]),
-                      Text(event.text), source)
+        source.append(f" ({shown(chunk.meta.date or 'undated')})", style="dim")
+        table.add_row(Text(shown(event.label), style="bold"), Text(event.status, style=styles[event.status]),
+                      Text(shown(event.text)), source)
     console.print(table)
 
 
@@ -521,9 +555,9 @@ def _(diagnosis: Diagnosis) -> dict[str, Any]:
 def _(diagnosis: Diagnosis, console: Console) -> None:
     for check in diagnosis.checks:
         mark = Text("  ok  ", style="bold green") if check.ok else Text(" FAIL ", style="bold white on red")
-        console.print(mark + Text(f" {check.name}: ", style="bold") + Text(check.detail), soft_wrap=True)
+        console.print(mark + Text(f" {check.name}: ", style="bold") + Text(shown(check.detail)), soft_wrap=True)
         if check.fix:
-            console.print(Text(f"       → {check.fix}", style="yellow" if check.ok else "bold yellow"), soft_wrap=True)
+            console.print(Text(f"       → {shown(check.fix)}", style="yellow" if check.ok else "bold yellow"), soft_wrap=True)
     healthy = diagnosis.healthy
     console.print(Text("The index is healthy." if healthy else "The index needs repair.",
                        style="bold green" if healthy else "bold red"))
@@ -578,10 +612,10 @@ def _(report: EvalReport, console: Console) -> None:
                                                         scores.hit_at_3, scores.declined, scores.wrongly_declined)))
         console.print(table)
     if report.unknown_relevant:
-        shown = ", ".join(strip_controls(r) for r in report.unknown_relevant[:5])
+        names = ", ".join(shown(r) for r in report.unknown_relevant[:5])
         more = f" and {len(report.unknown_relevant) - 5} more" if len(report.unknown_relevant) > 5 else ""
         console.print(Text(f"Warning: {len(report.unknown_relevant)} relevant id(s) are not in the index "
-                           f"(each counts as a miss): {shown}{more}", style="yellow"), soft_wrap=True)
+                           f"(each counts as a miss): {names}{more}", style="yellow"), soft_wrap=True)
 
 
 def _share(value: float | None) -> str:

@@ -21,4 +21,5 @@ def status_command(
     from kb.cli.render import show
     from kb.status import index_status
 
-    show(index_status(settings(index=index).index), as_json=as_json)
+    configured = settings(index=index)
+    show(index_status(configured.index, configured.max_file_mb, configured.follow_symlinks), as_json=as_json)

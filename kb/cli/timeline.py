@@ -41,9 +41,9 @@ def timeline_command(
 
     if as_json and fmt is not TimelineFormat.table:
         raise typer.BadParameter("--json is a format of its own; leave out one of them", param_hint="--format")
-    reference = parse_date_option(as_of, "--as-of")[0] if as_of else None
-    window = (parse_date_option(since, "--since")[0] if since else None,
-              parse_date_option(until, "--until")[1] if until else None)
+    reference = parse_date_option(as_of, "--as-of", "timeline")[0] if as_of else None
+    window = (parse_date_option(since, "--since", "timeline")[0] if since else None,
+              parse_date_option(until, "--until", "timeline")[1] if until else None)
     timeline = index_timeline(settings(index=index).index, filters, topic, reference, upcoming=upcoming,
                               since=window[0], until=window[1])
     if fmt is TimelineFormat.table and output is None:

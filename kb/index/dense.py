@@ -41,6 +41,9 @@ class Tuning:
 
 
 class DenseIndex:
+    # What to do about damaged vectors; the reader sets it to the command that rebuilds its index.
+    repair_hint = "Check the index with `kb doctor`; rebuild it with `kb index --rebuild`."
+
     def __init__(self, index, kind: str, tuning: Tuning = Tuning(), keep_alive=None) -> None:
         self._index = index
         self._keep_alive = keep_alive  # a coarse quantizer that FAISS borrows, not owns
@@ -140,7 +143,20 @@ class DenseIndex:
             params.sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
         scores, ids = self._index.search(query, k, params=params)
         keep = ids[0] >= 0
+        self._check_scores(scores[0][keep], query[0])
         return ids[0][keep].astype(np.int64), scores[0][keep]
+
+    def _check_scores(self, scores: np.ndarray, query: np.ndarray) -> None:
+        """Cosines of unit vectors lie in [-1, 1]: anything else is a damaged vector (a NaN, a flipped
+        exponent bit), refused rather than ranked first or carried into the next build."""
+        if not len(scores):
+            return
+        limit = 1.01 * float(np.linalg.norm(query)) + 1e-6
+        if not np.isfinite(scores).all() or float(np.abs(scores).max()) > limit:
+            from kb.errors import IndexCorrupt
+
+            raise IndexCorrupt("The dense index holds damaged vectors (not finite, or not of unit length).",
+                               self.repair_hint)
 
     def _flat_search(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Exact search as one matrix-vector product over FAISS's own (memory-mapped) vectors.
@@ -149,6 +165,7 @@ class DenseIndex:
         3.2 ms at 14k chunks on 2 cores), whose thread start-up dominates at this size.
         """
         scores = self._flat_vectors @ query
+        self._check_scores(scores, query)  # every vector takes part: a cheap check of all of them
         if mask is not None:
             scores[~mask] = -np.inf
         k = min(k, len(scores) if mask is None else int(mask.sum()))
@@ -168,11 +185,16 @@ class DenseIndex:
         """Stored vectors of some chunks (exact for flat, IVF-flat and HNSW; fp16 kinds are rounded)."""
         if not len(ids):
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return self._index.reconstruct_batch(np.ascontiguousarray(ids, dtype=np.int64))
+        vectors = self._index.reconstruct_batch(np.ascontiguousarray(ids, dtype=np.int64))
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._check_scores(np.linalg.norm(vectors, axis=1), np.ones(1, dtype=np.float32))
+        return vectors
 
     def vectors(self) -> np.ndarray:
-        """All stored vectors, for re-use by an incremental build."""
-        return self.vectors_of(np.arange(self.size)) if self.size else np.zeros((0, self.dimension), np.float32)
+        """All stored vectors, for re-use by an incremental build (unchecked: the builder drops damaged ones)."""
+        if not self.size:
+            return np.zeros((0, self.dimension), np.float32)
+        return self._index.reconstruct_batch(np.arange(self.size, dtype=np.int64))
 
 
 def _recall_probe(vectors: np.ndarray, count: int = 200) -> tuple[np.ndarray, np.ndarray]:

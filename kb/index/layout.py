@@ -124,6 +124,13 @@ class IndexLayout:
         if not self.marker.is_file():
             self.marker.write_text(MARKER_TEXT, encoding="utf-8")
 
+    def check_pointer(self) -> None:
+        """Refuse to build when CURRENT is not a file: the swap would fail after all the work."""
+        current = self.current_file
+        if (current.exists() or current.is_symlink()) and (current.is_symlink() or not current.is_file()):
+            raise IndexCorrupt(f"{current} is not a file: kb keeps the name of the live build there.",
+                               f"Remove it (it is not kb's), then run kb index again: rm -r '{current}'")
+
     def own_builds(self) -> list[Path]:
         """Build folders kb made here, complete or temporary: the only entries it may remove."""
         if not self.builds.is_dir():

@@ -164,6 +164,24 @@ class LexicalIndex:
 
         return cls(bm25s.BM25.load(str(folder), mmap=True, show_progress=False))
 
+    def check(self) -> None:
+        """Raise ValueError unless the matrix is well formed: a flipped bit must be refused when the index
+        is opened, not fail every question that meets the damaged column (a few ms at 15k chunks)."""
+        scores = self._model.scores
+        data, indices, indptr = scores["data"], scores["indices"], scores["indptr"]
+        columns = len(indptr) - 1
+        if columns < 0 or len(indices) != len(data) or (columns >= 0 and (indptr[0] != 0 or indptr[-1] != len(indices))):
+            raise ValueError("the BM25 matrix's arrays do not fit together")
+        if len(indptr) > 1 and not (np.diff(indptr) >= 0).all():
+            raise ValueError("the BM25 matrix's column pointers are out of order")
+        if len(indices) and (indices.min() < 0 or indices.max() >= self.size):
+            raise ValueError(f"the BM25 matrix names chunks outside 0..{self.size - 1}")
+        if len(data) and not (np.isfinite(data).all() and data.min() >= 0):
+            raise ValueError("the BM25 matrix holds scores that are not finite or negative")
+        ids = [column for token, column in self._model.vocab_dict.items() if token]  # bm25s adds "" past the last
+        if ids and (min(ids) < 0 or max(ids) >= columns):
+            raise ValueError("the BM25 vocabulary names columns the matrix does not have")
+
     def scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every chunk; chunks outside `mask` (boolean) score 0."""
         vocab = self._model.vocab_dict

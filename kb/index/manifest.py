@@ -71,6 +71,27 @@ class Counts:
 
 
 @dataclass(frozen=True, slots=True)
+class Integrity:
+    """Hashes of the parts that are not rows of the store (see kb.index.integrity)."""
+
+    block_rows: int
+    vectors: tuple[str, ...]  # blake2b of each block of `block_rows` exact float32 vectors
+    lexical: Mapping[str, str]  # SHA-256 of each file of the BM25 folder, by name
+
+    @classmethod
+    def from_json(cls, data: Any) -> "Integrity | None":
+        if data is None:
+            return None
+        if not isinstance(data, Mapping):
+            raise ValueError('"integrity" must be an object')
+        rows, vectors, lexical = data.get("block_rows"), data.get("vectors"), data.get("lexical")
+        if not isinstance(rows, int) or rows < 1 or not isinstance(vectors, list) or not isinstance(lexical, Mapping) \
+                or not all(isinstance(v, str) for v in [*vectors, *lexical.values()]):
+            raise ValueError('"integrity" must hold block_rows, vectors and lexical hashes')
+        return cls(rows, tuple(vectors), dict(lexical))
+
+
+@dataclass(frozen=True, slots=True)
 class Manifest:
     format_version: int
     kb_version: str
@@ -83,39 +104,71 @@ class Manifest:
     corpus: Path
     built_at: str
     build_seconds: float
+    integrity: Integrity | None = None  # None: written before integrity hashes (the next build adds them)
+    follow_symlinks: bool = False  # symlinks out of the corpus were followed (kb index --follow-symlinks)
 
     def to_json(self) -> dict[str, Any]:
         """The manifest as manifest.json holds it (and `kb status --json` shows it)."""
         data = dataclasses.asdict(self)
         data["corpus"] = str(self.corpus)
+        if self.integrity is not None:
+            data["integrity"] = {"block_rows": self.integrity.block_rows, "vectors": list(self.integrity.vectors),
+                                 "lexical": dict(self.integrity.lexical)}
         return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Manifest":
-        """Raises KeyError, TypeError, ValueError or AttributeError for a manifest that lacks what a build must say.
+        """Raises ValueError, saying what is wrong, for a manifest that lacks what a build must say.
 
         Keys this kb does not know are ignored; so are missing optional ones, which builds of the
         same format written before them lack (assembly, nprobe, recall_at_10).
         """
         return cls(
             format_version=int(data["format_version"]),
-            kb_version=str(data["kb_version"]),
-            model=_part(ModelInfo, data["model"]),
-            chunker=_part(ChunkerInfo, data.get("chunker") or {}),
+            kb_version=str(_required(data, "kb_version")),
+            model=_part(ModelInfo, _required(data, "model"), "model"),
+            chunker=_part(ChunkerInfo, data.get("chunker") or {}, "chunker"),
             assembly=data.get("assembly"),
-            dense=_part(DenseInfo, data["dense"]),
-            lexical=_part(LexicalInfo, data["lexical"]),
-            counts=_part(Counts, data["counts"]),
-            corpus=Path(data["corpus"]),
+            dense=_part(DenseInfo, _required(data, "dense"), "dense"),
+            lexical=_part(LexicalInfo, _required(data, "lexical"), "lexical"),
+            counts=_part(Counts, _required(data, "counts"), "counts"),
+            corpus=Path(_required(data, "corpus", str)),
             built_at=str(data.get("built_at", "?")),
             build_seconds=float(data.get("build_seconds", 0.0)),
+            integrity=Integrity.from_json(data.get("integrity")),
+            follow_symlinks=data.get("follow_symlinks") is True,
         )
 
 
-def _part(kind: type, data: Mapping[str, Any]) -> Any:
-    """One section of the manifest as its dataclass: known keys only, every required one present."""
-    fields = {field.name for field in dataclasses.fields(kind)}
-    return kind(**{key: value for key, value in data.items() if key in fields})
+_TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "None": (type(None),)}
+
+
+def _required(data: Mapping[str, Any], key: str, kind: type | None = None) -> Any:
+    if key not in data:
+        raise ValueError(f'it lacks "{key}"')
+    if kind is not None and not isinstance(data[key], kind):
+        raise ValueError(f'"{key}" must be a {kind.__name__}, not {json.dumps(data[key])}')
+    return data[key]
+
+
+def _part(kind: type, data: Mapping[str, Any], section: str) -> Any:
+    """One section of the manifest as its dataclass: known keys only, every required one present and
+    of its declared type (a hand-edited manifest must fail here, not as a format error in a message)."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f'"{section}" must be an object, not {json.dumps(data)}')
+    values = {}
+    for field in dataclasses.fields(kind):
+        if field.name not in data:
+            if field.default is dataclasses.MISSING:
+                raise ValueError(f'"{section}" lacks "{field.name}"')
+            continue
+        value = data[field.name]
+        allowed = tuple(t for name in str(field.type).split("|") for t in _TYPES.get(name.strip(), (object,)))
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            raise ValueError(f'"{section}.{field.name}" must be {str(field.type).replace(" | ", " or ")}, '
+                             f"not {json.dumps(value)}")
+        values[field.name] = value
+    return kind(**values)
 
 
 def read_manifest(build: Path) -> Manifest:
@@ -138,9 +191,16 @@ def read_manifest(build: Path) -> Manifest:
             version=version,
         )
     try:
-        return Manifest.from_json(data)
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise IndexCorrupt(f"{path} is incomplete or malformed ({type(exc).__name__}: {exc}).") from None
+        manifest = Manifest.from_json(data)
+    except (TypeError, ValueError) as exc:
+        raise IndexCorrupt(f"{path} is malformed: {exc}.", _repair(build)) from None
+    if manifest.counts.chunks < 0 or manifest.counts.documents < 0 or manifest.model.dimension < 1:
+        raise IndexCorrupt(f"{path} is malformed: impossible counts or dimension.", _repair(build))
+    return manifest
+
+
+def _repair(build: Path) -> str:
+    return f"Repair it: kb index --rebuild --index {build.parent.parent}"
 
 
 def write_manifest(build: BuildParts, manifest: Manifest) -> None:

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Iterable, Sequence
+from urllib.parse import quote
 
+from kb.index.integrity import chunk_checksum, document_checksum
 from kb.models import Chunk, DocumentMeta
 
 SCHEMA = """
@@ -24,7 +26,8 @@ CREATE TABLE documents (
     doc_type TEXT,
     inferred TEXT NOT NULL,  -- JSON list of inferred fields
     extra TEXT NOT NULL,     -- JSON object
-    kind TEXT NOT NULL       -- format the text was read from
+    kind TEXT NOT NULL,      -- format the text was read from
+    checksum TEXT            -- kb.index.integrity.document_checksum; NULL in builds from before it
 );
 CREATE INDEX documents_source ON documents(source);
 CREATE TABLE chunks (
@@ -39,7 +42,8 @@ CREATE TABLE chunks (
     line_end INTEGER NOT NULL,
     page_start INTEGER,
     page_end INTEGER,
-    embed_key TEXT NOT NULL  -- hash of the exact text given to the embedder
+    embed_key TEXT NOT NULL, -- hash of the exact text given to the embedder
+    checksum TEXT            -- kb.index.integrity.chunk_checksum; NULL in builds from before it
 );
 CREATE INDEX chunks_document ON chunks(document);
 CREATE TABLE files (
@@ -90,7 +94,10 @@ class FileRecord:
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        # A URI, so the path is quoted: "#", "?" and "%" in a folder name would otherwise end the path
+        # (and a read would create an empty database where the cut-off path points).
+        uri = "file:" + quote(str(Path(path).absolute()), safe="/") + "?mode=ro"
+        connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
     else:
         connection = sqlite3.connect(path, check_same_thread=False)
     connection.row_factory = sqlite3.Row
@@ -117,7 +124,7 @@ def write_store(path: Path, metas: Sequence[DocumentMeta], rows: Sequence[tuple[
 def insert_documents(connection: sqlite3.Connection, metas: Sequence[DocumentMeta]) -> None:
     _insert(connection, "documents", (
         (row, m.doc_id, m.source, m.title, m.date, m.jurisdiction, m.regulator, m.doc_type,
-         json.dumps(list(m.inferred)), json.dumps(dict(m.extra), ensure_ascii=False), m.kind)
+         json.dumps(list(m.inferred)), json.dumps(dict(m.extra), ensure_ascii=False), m.kind, document_checksum(m))
         for row, m in enumerate(metas)))
 
 
@@ -125,7 +132,7 @@ def insert_chunks(connection: sqlite3.Connection, rows: Iterable[tuple[int, int,
     """rows: (chunk id, document row, chunk, embed key)."""
     _insert(connection, "chunks", (
         (cid, doc_row, c.ordinal, c.text, json.dumps(list(c.section), ensure_ascii=False), c.char_start,
-         c.char_end, c.line_start, c.line_end, c.page_start, c.page_end, key)
+         c.char_end, c.line_start, c.line_end, c.page_start, c.page_end, key, chunk_checksum(c, c.meta.doc_id, key))
         for cid, doc_row, c, key in rows))
 
 
@@ -146,6 +153,11 @@ def _insert(connection: sqlite3.Connection, table: str, rows: Iterable[tuple]) -
 # Columns read as they are stored; the JSON ones are decoded by name below.
 _DOCUMENT_COLUMNS = ("doc_id", "source", "title", "date", "jurisdiction", "regulator", "doc_type", "kind")
 _CHUNK_COLUMNS = ("text", "char_start", "char_end", "line_start", "line_end", "page_start", "page_end", "ordinal")
+
+
+def has_checksums(connection: sqlite3.Connection) -> bool:
+    """Whether the store's rows carry checksums (builds written before them do not)."""
+    return any(row[1] == "checksum" for row in connection.execute("PRAGMA table_info(chunks)"))
 
 
 def meta_from_row(row: sqlite3.Row) -> DocumentMeta:
