@@ -294,14 +294,16 @@ def _anchor_share(question: Question, text: str, document: str, title: str = "")
 
 _DEFINED_TERM = re.compile(r"[“\"‘']([^”\"’']{2,80})[”\"’'],?\s+(?:\([^)]{0,80}\)\s+)?(?:[^.;:]{0,80}?\s)?"
                            r"(?:means|shall\s+mean|is\s+defined|refers\s+to|has\s+the\s+meaning|includes|shall\s+comprise)\b"
-                           r"|\b([a-z][a-z -]{2,60}?)\s+(?:means|shall\s+mean|shall\s+comprise|is\s+defined\s+as)\b", re.I)
+                           r"|\b([a-z][a-z -]{2,60}?)\s+(?:means|shall\s+mean|shall\s+comprise|is\s+defined\s+as)\b"
+                           # a quoted term that "is any ..." is being defined: 'a “qualifying cryptoasset” is any cryptoasset which is—'
+                           r"|[“\"]([^”\"]{2,80})[”\"],?\s+(?:is|are)\s+(?:a|an|any|every)\b", re.I)
 
 
 def _defined_terms(text: str) -> set[str]:
     """Terms the unit defines: "“digital asset” means", "inside information shall comprise"."""
     found = set()
     for match in _DEFINED_TERM.finditer(text):
-        term = match.group(1) or match.group(2)
+        term = next(group for group in match.groups() if group)
         words = _normal(term).split()
         found.update(" ".join(words[i:]) for i in range(len(words)))  # "the term digital asset" ⊇ "digital asset"
     return found

@@ -26,7 +26,10 @@ MAX_LEAD_CHARS = 300
 ITEM_PREVIEW_CHARS = 150  # each item of a long list, as shown in the answer
 
 # "- (a) ", "(iv) ", "1. ", "12) ", "• ", "(25) ": a list item's marker, after optional indentation.
-_ITEM = re.compile(r"[ \t]*(?:[-*+•][ \t]+)?(?:\(\s*[0-9a-zA-Z]{1,5}\s*\)|[0-9]{1,3}[.)]|[a-zA-Z][.)]|[ivxlc]{1,6}[.)])[ \t]+"
+# UK statutory instruments number a paragraph's first sub-paragraph with the paragraph: "26F.(1) ",
+# "2.—(1) "; that is the item "(1)", so that "(2)" after its sub-items is its sibling, not theirs.
+_PARAGRAPH_PREFIX = r"(?:[0-9]{1,3}[A-Z]{0,2}\.?[ \t]*[—–-]?[ \t]*)"
+_ITEM = re.compile(r"[ \t]*(?:[-*+•][ \t]+)?(?:" + _PARAGRAPH_PREFIX + r"?\(\s*[0-9a-zA-Z]{1,5}\s*\)|[0-9]{1,3}[.)]|[a-zA-Z][.)]|[ivxlc]{1,6}[.)])[ \t]+"
                    r"|[ \t]*[-*+•][ \t]+")
 # A lead-in ends without a full stop: "means—", "the following:", "shall not apply to—", "a person that —".
 # ("...; and" or "...; or" ends the last but one item of a list, not a lead-in.)
@@ -132,7 +135,7 @@ def _lines(text: str, part_starts: tuple[int, ...] = (0,)) -> list[_Line]:
     return fixed
 
 
-_MARKER = re.compile(r"^(?:[-*+•]\s+)?(?:\(\s*([0-9a-zA-Z]{1,5})\s*\)|([0-9]{1,3}|[a-zA-Z]|[ivxlc]{1,6})[.)])")
+_MARKER = re.compile(r"^(?:[-*+•]\s+)?(?:" + _PARAGRAPH_PREFIX + r"?\(\s*([0-9a-zA-Z]{1,5})\s*\)|([0-9]{1,3}|[a-zA-Z]|[ivxlc]{1,6})[.)])")
 
 
 def _marker_class(line: str) -> str:

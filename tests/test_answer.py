@@ -207,6 +207,35 @@ def test_a_primary_text_that_agrees_is_cited_over_the_news(tmp_path):
     assert answer.answerable and "1 June 2032" in answer.text and cited.meta.source == "rules.md"
 
 
+def test_a_definition_made_of_conditions_is_answered_with_all_of_them(tmp_path):
+    corpus = tmp_path / "corpus"
+    write(corpus / "order.md", """
+        ---
+        title: "Fixture Gizmo Order"
+        date: 2031-03-01
+        type: regulation
+        ---
+        # Gizmo Order
+
+        ## Qualifying gizmo
+
+        7.(1) Subject to sub-paragraph (3), a “qualifying gizmo” is any gizmo which is—
+
+        (a) portable; and
+
+        (b) rechargeable.
+
+        (2) A gizmo is portable where it weighs less than 2 kilograms.
+
+        (3) A gizmo that is built into a vehicle is not a qualifying gizmo.
+        """)
+    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
+    build_index(settings)
+    searcher = Searcher(IndexReader.open(settings.index), HashEmbedder(64))
+    answer = ask(searcher, "What is a qualifying gizmo?")
+    assert answer.answerable and "(a) portable; and (b) rechargeable." in answer.text, answer.text
+
+
 def test_a_reference_must_be_what_the_answer_is_about(tmp_path):
     corpus = tmp_path / "corpus"
     write(corpus / "cp31-07.md", """

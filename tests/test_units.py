@@ -41,6 +41,16 @@ def test_flat_enumerations_nest_by_marker_kind():
     assert "(3) Regulation 5 comes into force on 1st September 2023." in items  # a sibling, not a child of (2)
 
 
+def test_a_paragraph_numbered_with_its_first_sub_paragraph_is_that_sub_paragraph():
+    # UK statutory instruments write "26F.(1)" and "2.—(1)": "(2)" below is (1)'s sibling, not one of its items.
+    for opening in ("26F.(1)", "2.—(1)"):
+        text = (f"{opening} A “gizmo” is any device which is—\n\n(a) portable; and\n\n(b) powered.\n\n"
+                "(2) A gizmo is portable where it weighs less than 2 kilograms.")
+        lists = texts(units_of(0, text), text, "list")
+        assert lists == [f"{opening} A “gizmo” is any device which is— (a) portable; and (b) powered."]
+        assert "(2) A gizmo is portable where it weighs less than 2 kilograms." in texts(units_of(0, text), text, "item")
+
+
 def test_a_lead_in_cut_off_by_the_chunker_is_found_in_the_passage_before():
     before = ("(1) A person shall be treated as a controller if that person—\n"
               "  - (a) holds 10% of the shares;")
