@@ -73,3 +73,31 @@ def test_kb_eval_through_the_cli(cli_env, tmp_path):
     assert data["latency_ms"]["p50"] > 0
     table = runner.invoke(app, ["eval", str(questions)], env=cli_env)
     assert "recall@10" in table.output and "2 questions" in table.output
+
+
+def test_kb_eval_scores_answers_overall_and_by_type(cli_env, tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(app, ["index"], env=cli_env).exit_code == 0
+    rows = [
+        {"id": "1", "question": "How much is the application fee for large firms?", "relevant": ["alpha.md"],
+         "answer_contains": ["900 credits"], "type": "amount"},
+        {"id": "2", "question": "How long does registration take from a complete application?", "relevant": ["beta.txt"],
+         "answer_contains": ["twelve weeks"], "type": "duration"},
+        {"id": "3", "question": "How much does gadget registration cost?", "relevant": [], "unanswerable": True,
+         "type": "amount"},
+    ]
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    result = runner.invoke(app, ["eval", str(questions), "--json"], env=cli_env)
+    assert result.exit_code == 0, result.output
+    answers = json.loads(result.output)["answers"]
+    assert (answers["answerable"], answers["unanswerable"]) == (2, 1)
+    assert answers["accuracy"] == 1.0 and answers["file_accuracy"] == 1.0, answers["misses"]
+    assert answers["unanswerable_declined"] == 1.0 and answers["answerable_declined"] == 0.0
+    assert set(answers["by_type"]) == {"amount", "duration"} and answers["by_type"]["amount"]["answerable"] == 1
+    assert answers["misses"] == []
+    # The terminal table keeps every column whole in 80 columns.
+    table = runner.invoke(app, ["eval", str(questions)], env={**cli_env, "COLUMNS": "80"}).output
+    assert "wrongly" in table and "declined" in table and "duration" in table
+    answer_table = table[table.index("Answers"):]
+    assert "…" not in answer_table and max(len(line) for line in answer_table.splitlines()) <= 80

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich import box
 from rich.console import Console, Group
 from rich.padding import Padding
 from rich.style import Style
@@ -601,16 +602,20 @@ def _(report: EvalReport, console: Console) -> None:
         console.print(table)
     if report.answers is not None:
         answers = report.answers
+        # Headers broken into lines by hand (rich would cut them short): the table fits 80 columns.
         table = Table(title=f"Answers (as kb ask gives them), p50 {answers.latency_p50_ms:.0f} ms a question",
-                      title_justify="left")
-        for column in ("questions", "answerable", "unanswerable", "accuracy", "cites a relevant file", "hit@1",
-                       "hit@3", "unanswerable declined", "answerable declined"):
-            table.add_column(column, justify="left" if column == "questions" else "right")
+                      title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
+        table.add_column("questions")
+        for column in ("with\nanswer", "without", "accuracy", "right\nfile", "hit@1", "hit@3", "declined",
+                       "wrongly\ndeclined"):
+            table.add_column(column, justify="right")
         for label, scores in [("all", answers.overall), *answers.by_type.items()]:
             table.add_row(label, str(scores.answerable), str(scores.unanswerable),
                           *(_share(value) for value in (scores.accuracy, scores.file_accuracy, scores.hit_at_1,
                                                         scores.hit_at_3, scores.declined, scores.wrongly_declined)))
         console.print(table)
+        console.print(Text("right file: the answer cites a relevant file; declined: questions without an answer "
+                           "that kb declined; wrongly declined: questions with one that it declined.", style="dim"))
     if report.unknown_relevant:
         names = ", ".join(shown(r) for r in report.unknown_relevant[:5])
         more = f" and {len(report.unknown_relevant) - 5} more" if len(report.unknown_relevant) > 5 else ""
