@@ -47,8 +47,9 @@ OFF_TOPIC = [
 ]
 # Questions whose answers the bundled corpus holds (questions only; the answers are in corpus/).
 BUNDLED_ANSWERABLE = [
-    "When do FCA licences open?", "When does the CP25/42 consultation close?",
-    "When did the CP25/14 consultation open?", "What does the term digital asset mean?",
+    "When do FCA licences open?", "When did section 22 of the Financial Services and Markets Act 2023 come into force?",
+    "What is a qualifying cryptoasset?", "What does the term digital asset mean?",
+    "Who may make regulations about digital settlement assets?",
     "Who must apply to the competent authority for authorisation as a crypto-asset service provider?",
     "Until when may crypto-asset service providers continue to provide services under the transitional measures?",
     "What did lobby groups urge the UK government to include in the UK-US Tech Bridge?",
