@@ -232,6 +232,9 @@ class _Builder:
             self.notes.append("symlinks out of the corpus folder are followed from now on")
         if previous is not None and not previous.has_integrity:
             self.notes.append("integrity checksums added (the previous build predates them; every vector re-used)")
+        if plan.recovered:
+            self.notes.append(f"{len(plan.recovered)} stale file(s) restored, no longer stale: "
+                              + ", ".join(plan.recovered[:5]))
         if previous is not None and plan.is_empty and not touched and not kind_changed and not reread \
                 and not self.notes:
             return self._report(corpus, scan, plan, None, written=False, previous=previous)

@@ -26,12 +26,15 @@ def index_status(index: Path, max_file_mb: int | None = None, follow_symlinks: b
         files = reader.files()
     corpus = reader.corpus
     added = changed = removed = ()
+    recovered: set[str] = set()
     missing = not corpus.is_dir()
     if not missing:
         follow = follow_symlinks or reader.manifest.follow_symlinks  # as the build did
         plan = plan_changes(scan_corpus(corpus, exclude=Path(index), follow_symlinks=follow), files,
                             (max_file_mb or Settings().max_file_mb) * 1024 * 1024)
-        added, changed, removed = tuple(plan.added), tuple(plan.changed), tuple(plan.removed)
+        # A restored stale file is still marked stale in the index: the next kb index clears it.
+        added, changed, removed = tuple(plan.added), tuple(plan.changed + plan.recovered), tuple(plan.removed)
+        recovered = set(plan.recovered)
     reader.close()
     return IndexStatus(
         index=Path(index),
@@ -43,5 +46,6 @@ def index_status(index: Path, max_file_mb: int | None = None, follow_symlinks: b
         changed=changed,
         removed=removed,
         skipped=tuple(FileNote(r.path, r.reason or "") for r in files.values() if not r.status.in_index),
-        stale=tuple(FileNote(r.path, r.reason or "") for r in files.values() if r.status is FileStatus.STALE),
+        stale=tuple(FileNote(r.path, r.reason or "") for r in files.values()
+                    if r.status is FileStatus.STALE and r.path not in recovered),
     )

@@ -20,6 +20,7 @@ from kb.testing import HashEmbedder
 from kb.errors import StrictModeError
 from kb.index import IndexLayout, IndexReader
 from kb.search import Searcher
+from kb.status import index_status
 
 from conftest import FAKE_MODEL, write
 
@@ -171,6 +172,27 @@ def test_file_that_breaks_after_indexing_keeps_its_last_good_chunks_marked_stale
     hits = Searcher(reader, HashEmbedder(64)).search("gadget makers register with the Gadget Board", k=1)
     assert hits[0].chunk.meta.source == "beta.txt"
     assert hits[0].chunk.stale and "fails to read" in hits[0].chunk.stale
+
+
+@pytest.mark.parametrize("same_time", [False, True], ids=["restored", "restored-with-its-old-time"])
+def test_a_stale_file_restored_is_no_longer_stale(fixture_corpus, fake_settings, same_time):
+    beta = fixture_corpus / "beta.txt"
+    build_index(fake_settings)
+    good, good_time = beta.read_bytes(), beta.stat().st_mtime_ns
+    beta.write_bytes(b"\x00\x01\x02" * 100)
+    assert build_index(fake_settings).stale
+    beta.write_bytes(good)  # the user restores the file (from a backup, git, ...)
+    if same_time:
+        os.utime(beta, ns=(good_time, good_time))
+    status = index_status(fake_settings.index)
+    assert "beta.txt" in status.changed and not status.stale  # kb status says kb index has work to do
+    report = build_index(fake_settings)
+    assert not report.stale and "beta.txt" not in reasons(report)
+    assert any("no longer stale" in note for note in report.notes)
+    reader = IndexReader.open(fake_settings.index)
+    hits = Searcher(reader, HashEmbedder(64)).search("gadget makers register with the Gadget Board", k=1)
+    assert hits[0].chunk.meta.source == "beta.txt" and hits[0].chunk.stale is None
+    assert index_status(fake_settings.index).is_current
 
 
 def test_cited_passage_is_marked_when_its_source_changed_or_vanished(fixture_corpus, fake_settings, cli_env):
