@@ -23,7 +23,7 @@ from kb.abbreviations import defined_abbreviations, expand
 from kb.glossary import TERMS
 from kb.index.lexical import tokenize
 from kb.models import Answer, AnswerSpan, Chunk, DatedStatement, Hit
-from kb.places import PLACES, canonical_place, places_fit
+from kb.places import PLACES, canonical_place, named_places, places_fit
 from kb.question import DATE_TYPES, AnswerType, Event, Question, analyse
 from kb.search import Searcher, clean_question
 from kb.spans import SpanKind, TypedSpan, find_spans
@@ -928,12 +928,18 @@ def _dateline(hits: tuple[Hit, ...], doc_id: str, published: str) -> str | None:
 
 
 def _jurisdiction_fits(question: Question, hit: Hit, named_in: dict[str, frozenset[str]]) -> bool:
-    """The document is of an asked-for jurisdiction; one whose jurisdiction is not known must name it."""
+    """The document is of an asked-for jurisdiction. One whose jurisdiction is not known fits when it
+    names an asked one; or when its passage names no place at all and the corpus does name the asked
+    one elsewhere: a rulebook's passages seldom say where they apply (the corpus is about that place),
+    and a passage about somewhere else usually says so."""
     place = canonical_place(hit.chunk.meta.jurisdiction)
     if place is None:
-        context = _normal(" ".join((hit.chunk.meta.title, *hit.chunk.section, hit.chunk.text)))
-        return any(hit.chunk.meta.doc_id in named_in.get(name, frozenset()) or _normal(name) in context
-                   for code in question.jurisdictions for name in _place_names(code))
+        raw = " ".join((hit.chunk.meta.title, *hit.chunk.section, hit.chunk.text))
+        context = _normal(raw)
+        names = [name for code in question.jurisdictions for name in _place_names(code)]
+        if any(hit.chunk.meta.doc_id in named_in.get(name, frozenset()) or _normal(name) in context for name in names):
+            return True
+        return any(named_in.get(name) for name in names) and not named_places(raw)
     return places_fit(question.jurisdictions, place)
 
 
@@ -946,7 +952,9 @@ def _elsewhere_note(question: Question, hits: tuple[Hit, ...], best: Candidate |
         return None
     meta = hits[best.unit.passage].chunk.meta
     asked = " or ".join(sorted(question.jurisdictions))
-    return f"The corpus has this for {canonical_place(meta.jurisdiction)} ({meta.title}), not for {asked}."
+    place = canonical_place(meta.jurisdiction) or " or ".join(sorted(named_places(" ".join(
+        (meta.title, *hits[best.unit.passage].chunk.section, hits[best.unit.passage].chunk.text))))) or "another place"
+    return f"The corpus has this for {place} ({meta.title}), not for {asked}."
 
 
 def _no_answer(evidence: Evidence, shown: list[Hit], note: str | None, best: Candidate | None = None) -> Answer:

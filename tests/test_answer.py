@@ -313,3 +313,19 @@ def test_a_document_of_no_known_jurisdiction_must_name_the_asked_one(tmp_path):
     searcher = Searcher(IndexReader.open(settings.index), HashEmbedder(64))
     assert not ask(searcher, "When does the Hong Kong sprocket regime begin?").answerable
     assert ask(searcher, "When does the Sprocketium regime begin?").answerable
+
+
+def test_a_rulebook_that_never_says_where_it_applies_answers_for_the_place_its_corpus_names(tmp_path):
+    corpus = tmp_path / "corpus"
+    write(corpus / "about.md", "# About\n\nThese rules are made by the Sprocket Authority of Hong Kong.\n")
+    write(corpus / "rules.md", "# Rules\n\n## Fees\n\nA sprocket licence costs 400 credits a year.\n")
+    write(corpus / "other.md", "# Other\n\n## Fees\n\nIn Singapore, a gizmo licence costs 900 credits a year.\n")
+    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
+    build_index(settings)
+    searcher = Searcher(IndexReader.open(settings.index), HashEmbedder(64))
+    answer = ask(searcher, "How much does a sprocket licence cost a year in Hong Kong?")
+    assert answer.answerable and "400 credits" in answer.text
+    declined = ask(searcher, "How much does a gizmo licence cost a year in Hong Kong?")
+    assert not declined.answerable
+    assert declined.notes and "for SG" in declined.notes[0] and "None" not in declined.notes[0]
+
