@@ -197,7 +197,8 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
                 spans = tuple(s for s in find_spans(text, kinds, published=chunk.meta.date,
                                                     jurisdiction=chunk.meta.jurisdiction)
                               if _answers(s, question))
-            mentions = _dates(text, chunk) if question.type in DATE_TYPES else []
+            # (a publisher's question too: the document's own date line names who published it)
+            mentions = _dates(text, chunk) if question.type in DATE_TYPES or question.event is Event.PUBLISH else []
             dates = tuple(label for label, _ in mentions)
             # The sentence before is context too: "three of those fronts: ..." follows what the fronts are.
             nearby = context | (_words(previous) if unit.kind == "sentence" else set())
@@ -557,7 +558,12 @@ def _shape(question: Question, unit: Unit, text: str, spans: tuple[TypedSpan, ..
     if kind is AnswerType.DEFINITION:
         terms = question.anchors + ((question.definiendum,) if question.definiendum else ())
         if any(_defines(text, term) for term in terms):
-            return 1.5 if unit.kind != "item" else 1.0  # the whole definition over one of its limbs
+            if unit.kind not in ("item", "list"):
+                return 1.5
+            # Defined in the lead-in ("“X” is any Y which is—"): the whole list over one of its limbs.
+            # Defined by an item ("In this chapter: … (3) The term “Board” means ..."): that item over the list.
+            in_lead = any(_defines(unit.lead, term) for term in terms)
+            return (1.5 if in_lead else 0.6) if unit.kind == "list" else (1.0 if in_lead else 1.5)
         return 0.6 if _DEFINING.search(text) else 0.0
     if kind is AnswerType.YES_NO:
         ruling = _CONDITION_FIRST.sub("", text)  # "Where X is not complete, ... shall set": the rule, not the condition
@@ -573,8 +579,11 @@ def _shape(question: Question, unit: Unit, text: str, spans: tuple[TypedSpan, ..
         return 1.5
     if _defines_asked(text, question):
         return 1.0  # "who is the primary regulator of ..." and "“primary regulator” means— ... (D) ..."
-    if kind is AnswerType.ORGANISATION and not question.plural and any(_proper(s) for s in spans):
-        return 0.8  # a named body ("the Comptroller", "ESMA") over a role ("the institution")
+    if kind is AnswerType.ORGANISATION and not question.plural:
+        if unit.kind == "list":
+            return 0.3  # one body is asked for: a list names several, mostly not the one asked about
+        if any(_proper(s) for s in spans):
+            return 0.8  # a named body ("the Comptroller", "ESMA") over a role ("the institution")
     return 0.5
 
 

@@ -297,7 +297,16 @@ def _head_type(phrase: str) -> AnswerType | None:
     return None
 
 
+# "Who published the policy note?", "which body issued the guidance?": the document's publisher, whose
+# own line ("HM Treasury policy paper, published 29 April 2025") answers. ("Who may issue stablecoins?" does not ask this.)
+_PUBLISHER_ASKED = re.compile(r"\bpublish\w*|\b(?:issu\w*|releas\w*|sign\w*|wrote|written|authored)\s+(?:\w+\s+){0,3}?"
+                              r"(?:note|paper|guidance|bulletin|letter|report|consultation|statement|notice|circular|speech|"
+                              r"document|polic\w*|order|rules?|regulations?|act|code|guide|handbook|framework)s?\b", re.I)
+
+
 def _event(asking: str, kind: AnswerType) -> Event | None:
+    if kind is AnswerType.ORGANISATION:
+        return Event.PUBLISH if _PUBLISHER_ASKED.search(asking) else None
     if kind not in (AnswerType.DATE, AnswerType.START, AnswerType.DEADLINE):
         return None
     if kind is AnswerType.DEADLINE:
@@ -427,7 +436,7 @@ _TIME_UNIT_ASKED = re.compile(r"\bhow\s+many\s+(?:\w+\s+)?(hour|day|week|month|y
 
 
 _DEFINIENDUM = re.compile(r"\b(?:what\s+(?:is|are)(?:\s+meant\s+by)?|what\s+counts\s+as|who\s+counts\s+as|definition\s+of|"
-                          r"how\s+(?:is|are)|what\s+(?:does|do))\s+(?:an?\s+|the\s+)?([a-z][\w-]*(?:\s+[a-z][\w-]*){0,3}?)"
+                          r"how\s+(?:is|are)|what\s+(?:does|do))\s+(?:an?\s+|the\s+)?(?:(?:term|word|expression|phrase)\s+)?([a-z][\w-]*(?:\s+[a-z][\w-]*){0,3}?)"
                           r"(?=\s+(?:about|under|in|for|of|within|mean|means|defined|described|according|by|as|on)\b|\s*[?,]|$)", re.I)
 
 

@@ -329,3 +329,29 @@ def test_a_rulebook_that_never_says_where_it_applies_answers_for_the_place_its_c
     assert not declined.answerable
     assert declined.notes and "for SG" in declined.notes[0] and "None" not in declined.notes[0]
 
+
+def test_a_term_defined_by_one_item_of_a_list_of_definitions_is_answered_with_that_item(searcher):
+    answer = ask(searcher, "What does the term widget mean?")
+    assert answer.answerable and 'The term "widget" means a small regulated gadget.' in answer.text
+    assert "widget supervisor" not in answer.text  # not the whole list of definitions
+
+
+def test_who_published_a_document_is_answered_by_its_own_date_line(tmp_path):
+    corpus = tmp_path / "corpus"
+    write(corpus / "paper.md", """
+        ---
+        title: "Sprocket regime: policy paper"
+        date: 2031-06-03
+        ---
+        # Sprocket regime: policy paper
+
+        Sprocket Treasury policy paper, published 3 June 2031.
+
+        In 2029 the Sprocket Council published a policy paper with detailed proposals for the sprocket regime.
+        """)
+    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
+    build_index(settings)
+    searcher = Searcher(IndexReader.open(settings.index), HashEmbedder(64))
+    answer = ask(searcher, "Who published the policy paper on the sprocket regime?")
+    assert answer.answerable and answer.text.startswith("Sprocket Treasury policy paper"), answer.text
+

@@ -77,6 +77,9 @@ def test_answer_type(question, kind):
     ("By when must firms apply?", Event.END),
     ("What is the date of the letter?", Event.PUBLISH),
     ("How long is the transition?", None),
+    ("Who published the gadget guidance?", Event.PUBLISH),  # the publisher: the document's own line names it
+    ("Which body issued the policy note?", Event.PUBLISH),
+    ("Who may issue gadget tokens?", None),  # issuing tokens, not a document
 ])
 def test_what_a_date_question_is_about(question, event):
     assert analyse(question).event is event
@@ -119,6 +122,7 @@ def test_anchors_counts_and_what_must_be_named():
     assert analyse("What headcount limit applies?").required_terms == frozenset()  # a measure word, not a kind
     assert analyse("Within how many hours must an incident be notified?").time_unit == "hour"
     assert analyse("What counts as inside information about a gadget?").definiendum == "inside information"
+    assert analyse("What does the term widget dealer mean?").definiendum == "widget dealer"  # "the term" is not part of it
     assert analyse("Which government bodies launched it?").plural
 
 
