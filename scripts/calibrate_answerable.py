@@ -54,7 +54,7 @@ BUNDLED_ANSWERABLE = [
     "Until when may crypto-asset service providers continue to provide services under the transitional measures?",
     "What did lobby groups urge the UK government to include in the UK-US Tech Bridge?",
     "What does the Board mean in the GENIUS Act?", "Who published the policy note on cryptoasset regulated activities?",
-    "Will firms registered under the MLRs be automatically converted to FSMA authorisation?",
+    "When did the Treasury publish detailed proposals for a cryptoasset regime?",
 ]
 
 
