@@ -277,6 +277,20 @@ def test_kb_timeline_csv_and_markdown(timeline_env, tmp_path):
     assert "2 dated event(s)" in table.read_text() and "\x1b" not in table.read_text()
 
 
+def test_output_dash_means_standard_output_not_a_file_called_dash(timeline_env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    stamp = re.compile(rb"DTSTAMP:\d{8}T\d{6}Z")
+    for fmt in ("ics", "csv", "markdown"):
+        dashed = kb(["timeline", "--as-of", "2031-06-01", "-f", fmt, "-o", "-"], timeline_env)
+        plain = kb(["timeline", "--as-of", "2031-06-01", "-f", fmt], timeline_env)
+        assert dashed.exit_code == 0 and dashed.stdout_bytes and not (tmp_path / "-").exists(), fmt
+        assert stamp.sub(b"", dashed.stdout_bytes) == stamp.sub(b"", plain.stdout_bytes), fmt
+    for args in (["--json"], []):  # the JSON and the table too, as without --output
+        dashed = kb(["timeline", "--as-of", "2031-06-01", "--output", "-", *args], timeline_env)
+        assert dashed.stdout == kb(["timeline", "--as-of", "2031-06-01", *args], timeline_env).stdout
+    assert not (tmp_path / "-").exists()
+
+
 def test_kb_timeline_export_errors_are_one_line(timeline_env, tmp_path):
     both = kb(["timeline", "--json", "-f", "ics"], timeline_env)
     assert both.exit_code == 2 and "--json is a format of its own" in both.output

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from kb.cli.app import command, settings
-from kb.cli.options import PLACE_AND_TYPE_FILTERS, IndexOption, JsonOption, OutputOption, TimelineFormat
+from kb.cli.options import (PLACE_AND_TYPE_FILTERS, IndexOption, JsonOption, OutputOption, TimelineFormat,
+                            is_standard_output)
 
 if TYPE_CHECKING:
     from kb.filters import Filters
@@ -46,6 +47,8 @@ def timeline_command(
               parse_date_option(until, "--until", "timeline")[1] if until else None)
     timeline = index_timeline(settings(index=index).index, filters, topic, reference, upcoming=upcoming,
                               since=window[0], until=window[1])
+    if is_standard_output(output):
+        output = None
     if fmt is TimelineFormat.table and output is None:
         show(timeline, as_json=as_json)
         return
