@@ -14,7 +14,7 @@ import hashlib
 import io
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from kb.citations import citation_details, location, origin, pages, web_address
 from kb.errors import KBError
@@ -52,7 +52,8 @@ def event_uid(event: Event) -> str:
 
 
 def timeline_ics(events: Sequence[Event], *, name: str = "kb timeline", stamp: dt.datetime | None = None) -> bytes:
-    """An iCalendar file: one all-day event per dated item, spanning its period (a month, a year...)."""
+    """An iCalendar file: one all-day event per dated item, spanning its period (a month, a year...).
+    No events: a valid calendar with none (see below), as the CSV and Markdown forms keep their header."""
     import icalendar
 
     calendar = icalendar.Calendar()
@@ -82,7 +83,24 @@ def timeline_ics(events: Sequence[Event], *, name: str = "kb timeline", stamp: d
         if web_address(chunk.meta):
             item.add("url", web_address(chunk.meta))
         calendar.add_component(item)
+    if not events:
+        # RFC 5545 (3.4, 3.6) wants at least one component in a calendar, and strict readers refuse one
+        # without; a time zone is the one component every calendar reads and none shows. Still a calendar
+        # with no events, so a feed re-exported when nothing is upcoming empties instead of going stale.
+        calendar.add_component(_utc_time_zone(icalendar))
     return calendar.to_ical()
+
+
+def _utc_time_zone(icalendar: Any) -> Any:
+    zone = icalendar.Timezone()
+    zone.add("tzid", "UTC")
+    standard = icalendar.TimezoneStandard()
+    standard.add("dtstart", dt.datetime(1970, 1, 1))
+    standard.add("tzoffsetfrom", dt.timedelta(0))
+    standard.add("tzoffsetto", dt.timedelta(0))
+    standard.add("tzname", "UTC")
+    zone.add_component(standard)
+    return zone
 
 
 def _event_description(event: Event) -> str:

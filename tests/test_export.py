@@ -105,6 +105,18 @@ def test_hostile_text_cannot_break_the_calendar():
     assert "url" not in parsed and "Origin: javascript:alert(1)" in str(parsed["description"])
 
 
+def test_a_calendar_without_events_is_still_a_valid_calendar():
+    """RFC 5545 (3.4, 3.6): a VCALENDAR holds at least one component; strict readers refuse an empty one."""
+    ics = timeline_ics([], stamp=STAMP)
+    calendar = icalendar.Calendar.from_ical(ics)
+    assert ics.startswith(b"BEGIN:VCALENDAR\r\n") and ics.endswith(b"END:VCALENDAR\r\n")
+    assert (str(calendar["version"]), str(calendar["prodid"])) == ("2.0", "-//kb//regulatory timeline//EN")
+    assert [c.name for c in calendar.subcomponents] == ["VTIMEZONE"] and not events_of(ics)
+    (standard,) = calendar.subcomponents[0].subcomponents  # a complete time zone: 3.6.5 wants STANDARD or DAYLIGHT
+    assert {"DTSTART", "TZOFFSETFROM", "TZOFFSETTO"} <= set(standard)
+    assert b"VTIMEZONE" not in timeline_ics([event()], stamp=STAMP)  # all-day events need none
+
+
 # --- CSV and Markdown table -----------------------------------------------------------------------
 
 
@@ -289,6 +301,20 @@ def test_output_dash_means_standard_output_not_a_file_called_dash(timeline_env, 
         dashed = kb(["timeline", "--as-of", "2031-06-01", "--output", "-", *args], timeline_env)
         assert dashed.stdout == kb(["timeline", "--as-of", "2031-06-01", *args], timeline_env).stdout
     assert not (tmp_path / "-").exists()
+
+
+def test_an_export_without_events_is_a_valid_empty_file_and_says_so(timeline_env):
+    """Nothing upcoming: every format is its empty form (exit 0, so a re-exported feed empties), with a note
+    on standard error, as the table says "0 dated event(s)"."""
+    empty = {"ics": lambda data: [c.name for c in icalendar.Calendar.from_ical(data).subcomponents] == ["VTIMEZONE"],
+             "csv": lambda data: data == (",".join(CSV_COLUMNS) + "\r\n").encode(),
+             "markdown": lambda data: data == b"| Date | Status | Event | Source | Published |\n|---|---|---|---|---|\n"}
+    for fmt, is_empty in empty.items():
+        result = kb(["timeline", "--as-of", "2040-01-01", "--upcoming", "-f", fmt], timeline_env)
+        assert result.exit_code == 0 and is_empty(result.stdout_bytes), (fmt, result.stdout)
+        assert result.stderr.startswith("0 dated event(s), as of 2040-01-01: "), (fmt, result.stderr)
+    full = kb(["timeline", "--as-of", "2031-06-01", "-f", "ics"], timeline_env)
+    assert full.exit_code == 0 and full.stderr == ""
 
 
 def test_kb_timeline_export_errors_are_one_line(timeline_env, tmp_path):

@@ -62,3 +62,14 @@ def timeline_command(
         typer.echo(data, nl=False)
     else:
         write_export(data, output)
+    if not timeline.events and fmt is not TimelineFormat.table:  # the table and JSON say so themselves
+        from rich.console import Console
+        from rich.text import Text
+
+        Console(stderr=True).print(Text(f"0 dated event(s), as of {timeline.as_of.isoformat()}: "
+                                        f"{EMPTY_EXPORT[fmt]}.", style="dim"), soft_wrap=True)
+
+
+EMPTY_EXPORT = {TimelineFormat.ics: "the calendar has no events",
+                TimelineFormat.csv: "the CSV has its header row only",
+                TimelineFormat.markdown: "the table has its header row only"}
