@@ -155,14 +155,19 @@ def timeline_markdown(events: Sequence[Event]) -> str:
 
 
 FORMATS = ("ics", "csv", "markdown")
+UTF8_BOM = "\ufeff".encode("utf-8")
 
 
-def timeline_file(events: Sequence[Event], fmt: str) -> bytes:
-    """The timeline as the bytes of a file in `fmt`: ics, csv (UTF-8, CRLF rows) or markdown (UTF-8)."""
+def timeline_file(events: Sequence[Event], fmt: str, *, excel_bom: bool = False) -> bytes:
+    """The timeline as the bytes of a file in `fmt`: ics, csv (UTF-8, CRLF rows) or markdown (UTF-8).
+
+    `excel_bom` starts the CSV with a UTF-8 byte-order mark: Excel reads a CSV without one in the
+    system's code page ("CafÃ©" for "Café"). kb asks for it when writing a file, not on standard
+    output, where a pipe's next program would find it glued to the first column's name."""
     if fmt == "ics":
         return timeline_ics(events)
     if fmt == "csv":
-        return timeline_csv(events).encode("utf-8")
+        return (UTF8_BOM if excel_bom else b"") + timeline_csv(events).encode("utf-8")
     if fmt == "markdown":
         return timeline_markdown(events).encode("utf-8")
     raise ValueError(f"unknown timeline format {fmt!r}; choose one of {', '.join(FORMATS)}")

@@ -317,6 +317,24 @@ def test_an_export_without_events_is_a_valid_empty_file_and_says_so(timeline_env
     assert full.exit_code == 0 and full.stderr == ""
 
 
+def test_a_csv_file_starts_with_a_utf8_bom_for_excel_and_standard_output_does_not(timeline_env, tmp_path):
+    write(tmp_path / "corpus" / "café.md", "# Règles\n\nCafé owners must register by 1 March 2032 and pay 500 €.\n")
+    assert kb(["index"], timeline_env).exit_code == 0
+    target = tmp_path / "events.csv"
+    assert kb(["timeline", "--as-of", "2031-06-01", "-f", "csv", "-o", str(target)], timeline_env).exit_code == 0
+    data = target.read_bytes()
+    piped = kb(["timeline", "--as-of", "2031-06-01", "-f", "csv"], timeline_env).stdout_bytes
+    assert data.startswith(b"\xef\xbb\xbfdate,status,") and piped.startswith(b"date,status,")
+    assert data[3:] == piped  # the BOM is the only difference
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert any(row["event"] == "Café owners must register by 1 March 2032 and pay 500 €." and row["source"] == "café.md" for row in rows)
+    for fmt in ("ics", "markdown"):  # only CSV: a BOM would break a calendar, and Markdown needs none
+        other = tmp_path / f"events.{fmt}"
+        kb(["timeline", "--as-of", "2031-06-01", "-f", fmt, "-o", str(other)], timeline_env)
+        assert not other.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert "UTF-8 BOM" in kb(["timeline", "--help"], timeline_env).output
+
+
 def test_kb_timeline_export_errors_are_one_line(timeline_env, tmp_path):
     both = kb(["timeline", "--json", "-f", "ics"], timeline_env)
     assert both.exit_code == 2 and "--json is a format of its own" in both.output

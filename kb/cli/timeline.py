@@ -25,7 +25,9 @@ def timeline_command(
     since: Optional[str] = typer.Option(None, "--since", help="Only events on or after DATE (2026, 2026-03, 2026-03-31)."),
     until: Optional[str] = typer.Option(None, "--until", help="Only events on or before DATE."),
     fmt: TimelineFormat = typer.Option(TimelineFormat.table, "--format", "-f", help="table (on the terminal), or a "
-                                       "file to import elsewhere: ics (calendar), csv (spreadsheet), markdown."),
+                                       "file to import elsewhere: ics (calendar), csv (spreadsheet), markdown. A csv "
+                                       "--output file starts with a UTF-8 BOM, which Excel needs to read accents and "
+                                       "symbols; standard output gets none."),
     output: Optional[Path] = OutputOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -57,7 +59,7 @@ def timeline_command(
     if fmt is TimelineFormat.table:  # --json or the table into a file: what the terminal would show
         data = rendered(timeline, as_json=as_json).encode("utf-8")
     else:
-        data = timeline_file(timeline.events, fmt.value)
+        data = timeline_file(timeline.events, fmt.value, excel_bom=output is not None)
     if output is None:
         typer.echo(data, nl=False)
     else:
