@@ -1,9 +1,10 @@
 """The timeline and answers as files other tools take: iCalendar, CSV, Markdown.
 
-Pure functions over kb's dataclasses (and `write_export`, which writes one to a file). Text comes from documents, so each format gets it neutralised:
-control characters dropped and white space collapsed everywhere, Markdown syntax escaped, CSV cells
-that a spreadsheet would run as a formula defused. Paths are relative to the corpus folder, as in
-`--json` output. icalendar is imported only when a calendar is made.
+Pure functions over kb's dataclasses (and `write_export`, which writes one to a file). Text comes from
+documents, so each format gets it neutralised: control characters and bidirectional overrides dropped
+(kb.text.for_terminal, as on a screen) and white space collapsed everywhere, Markdown syntax escaped,
+CSV cells that a spreadsheet would run as a formula defused. Paths are relative to the corpus folder,
+as in `--json` output. icalendar is imported only when a calendar is made.
 """
 
 from __future__ import annotations

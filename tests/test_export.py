@@ -117,6 +117,31 @@ def test_a_calendar_without_events_is_still_a_valid_calendar():
     assert b"VTIMEZONE" not in timeline_ics([event()], stamp=STAMP)  # all-day events need none
 
 
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def test_no_bidirectional_override_reaches_a_calendar_a_spreadsheet_or_a_memo():
+    """The terminal's guard (kb.text.TERMINAL_UNSAFE) holds for every export: "Trojan source" reordering
+    (U+202A-U+202E, U+2066-U+2069) in text, title, section, regulator or origin is dropped, and a
+    formula hidden behind one (U+202E then "=") is still defused."""
+    rlo, lri, pdi = "\u202e", "\u2066", "\u2069"
+    hostile = event(f"Fees {rlo}eunever{pdi} apply from 1 March 2032 {lri}to dealers{pdi}.",
+                    title=f"Widget {rlo}eciton{pdi}", regulator=f"{lri}WA{pdi}", section=(f"Fees {rlo}x",),
+                    extra={"origin": f"https://widgets.example/{rlo}fdp.exe"})
+    formula = event(f"{rlo}=HYPERLINK(\"http://evil.example\") on 1 March 2032", title=f"\u202a@SUM(A1)")
+    exports = {"ics": timeline_ics([hostile, formula], stamp=STAMP).decode("utf-8"),
+               "csv": timeline_csv([hostile, formula]), "markdown": timeline_markdown([hostile, formula]),
+               "answer": answer_markdown(answer(question=f"When {rlo}?", text=f"Fees {lri}apply{pdi}.",
+                                                passages=(Hit(hostile.chunk, 1, 0.9),),
+                                                notes=(f"{rlo}note",)))}
+    for name, text in exports.items():
+        assert not BIDI_CONTROLS.search(text), (name, text)
+    (header, first, second) = list(csv.reader(io.StringIO(exports["csv"])))
+    assert dict(zip(header, first))["event"] == "Fees eunever apply from 1 March 2032 to dealers."
+    assert (dict(zip(header, second))["event"], dict(zip(header, second))["title"]) == \
+        ('\'=HYPERLINK("http://evil.example") on 1 March 2032', "'@SUM(A1)")
+
+
 # --- CSV and Markdown table -----------------------------------------------------------------------
 
 
