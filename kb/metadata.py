@@ -1,7 +1,8 @@
 """Complete and normalise document metadata: who regulates what, where, of which type, and when.
 
 Front matter and .jsonl fields come first. Missing fields are inferred only where it can be done
-reliably — the date from the first lines ("published 29 April 2025"), the regulator from names
+reliably — the date from the first lines ("published 29 April 2025", or a cover page's "May 2025" on
+a line of its own), before a file's own date (a PDF's creation date), the regulator from names
 mentioned in the title or repeatedly near the top, the jurisdiction from that regulator — and
 every inferred field is listed in `DocumentMeta.inferred`. Names are normalised with the glossary
 ("Financial Conduct Authority" → FCA, "United Kingdom" → UK).
@@ -111,16 +112,28 @@ def infer_type(title: str) -> str | None:
 
 
 def infer_date(head: str) -> str | None:
-    """A full date next to "published", "issued", "dated"... in the first lines."""
+    """The publication date the first lines state: a full date next to "published", "issued",
+    "dated"...; else a line that is a date and nothing else, as a cover page or a byline gives it
+    ("May 2025", "Wednesday 12 November 2025"). A date inside a sentence is not one: it may be any event."""
     from kb.dates import find_dates
 
-    for line in head.splitlines()[:15]:
+    lines = head.splitlines()[:15]
+    for line in lines:
         if not _DATE_CUE.search(line):
             continue
         for mention in find_dates(line):
             if mention.precision in {"day", "month"} and not mention.relative:
                 return mention.label
+    for line in lines:
+        mentions = find_dates(line)
+        if (len(mentions) == 1 and mentions[0].precision in {"day", "month"} and not mentions[0].relative
+                and not _WORD_OR_NUMBER.search(_DAY_NAME.sub("", line[:mentions[0].start] + line[mentions[0].end:]))):
+            return mentions[0].label
     return None
+
+
+_WORD_OR_NUMBER = re.compile(r"[^\W_]")
+_DAY_NAME = re.compile(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b,?", re.I)
 
 
 def complete(document: Document) -> Document:
