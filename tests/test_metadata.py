@@ -84,6 +84,41 @@ def test_a_pdf_is_dated_by_its_first_page_not_by_when_the_file_was_made(tmp_path
     assert dates == {"cover.pdf": ("2023-10-12", True), "plain.pdf": ("2025-11-29", True)}
 
 
+def test_a_parliamentary_debate_is_not_a_law_whatever_its_subject():
+    """A Hansard record's title names its subject ("Cryptocurrencies: US Regulation"), which says "law";
+    its form (Hansard, an oral question, speakers addressing "My Lords,") says debate."""
+    from conftest import REPO
+
+    bundled = (REPO / "corpus" / "uk-parliament-hansard-hl-2025-11-12-cryptocurrencies-us-regulation.md").read_text()
+    front, body = bundled.split("\n---\n", 1)
+    assert "type: parliamentary-debate" in front  # as the bundled file says; without it, inferred the same
+    title = "House of Lords oral question “Cryptocurrencies: US Regulation” (Hansard, 12 November 2025)"
+    for given_title in (title, "Cryptocurrencies: US Regulation", "Cryptocurrencies: US Regulation - Hansard - UK Parliament"):
+        meta = complete(document(body, title=given_title)).meta
+        assert (meta.doc_type, "doc_type" in meta.inferred) == ("parliamentary debate", True), given_title
+    assert normalise_type("parliamentary-debate") == normalise_type("Hansard") == "parliamentary debate"
+    for debate in ("Lords debate on the Financial Services and Markets Bill", "Oral Answers to Questions: Treasury",
+                   "Written question: Stablecoin Regulation", "Westminster Hall debate: Crypto Regulation"):
+        assert complete(document("Text.", title=debate)).meta.doc_type == "parliamentary debate", debate
+
+
+@pytest.mark.parametrize("title, text", [
+    ("House of Lords Act 1999", "An Act to restrict membership of the House of Lords by virtue of a hereditary peerage."),
+    ("Parliament Act 1911", "Whereas it is expedient that provision should be made for regulating the relations "
+                            "between the two Houses of Parliament: Be it therefore enacted ..."),
+    ("The Widget Tokens Regulations 2030", "A draft of these Regulations was laid before Parliament and approved by a "
+                                            "resolution of each House of Parliament. The debate in the House of Lords "
+                                            "is reported in Hansard."),
+])
+def test_laws_that_mention_parliament_stay_laws(title, text):
+    assert complete(document(text, title=title)).meta.doc_type == "law"
+
+
+def test_one_quoted_speech_does_not_make_a_news_story_a_debate():
+    text = 'Peers pressed the minister. "My Lords, the regime is coming," Lord Widget said on Tuesday.\n'
+    assert complete(document(text, title="Peers press minister on widget tokens")).meta.doc_type is None
+
+
 def test_date_periods():
     def period(value):
         found = parse_iso_partial(value, leading=True)
