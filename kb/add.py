@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import ipaddress
 import mimetypes
 import os
 import re
@@ -230,9 +231,12 @@ def free_name(folder: Path, url: str, fetched: Fetched) -> Path:
 
 def readable_stem(url: str, page: bytes = b"") -> str:
     """`fca.org.uk-cp25-14-stablecoin-issuance`: the host, then the last meaningful part of the path
-    and the query's values; a page's <title> when the address has nothing better (a site's home)."""
+    and the query's values; a page's <title> when the address has nothing better (a site's home).
+
+    Portable: letters, digits, `.`, `-` and `_` only, so the name is valid on Windows and macOS too
+    (no `:` from an IPv6 host, no `<>:"/\\|?*`), and never a name Windows reserves for a device."""
     parts = urlsplit(url)
-    host = (parts.hostname or "site").removeprefix("www.")
+    host = _host_words(unquote(parts.hostname or "site"))
     segments = [unquote(s) for s in parts.path.split("/") if s]
     while segments and _slug(Path(segments[-1]).stem) in _GENERIC_SEGMENTS:
         segments.pop()
@@ -241,7 +245,27 @@ def readable_stem(url: str, page: bytes = b"") -> str:
     if not _slug(" ".join(words)):
         words = [_page_title(page)]
     slug = _slug(" ".join(words))
-    return (f"{host}-{slug}" if slug else host)[:MAX_STEM].rstrip("-.")
+    stem = (f"{host}-{slug}" if slug else host)[:MAX_STEM].rstrip("-.")
+    first, dot, rest = stem.partition(".")
+    if first.upper() in _WINDOWS_DEVICES:  # "aux.html", "con.local.html" cannot be created on Windows
+        stem = f"{first}_{dot}{rest}"
+    return stem
+
+
+_WINDOWS_DEVICES = frozenset(["CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10))])
+
+
+def _host_words(host: str) -> str:
+    """The host as a file name part: a name keeps its letters, digits, dots and hyphens ("fca.org.uk",
+    an IDN host its own letters); an IPv6 address has its colons turned into hyphens, after "ipv6"
+    ("::1" is "ipv6-1", "2001:db8::7" is "ipv6-2001-db8-7")."""
+    try:
+        ipv6 = ipaddress.ip_address(host.partition("%")[0]).version == 6  # "%" starts a zone ("fe80::1%eth0")
+    except ValueError:
+        ipv6 = False
+    if ipv6:
+        return _slug("ipv6 " + host)
+    return re.sub(r"[^\w.-]+", "-", host.removeprefix("www.")).strip("-.") or "site"
 
 
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)

@@ -598,6 +598,38 @@ def _without_overlaps(found: list[DateMention]) -> list[DateMention]:
     return sorted(kept, key=lambda m: m.start)
 
 
+# --- dates that name a document -------------------------------------------------------------------
+
+# "its 2023 discussion paper", "the 2022 consultation", "the FCA's March 2024 report", "the 2023 Act":
+# a date written before a document's noun, after a determiner or a possessive, says which document
+# (an earlier one, mostly), not when something happens. A timeline skips them; "Act 2023" is already
+# no date at all (_REFERENCE_WORDS).
+_DOCUMENT_NOUNS = (
+    r"(?:paper|consultation|report|review|strategy|act|bill|regulation|directive|order|rules?|rulebook|code"
+    r"|guidance|guidelines?|statement|roadmap|road\s+map|letter|speech|survey|study|notice|bulletin|circular"
+    r"|publication|response|manifesto|judgment|judgement|handbook|edition|version|white\s+paper|green\s+paper)"
+)
+_NAMING_BEFORE = re.compile(
+    r"(?:\b(?:the|its|their|his|her|our|your|this|that|these|those|a|an)|\w['’]s|s['’])\s+"
+    r"(?:(?:19|20)\d\d\s*(?:,|\band\b|\bor\b|&)\s*)*$", re.I)  # "its 2022 and" before 2023 in "its 2022 and 2023 reports"
+_NOT_A_MODIFIER = (r"(?:for|of|on|to|in|into|by|at|from|with|and|or|but|the|a|an|is|was|were|are|be|been|will|would"
+                   r"|shall|should|may|must|can|could|has|had|have|that|which|who|when|where|as|than|it|its)\b")
+_NAMING_AFTER = re.compile(
+    r"(?:\s*(?:,|\band\b|\bor\b|&)\s*(?:19|20)\d\d)*"  # "2022 and 2023 reports"
+    r"\s+(?:(?!" + _NOT_A_MODIFIER + r"|(?:19|20)\d\d)[\w-]+\s+){0,2}?"  # "discussion", "FCA", "annual"
+    + _DOCUMENT_NOUNS + r"s?\b"
+    # ...unless the noun qualifies a time: "the 2025 consultation period" is a period in 2025.
+    r"(?!\s+(?:period|periods|deadline|deadlines|window|date|dates|timetable|timeline|process|phase|round|cycle"
+    r"|year|closing)\b)", re.I)
+
+
+def names_a_document(sentence: str, mention: DateMention) -> bool:
+    """Whether `mention` is part of a document's name ("its 2023 discussion paper", "the 2023 Act",
+    "the FCA's March 2024 report"), not the date of an event in `sentence`."""
+    return bool(_NAMING_BEFORE.search(sentence, max(0, mention.start - 80), mention.start)
+                and _NAMING_AFTER.match(sentence, mention.end))
+
+
 # --- dates as a document states them -----------------------------------------------------------------
 
 def document_dates(sentence: str, published: str | None, jurisdiction: str | None = None) -> list[DateMention]:

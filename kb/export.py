@@ -1,9 +1,10 @@
 """The timeline and answers as files other tools take: iCalendar, CSV, Markdown.
 
-Pure functions over kb's dataclasses (and `write_export`, which writes one to a file). Text comes from documents, so each format gets it neutralised:
-control characters dropped and white space collapsed everywhere, Markdown syntax escaped, CSV cells
-that a spreadsheet would run as a formula defused. Paths are relative to the corpus folder, as in
-`--json` output. icalendar is imported only when a calendar is made.
+Pure functions over kb's dataclasses (and `write_export`, which writes one to a file). Text comes from
+documents, so each format gets it neutralised: control characters and bidirectional overrides dropped
+(kb.text.for_terminal, as on a screen) and white space collapsed everywhere, Markdown syntax escaped,
+CSV cells that a spreadsheet would run as a formula defused. Paths are relative to the corpus folder,
+as in `--json` output. icalendar is imported only when a calendar is made.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import hashlib
 import io
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from kb.citations import citation_details, location, origin, pages, web_address
 from kb.errors import KBError
@@ -52,7 +53,8 @@ def event_uid(event: Event) -> str:
 
 
 def timeline_ics(events: Sequence[Event], *, name: str = "kb timeline", stamp: dt.datetime | None = None) -> bytes:
-    """An iCalendar file: one all-day event per dated item, spanning its period (a month, a year...)."""
+    """An iCalendar file: one all-day event per dated item, spanning its period (a month, a year...).
+    No events: a valid calendar with none (see below), as the CSV and Markdown forms keep their header."""
     import icalendar
 
     calendar = icalendar.Calendar()
@@ -82,7 +84,24 @@ def timeline_ics(events: Sequence[Event], *, name: str = "kb timeline", stamp: d
         if web_address(chunk.meta):
             item.add("url", web_address(chunk.meta))
         calendar.add_component(item)
+    if not events:
+        # RFC 5545 (3.4, 3.6) wants at least one component in a calendar, and strict readers refuse one
+        # without; a time zone is the one component every calendar reads and none shows. Still a calendar
+        # with no events, so a feed re-exported when nothing is upcoming empties instead of going stale.
+        calendar.add_component(_utc_time_zone(icalendar))
     return calendar.to_ical()
+
+
+def _utc_time_zone(icalendar: Any) -> Any:
+    zone = icalendar.Timezone()
+    zone.add("tzid", "UTC")
+    standard = icalendar.TimezoneStandard()
+    standard.add("dtstart", dt.datetime(1970, 1, 1))
+    standard.add("tzoffsetfrom", dt.timedelta(0))
+    standard.add("tzoffsetto", dt.timedelta(0))
+    standard.add("tzname", "UTC")
+    zone.add_component(standard)
+    return zone
 
 
 def _event_description(event: Event) -> str:
@@ -137,14 +156,19 @@ def timeline_markdown(events: Sequence[Event]) -> str:
 
 
 FORMATS = ("ics", "csv", "markdown")
+UTF8_BOM = "\ufeff".encode("utf-8")
 
 
-def timeline_file(events: Sequence[Event], fmt: str) -> bytes:
-    """The timeline as the bytes of a file in `fmt`: ics, csv (UTF-8, CRLF rows) or markdown (UTF-8)."""
+def timeline_file(events: Sequence[Event], fmt: str, *, excel_bom: bool = False) -> bytes:
+    """The timeline as the bytes of a file in `fmt`: ics, csv (UTF-8, CRLF rows) or markdown (UTF-8).
+
+    `excel_bom` starts the CSV with a UTF-8 byte-order mark: Excel reads a CSV without one in the
+    system's code page ("CafÃ©" for "Café"). kb asks for it when writing a file, not on standard
+    output, where a pipe's next program would find it glued to the first column's name."""
     if fmt == "ics":
         return timeline_ics(events)
     if fmt == "csv":
-        return timeline_csv(events).encode("utf-8")
+        return (UTF8_BOM if excel_bom else b"") + timeline_csv(events).encode("utf-8")
     if fmt == "markdown":
         return timeline_markdown(events).encode("utf-8")
     raise ValueError(f"unknown timeline format {fmt!r}; choose one of {', '.join(FORMATS)}")

@@ -1,8 +1,10 @@
 """Complete and normalise document metadata: who regulates what, where, of which type, and when.
 
 Front matter and .jsonl fields come first. Missing fields are inferred only where it can be done
-reliably — the date from the first lines ("published 29 April 2025"), the regulator from names
-mentioned in the title or repeatedly near the top, the jurisdiction from that regulator — and
+reliably — the date from the first lines ("published 29 April 2025", or a cover page's "May 2025" on
+a line of its own), before a file's own date (a PDF's creation date), the regulator from names
+mentioned in the title or repeatedly near the top, the jurisdiction from that regulator, the type
+from the title (a parliamentary debate also from its speakers' "My Lords," near the top) — and
 every inferred field is listed in `DocumentMeta.inferred`. Names are normalised with the glossary
 ("Financial Conduct Authority" → FCA, "United Kingdom" → UK).
 """
@@ -27,8 +29,24 @@ TYPES = {
     "news": ("news", "article", "press", "press release", "blog"),
     "speech": ("speech",),
     "report": ("report", "review", "study"),
+    "parliamentary debate": ("parliamentary debate", "debate", "hansard", "oral question", "written question",
+                             "parliamentary question", "congressional record"),
 }
 _TYPE_OF = {alias: kind for kind, aliases in TYPES.items() for alias in aliases}
+# A record of what was said in a legislature: its form, which a title states ("Hansard", "oral question")
+# before naming its subject, which is often a law's or a consultation's ("Cryptocurrencies: US Regulation").
+# So these come first. Not "Parliament" or "House of Lords" alone: laws name them too (the House of Lords
+# Act 1999, "laid before Parliament").
+_DEBATE_TITLE = re.compile(
+    r"\bHansard\b|\b(?:oral|written|urgent|parliamentary) (?:questions?|answers?)\b|\bCongressional Record\b"
+    r"|\b(?:parliamentary|Lords|Commons|Westminster Hall|Senate|adjournment|Second Reading|Third Reading) debates?\b"
+    r"|\bdebates? (?:in|of) the (?:House|Lords|Commons|Senate)\b", re.I)
+# How members address the chair in a transcript ("My Lords, the Government ..."): no law, guidance or
+# consultation speaks so, and a transcript does in almost every contribution. Near the top, twice, or
+# once beside the name of the record (a news story may quote one speech, not name Hansard too).
+_DEBATE_ADDRESS = re.compile(r"\b(?:My Lords|M(?:r|r\.|adam) (?:Deputy )?Speaker),")
+_DEBATE_RECORD = re.compile(r"\b(?:Hansard|Official Report|Congressional Record|(?:Lords|Commons) Chamber"
+                            r"|Westminster Hall|Grand Committee|oral questions?)\b", re.I)
 _TITLE_TYPE_PATTERNS = [
     (re.compile(r"\bconsultation\b|\bCP\d{2}/\d+|\bcall for evidence\b|\bdiscussion paper\b", re.I), "consultation"),
     (re.compile(r"\bpolicy (?:statement|note|paper)\b|\bPS\d{2}/\d+", re.I), "policy statement"),
@@ -103,7 +121,15 @@ def jurisdiction_of(regulator: str | None) -> str | None:
     return None
 
 
-def infer_type(title: str) -> str | None:
+def infer_type(title: str, head: str = "") -> str | None:
+    """The type the title names ("consultation", "... Act 2023"); first, a parliamentary debate, which
+    the title ("Hansard", "oral question", "Lords debate") or the speakers' address to the chair in the
+    text ("My Lords," near the top, twice or beside "Hansard") shows whatever its subject."""
+    if _DEBATE_TITLE.search(title):
+        return "parliamentary debate"
+    addresses = len(_DEBATE_ADDRESS.findall(head))
+    if addresses >= 2 or addresses == 1 and _DEBATE_RECORD.search(head):
+        return "parliamentary debate"
     for pattern, kind in _TITLE_TYPE_PATTERNS:
         if pattern.search(title):
             return kind
@@ -111,16 +137,28 @@ def infer_type(title: str) -> str | None:
 
 
 def infer_date(head: str) -> str | None:
-    """A full date next to "published", "issued", "dated"... in the first lines."""
+    """The publication date the first lines state: a full date next to "published", "issued",
+    "dated"...; else a line that is a date and nothing else, as a cover page or a byline gives it
+    ("May 2025", "Wednesday 12 November 2025"). A date inside a sentence is not one: it may be any event."""
     from kb.dates import find_dates
 
-    for line in head.splitlines()[:15]:
+    lines = head.splitlines()[:15]
+    for line in lines:
         if not _DATE_CUE.search(line):
             continue
         for mention in find_dates(line):
             if mention.precision in {"day", "month"} and not mention.relative:
                 return mention.label
+    for line in lines:
+        mentions = find_dates(line)
+        if (len(mentions) == 1 and mentions[0].precision in {"day", "month"} and not mentions[0].relative
+                and not _WORD_OR_NUMBER.search(_DAY_NAME.sub("", line[:mentions[0].start] + line[mentions[0].end:]))):
+            return mentions[0].label
     return None
+
+
+_WORD_OR_NUMBER = re.compile(r"[^\W_]")
+_DAY_NAME = re.compile(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b,?", re.I)
 
 
 def complete(document: Document) -> Document:
@@ -140,7 +178,7 @@ def complete(document: Document) -> Document:
             inferred.append("jurisdiction")
     doc_type = normalise_type(meta.doc_type) if meta.doc_type else None
     if doc_type is None:
-        doc_type = infer_type(meta.title)
+        doc_type = infer_type(meta.title, head)
         if doc_type:
             inferred.append("doc_type")
     date = meta.date

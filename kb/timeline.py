@@ -1,8 +1,10 @@
 """`kb timeline`: the dated regulatory events a corpus mentions, in order, each cited.
 
 An event is a sentence that carries a date and says something happens then (opens, closes, takes
-effect, is published, expected...). Relative dates are resolved against the document's publication
-date. Past and upcoming are told apart relative to today, or to an `as_of` date.
+effect, is published, expected...). A date that names a document ("its 2023 discussion paper", "the
+2023 Act") is not an event's date (kb.dates.names_a_document). Relative dates are resolved against
+the document's publication date. Past and upcoming are told apart relative to today, or to an
+`as_of` date.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.dates import PRECISION_RANK, DateMention, document_dates
+from kb.dates import PRECISION_RANK, DateMention, document_dates, names_a_document
 from kb.errors import BadQuestion
 from kb.filters import Filters, document_mask
 from kb.index import IndexReader
@@ -113,6 +115,8 @@ def _events_of(chunk: Chunk, as_of: dt.date, seen: set[tuple[str, str]]) -> list
         if not EVENT_CUE.search(sentence):
             continue
         for mention in document_dates(sentence, chunk.meta.date, chunk.meta.jurisdiction):
+            if names_a_document(sentence, mention):  # "its 2023 discussion paper": which paper, not when
+                continue
             key = (normalise_for_dedup(sentence), mention.label)
             if key in seen:  # the same statement about the same date, e.g. a repeated paragraph
                 continue

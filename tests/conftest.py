@@ -90,7 +90,7 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
-def make_pdf(pages: list[str], *, title: str | None = "Fixture widget rules", **encryption) -> bytes:
+def make_pdf(pages: list[str], *, title: str | None = "Fixture widget rules", created=None, **encryption) -> bytes:
     """A real PDF with one page per text (fpdf2, a test-only dependency; tests skip without it)."""
     import datetime as dt
 
@@ -98,7 +98,7 @@ def make_pdf(pages: list[str], *, title: str | None = "Fixture widget rules", **
     if title:
         pdf.set_title(title)
     pdf.set_author("Fixture Authority")
-    pdf.set_creation_date(dt.datetime(2031, 3, 4, 9, 30, tzinfo=dt.timezone.utc))
+    pdf.set_creation_date(created or dt.datetime(2031, 3, 4, 9, 30, tzinfo=dt.timezone.utc))
     for text in pages:
         pdf.add_page()
         pdf.set_font("helvetica", size=12)

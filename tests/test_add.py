@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -317,6 +318,42 @@ def test_readable_names_come_from_the_address_or_the_title():
     assert readable_stem("https://example.org/", b"<title>R\xc3\xa8gles &amp; Fees</title>") == "example.org-regles-fees"
     assert readable_stem("https://example.org/") == "example.org"
     assert len(readable_stem("https://example.org/" + "long-" * 50)) <= 96
+
+
+WINDOWS_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\[\]]')
+
+
+@pytest.mark.parametrize("url, stem", [
+    ("http://[::1]:8000/page", "ipv6-1"),  # "page" is generic: the host alone
+    ("http://[::1]:8000/Lords/debates/Crypto.html", "ipv6-1-crypto"),
+    ("https://[2001:db8::7]/rules?id=12", "ipv6-2001-db8-7-rules-12"),
+    ("http://[fe80::1%25eth0]/notes", "ipv6-fe80-1-eth0-notes"),
+    ("http://[::ffff:127.0.0.1]/x", "ipv6-ffff-127-0-0-1-x"),
+    ("http://192.0.2.1:8080/guide", "192.0.2.1-guide"),
+    ("https://bücher.example/regeln", "bücher.example-regeln"),  # readable: the host's own letters
+    ("http://aux/", "aux_"), ("http://con.local/", "con_.local"), ("http://lpt1/x", "lpt1-x"),
+])
+def test_names_made_from_urls_are_portable_and_readable(url, stem):
+    """No ":" or brackets from an IPv6 host, nothing Windows forbids, no Windows device name (AUX.html)."""
+    made = readable_stem(url)
+    assert made == stem
+    assert not WINDOWS_FORBIDDEN.search(made) and made[-1] not in ". "
+
+
+def test_a_page_from_an_ipv6_host_gets_a_portable_file_name(corpus):
+    try:
+        server = HTTPServer(host="::1", port=0)
+        server.start()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    try:
+        url = serve_page(server, "/Lords/2025-11-12/debates/CryptoRegulation.html", PAGE)
+        result = add_url(url, corpus, limits=FAST)
+    finally:
+        server.stop()
+    assert url.startswith("http://[::1]:") and result.status == "added"
+    assert entries(corpus) == [".ipv6-1-cryptoregulation.html.kb.json", "ipv6-1-cryptoregulation.html"]
+    assert read_sidecar(result.path).url == url
 
 
 # --- local files ----------------------------------------------------------------------------------

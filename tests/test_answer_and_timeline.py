@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from kb.answer import answer_lines, answer_question
 from kb.build import build_index
+from kb.config import Settings
 from kb.cli import app
 from kb.testing import HashEmbedder
 from kb.filters import Filters
@@ -120,6 +121,33 @@ def test_timeline_filters_and_topic(dated_corpus):
     assert {e.chunk.meta.source for e in eu} == {"other.md"}
     gateway = build_timeline(reader, topic="gateway", as_of=dt.date(2031, 1, 1))
     assert gateway and all("gateway" in (e.text + " ".join(e.chunk.section)).lower() for e in gateway)
+
+
+def test_a_reference_to_an_earlier_document_is_not_an_event(tmp_path):
+    """"its 2023 discussion paper" says which paper, not that something happens in 2023 (the bundled
+    Hansard record says so of the Bank of England's paper); the sentence's own date stays an event."""
+    corpus = tmp_path / "corpus"
+    write(corpus / "update.md", """
+        ---
+        title: Fixture widget token update
+        date: 2031-06-01
+        ---
+        # Update
+
+        The Widget Bank launched a consultation on 10 November 2031, building on its 2029 discussion paper.
+
+        Following the 2028 consultation, the Treasury will legislate for the regime in 2032.
+
+        The 2030 Act requires firms to register by 2033.
+
+        In 2029 the Widget Bank published a discussion paper on widget tokens.
+        """)
+    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
+    build_index(settings)
+    events = build_timeline(IndexReader.open(settings.index), as_of=dt.date(2031, 6, 1))
+    assert [(e.label, e.text.split()[1]) for e in events] == [
+        ("2029", "2029"),  # "In 2029 the Widget Bank published": an event
+        ("2031-11-10", "Widget"), ("2032", "the"), ("2033", "2030")]
 
 
 def test_timeline_through_the_cli(dated_corpus):

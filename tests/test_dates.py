@@ -480,3 +480,29 @@ def test_a_leading_date_must_still_be_a_date(value):
 def test_labels_parse_back_to_their_span(sentence):
     mention = only(sentence, REF)
     assert parse_iso_partial(mention.label) == (mention.first, mention.last, mention.precision)
+
+
+# --- dates that name a document ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sentence, naming", [
+    ("Building on its 2023 discussion paper, the FCA will consult in 2026.", {"2023"}),
+    ("Following the 2022 consultation, the Treasury will legislate in 2025.", {"2022"}),
+    ("The 2023 Act requires firms to register by 2027.", {"2023"}),  # a law's name, as "Act 2023" is
+    ("The FCA’s March 2024 report found gaps; rules start in 2028.", {"March 2024"}),
+    ("In its 2022 and 2023 annual reports the Bank said rules start in 2026.", {"2022", "2023"}),
+    ("Firms’ 2023 reports showed gaps, and the regulators' 2022 roadmap sets 2026.", {"2023", "2022"}),
+    ("A 2024 review of the rules will be published in 2025.", {"2024"}),
+    ("This 2019 White Paper set the plan.", {"2019"}),
+    # A date of its own, even beside a document's noun:
+    ("In 2023 the FCA published a discussion paper.", set()),
+    ("The paper, published in 2023, will be reviewed in 2026.", set()),
+    ("The 2024 deadline was missed; firms must apply by the 2026 deadline.", set()),  # a deadline is no document
+    ("The 2025 consultation period ends on 1 March 2025.", set()),  # a consultation's period is a time
+    ("The 2026 reporting requirements apply from 2026.", set()),
+    ("By 2026 the rules apply.", set()),
+])
+def test_a_date_naming_a_document_is_told_from_an_events_date(sentence, naming):
+    from kb.dates import names_a_document
+
+    assert {m.text for m in found(sentence) if names_a_document(sentence, m)} == naming

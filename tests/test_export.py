@@ -105,6 +105,43 @@ def test_hostile_text_cannot_break_the_calendar():
     assert "url" not in parsed and "Origin: javascript:alert(1)" in str(parsed["description"])
 
 
+def test_a_calendar_without_events_is_still_a_valid_calendar():
+    """RFC 5545 (3.4, 3.6): a VCALENDAR holds at least one component; strict readers refuse an empty one."""
+    ics = timeline_ics([], stamp=STAMP)
+    calendar = icalendar.Calendar.from_ical(ics)
+    assert ics.startswith(b"BEGIN:VCALENDAR\r\n") and ics.endswith(b"END:VCALENDAR\r\n")
+    assert (str(calendar["version"]), str(calendar["prodid"])) == ("2.0", "-//kb//regulatory timeline//EN")
+    assert [c.name for c in calendar.subcomponents] == ["VTIMEZONE"] and not events_of(ics)
+    (standard,) = calendar.subcomponents[0].subcomponents  # a complete time zone: 3.6.5 wants STANDARD or DAYLIGHT
+    assert {"DTSTART", "TZOFFSETFROM", "TZOFFSETTO"} <= set(standard)
+    assert b"VTIMEZONE" not in timeline_ics([event()], stamp=STAMP)  # all-day events need none
+
+
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def test_no_bidirectional_override_reaches_a_calendar_a_spreadsheet_or_a_memo():
+    """The terminal's guard (kb.text.TERMINAL_UNSAFE) holds for every export: "Trojan source" reordering
+    (U+202A-U+202E, U+2066-U+2069) in text, title, section, regulator or origin is dropped, and a
+    formula hidden behind one (U+202E then "=") is still defused."""
+    rlo, lri, pdi = "\u202e", "\u2066", "\u2069"
+    hostile = event(f"Fees {rlo}eunever{pdi} apply from 1 March 2032 {lri}to dealers{pdi}.",
+                    title=f"Widget {rlo}eciton{pdi}", regulator=f"{lri}WA{pdi}", section=(f"Fees {rlo}x",),
+                    extra={"origin": f"https://widgets.example/{rlo}fdp.exe"})
+    formula = event(f"{rlo}=HYPERLINK(\"http://evil.example\") on 1 March 2032", title=f"\u202a@SUM(A1)")
+    exports = {"ics": timeline_ics([hostile, formula], stamp=STAMP).decode("utf-8"),
+               "csv": timeline_csv([hostile, formula]), "markdown": timeline_markdown([hostile, formula]),
+               "answer": answer_markdown(answer(question=f"When {rlo}?", text=f"Fees {lri}apply{pdi}.",
+                                                passages=(Hit(hostile.chunk, 1, 0.9),),
+                                                notes=(f"{rlo}note",)))}
+    for name, text in exports.items():
+        assert not BIDI_CONTROLS.search(text), (name, text)
+    (header, first, second) = list(csv.reader(io.StringIO(exports["csv"])))
+    assert dict(zip(header, first))["event"] == "Fees eunever apply from 1 March 2032 to dealers."
+    assert (dict(zip(header, second))["event"], dict(zip(header, second))["title"]) == \
+        ('\'=HYPERLINK("http://evil.example") on 1 March 2032', "'@SUM(A1)")
+
+
 # --- CSV and Markdown table -----------------------------------------------------------------------
 
 
@@ -275,6 +312,52 @@ def test_kb_timeline_csv_and_markdown(timeline_env, tmp_path):
     table = tmp_path / "table.txt"
     assert kb(["timeline", "-o", str(table)], timeline_env).exit_code == 0
     assert "2 dated event(s)" in table.read_text() and "\x1b" not in table.read_text()
+
+
+def test_output_dash_means_standard_output_not_a_file_called_dash(timeline_env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    stamp = re.compile(rb"DTSTAMP:\d{8}T\d{6}Z")
+    for fmt in ("ics", "csv", "markdown"):
+        dashed = kb(["timeline", "--as-of", "2031-06-01", "-f", fmt, "-o", "-"], timeline_env)
+        plain = kb(["timeline", "--as-of", "2031-06-01", "-f", fmt], timeline_env)
+        assert dashed.exit_code == 0 and dashed.stdout_bytes and not (tmp_path / "-").exists(), fmt
+        assert stamp.sub(b"", dashed.stdout_bytes) == stamp.sub(b"", plain.stdout_bytes), fmt
+    for args in (["--json"], []):  # the JSON and the table too, as without --output
+        dashed = kb(["timeline", "--as-of", "2031-06-01", "--output", "-", *args], timeline_env)
+        assert dashed.stdout == kb(["timeline", "--as-of", "2031-06-01", *args], timeline_env).stdout
+    assert not (tmp_path / "-").exists()
+
+
+def test_an_export_without_events_is_a_valid_empty_file_and_says_so(timeline_env):
+    """Nothing upcoming: every format is its empty form (exit 0, so a re-exported feed empties), with a note
+    on standard error, as the table says "0 dated event(s)"."""
+    empty = {"ics": lambda data: [c.name for c in icalendar.Calendar.from_ical(data).subcomponents] == ["VTIMEZONE"],
+             "csv": lambda data: data == (",".join(CSV_COLUMNS) + "\r\n").encode(),
+             "markdown": lambda data: data == b"| Date | Status | Event | Source | Published |\n|---|---|---|---|---|\n"}
+    for fmt, is_empty in empty.items():
+        result = kb(["timeline", "--as-of", "2040-01-01", "--upcoming", "-f", fmt], timeline_env)
+        assert result.exit_code == 0 and is_empty(result.stdout_bytes), (fmt, result.stdout)
+        assert result.stderr.startswith("0 dated event(s), as of 2040-01-01: "), (fmt, result.stderr)
+    full = kb(["timeline", "--as-of", "2031-06-01", "-f", "ics"], timeline_env)
+    assert full.exit_code == 0 and full.stderr == ""
+
+
+def test_a_csv_file_starts_with_a_utf8_bom_for_excel_and_standard_output_does_not(timeline_env, tmp_path):
+    write(tmp_path / "corpus" / "café.md", "# Règles\n\nCafé owners must register by 1 March 2032 and pay 500 €.\n")
+    assert kb(["index"], timeline_env).exit_code == 0
+    target = tmp_path / "events.csv"
+    assert kb(["timeline", "--as-of", "2031-06-01", "-f", "csv", "-o", str(target)], timeline_env).exit_code == 0
+    data = target.read_bytes()
+    piped = kb(["timeline", "--as-of", "2031-06-01", "-f", "csv"], timeline_env).stdout_bytes
+    assert data.startswith(b"\xef\xbb\xbfdate,status,") and piped.startswith(b"date,status,")
+    assert data[3:] == piped  # the BOM is the only difference
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert any(row["event"] == "Café owners must register by 1 March 2032 and pay 500 €." and row["source"] == "café.md" for row in rows)
+    for fmt in ("ics", "markdown"):  # only CSV: a BOM would break a calendar, and Markdown needs none
+        other = tmp_path / f"events.{fmt}"
+        kb(["timeline", "--as-of", "2031-06-01", "-f", fmt, "-o", str(other)], timeline_env)
+        assert not other.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert "UTF-8 BOM" in kb(["timeline", "--help"], timeline_env).output
 
 
 def test_kb_timeline_export_errors_are_one_line(timeline_env, tmp_path):

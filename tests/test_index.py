@@ -112,6 +112,35 @@ def test_an_index_assembled_the_old_way_is_re_read_without_re_embedding(fake_set
     assert not build_index(fake_settings, embedder_factory=factory).written
 
 
+def test_an_index_whose_metadata_was_inferred_by_older_rules_is_re_read_without_re_embedding(tmp_path, monkeypatch):
+    """New inference rules (kb.metadata) reach an existing index at the next kb index, not only after
+    --rebuild: a Hansard record an older kb typed "law" becomes a parliamentary debate, no vector recomputed."""
+    import kb.metadata
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "lords.md").write_text("# Widget tokens: US Regulation\n\nHansard, Lords Chamber.\n\n"
+                                     "My Lords, the Government are legislating this year.\n", encoding="utf-8")
+    settings_ = _settings(tmp_path, corpus)
+    with monkeypatch.context() as old_rules:  # the title's "Regulation" made it a law
+        old_rules.setattr(kb.metadata, "infer_type", lambda title, head="": "law")
+        first = build_index(settings_)
+    reader = IndexReader.open(settings_.index)
+    assert [d.doc_type for d in reader.documents] == ["law"]
+    manifest_path = reader.build / "manifest.json"
+    reader.close()
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["assembly"]["metadata"] >= 2
+    manifest["assembly"] = {"repeats": "per-document"}  # as the kb before the metadata version wrote it
+    manifest_path.write_text(json.dumps(manifest))
+    factory = CountingFactory()
+    report = build_index(settings_, embedder_factory=factory)
+    assert report.written and report.full_reason.startswith("assembly changed")
+    assert factory.calls == 0 and report.reused == first.chunks == report.chunks
+    assert [d.doc_type for d in IndexReader.open(settings_.index).documents] == ["parliamentary debate"]
+    assert not build_index(settings_, embedder_factory=factory).written
+
+
 def test_the_seed_article_is_not_returned_twice(tmp_path):
     seed = shared_path("seeds", "000_9758b4fa44d2aefc.txt")
     corpus = tmp_path / "corpus"

@@ -145,3 +145,29 @@ def test_the_live_index_loads_the_model_once_and_reopens_only_a_new_build(indexe
     assert live.search("sprocket dividend ledger", 1).hits[0].chunk.meta.source == "delta.md"
     assert (live.opened, len(loads)) == (2, 1)  # the new build opened, the model kept
     live.close()
+
+
+def test_arguments_of_the_wrong_type_or_out_of_range_get_a_plain_message(indexed):
+    """Not pydantic's text ("1 validation error for askArguments ... https://errors.pydantic.dev"): the argument,
+    what it takes (from the tool's schema), and what it got, as the CLI says it."""
+    from kb.cli.mcp_server import build_server
+
+    async def session():
+        async with Client(build_server(indexed), cache=None) as client:  # in-process: the same tools, faster
+            for tool, arguments, message in [
+                ("ask", {"question": "fees", "top_k": 0}, "top_k needs a whole number from 1 to 50, not 0."),
+                ("search", {"query": "fees", "top_k": 500}, "top_k needs a whole number from 1 to 50, not 500."),
+                ("ask", {"question": "fees", "top_k": "lots"}, 'top_k needs a whole number from 1 to 50, not "lots".'),
+                ("ask", {}, "question is required (a string)."),
+                ("sources", {"limit": "many"}, 'limit needs a whole number of 1 or more, not "many".'),
+                ("search", {"query": "fees", "jurisdiction": ["UK", 5]},
+                 'jurisdiction needs a list of strings or a string, not ["UK", 5].'),
+                ("timeline", {"upcoming": "maybe"}, 'upcoming needs true or false, not "maybe".'),
+                ("ask", {"question": 12, "top_k": -1},
+                 "question needs a string, not 12. top_k needs a whole number from 1 to 50, not -1."),
+            ]:
+                result = await client.call_tool(tool, arguments)
+                assert result.is_error and result.content[0].text == message, (tool, arguments, result.content)
+            assert data(await call(client, "sources"))["total"] == 5
+
+    asyncio.run(session())

@@ -5,7 +5,8 @@ Four tools, each a library call whose result goes out in the JSON form `kb ... -
 `timeline` (kb.timeline/1) and `sources` (kb.sources/1). The index stays open and the model loaded
 between calls (kb.session.LiveIndex); a build swapped in by `kb index` or `kb add` is picked up at
 the next call. A user error (empty question, unknown filter value, bad date, no index) becomes a
-tool error with kb's message and hint, never a crash of the server.
+tool error with kb's message and hint, never a crash of the server; so does an argument of the wrong
+type or out of range, in kb's words ("top_k needs a whole number from 1 to 50, not 0."), not pydantic's.
 
 Imported only by `kb mcp`: the MCP SDK (and pydantic under it) costs every other command nothing.
 """
@@ -13,11 +14,12 @@ Imported only by `kb mcp`: the MCP SDK (and pydantic under it) costs every other
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Annotated, Any, Callable
 
 from mcp.server import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import Field
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from pydantic import Field, ValidationError
 
 from kb import __version__
 from kb.cli.render import to_json
@@ -78,10 +80,78 @@ jurisdiction, regulator, type, inferred (the fields guessed from the text rather
 origin (the URL it was fetched from, or the source its front matter names; null when unknown)."""
 
 
+class KBServer(MCPServer):
+    """An MCP server whose argument errors read like kb's own: the argument, what it takes, what it got."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            # The SDK reports arguments that fail the tool's schema as pydantic's text (several lines, a
+            # link to pydantic's site); a crash or a failed output conversion (UnexpectedToolError) is not
+            # the caller's mistake and keeps the SDK's message.
+            if isinstance(exc, UnexpectedToolError) or not isinstance(exc.__cause__, ValidationError):
+                raise
+            schema = next((tool.input_schema for tool in await self.list_tools() if tool.name == name), {})
+            raise ToolError(argument_errors(exc.__cause__, schema, arguments)) from exc.__cause__
+
+
+def argument_errors(error: ValidationError, schema: dict[str, Any], arguments: dict[str, Any]) -> str:
+    """One plain sentence per rejected argument, from the tool's input schema: "top_k needs a whole number
+    from 1 to 50, not 0.", "question is required (a string)." Several errors about one argument (each
+    branch of "a string or a list of strings") make one sentence."""
+    properties = schema.get("properties", {})
+    sentences: dict[str, str] = {}
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else ""
+        if name in sentences:
+            continue
+        allowed = describe_schema(properties.get(name, {}))
+        if not name:
+            sentences[name] = "The arguments must be an object of named arguments."
+        elif item["type"] == "missing":
+            sentences[name] = f"{name} is required ({allowed})."
+        else:
+            sentences[name] = f"{name} needs {allowed}, not {_shown_value(arguments.get(name))}."
+    return " ".join(sentences.values()) or "The arguments do not match the tool's input schema."
+
+
+def describe_schema(schema: dict[str, Any]) -> str:
+    """What a JSON schema allows, in words: "a whole number from 1 to 50", "a string or a list of strings"."""
+    kinds = [_describe_one(option) for option in schema.get("anyOf", [schema]) if option.get("type") != "null"]
+    return " or ".join(dict.fromkeys(kinds)) or "a valid value"
+
+
+def _describe_one(schema: dict[str, Any]) -> str:
+    kind = schema.get("type")
+    if "enum" in schema:
+        return "one of " + ", ".join(json.dumps(value) for value in schema["enum"])
+    if kind in ("integer", "number"):
+        words = "a whole number" if kind == "integer" else "a number"
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if low is not None and high is not None:
+            return f"{words} from {low} to {high}"
+        if low is not None:
+            return f"{words} of {low} or more"
+        if high is not None:
+            return f"{words} of {high} or less"
+        return words
+    if kind == "array":
+        items = _describe_one(schema.get("items", {}))
+        return "a list of " + (items[2:] + "s" if items.startswith("a ") else "values")
+    return {"string": "a string", "boolean": "true or false", "object": "an object"}.get(kind, "a valid value")
+
+
+def _shown_value(value: Any, limit: int = 40) -> str:
+    """The rejected argument as the caller sent it (JSON; the whole list, not the one bad item), cut short."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def build_server(settings: Settings, live: LiveIndex | None = None) -> MCPServer:
     """The MCP server for the index of `settings`, its four tools registered."""
     live = live or LiveIndex(settings)
-    server = MCPServer("kb", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
+    server = KBServer("kb", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
 
     @server.tool(name="ask", description=ASK)
     def ask(

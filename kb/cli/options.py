@@ -13,7 +13,13 @@ import typer
 IndexOption = typer.Option(None, "--index", "-i", help="Index folder (default: indexes/default, or `index` in kb.toml).")
 ModelOption = typer.Option(None, "--model", help="Embedding model: all-MiniLM-L6-v2 (bundled) or a local model folder.")
 JsonOption = typer.Option(False, "--json", help="Print one JSON object instead of formatted text.")
-OutputOption = typer.Option(None, "--output", "-o", dir_okay=False, help="Write to FILE instead of standard output.")
+OutputOption = typer.Option(None, "--output", "-o", dir_okay=False, allow_dash=True,
+                            help="Write to FILE; - (or no --output) writes to standard output.")
+
+
+def is_standard_output(output: object) -> bool:
+    """`--output -` means standard output, as for most Unix tools; no --output too."""
+    return output is None or str(output) == "-"
 
 
 class TimelineFormat(str, Enum):  # an Enum: click checks the choice and shell completion offers them

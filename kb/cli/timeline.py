@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from kb.cli.app import command, settings
-from kb.cli.options import PLACE_AND_TYPE_FILTERS, IndexOption, JsonOption, OutputOption, TimelineFormat
+from kb.cli.options import (PLACE_AND_TYPE_FILTERS, IndexOption, JsonOption, OutputOption, TimelineFormat,
+                            is_standard_output)
 
 if TYPE_CHECKING:
     from kb.filters import Filters
@@ -24,7 +25,9 @@ def timeline_command(
     since: Optional[str] = typer.Option(None, "--since", help="Only events on or after DATE (2026, 2026-03, 2026-03-31)."),
     until: Optional[str] = typer.Option(None, "--until", help="Only events on or before DATE."),
     fmt: TimelineFormat = typer.Option(TimelineFormat.table, "--format", "-f", help="table (on the terminal), or a "
-                                       "file to import elsewhere: ics (calendar), csv (spreadsheet), markdown."),
+                                       "file to import elsewhere: ics (calendar), csv (spreadsheet), markdown. A csv "
+                                       "--output file starts with a UTF-8 BOM, which Excel needs to read accents and "
+                                       "symbols; standard output gets none."),
     output: Optional[Path] = OutputOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -46,6 +49,8 @@ def timeline_command(
               parse_date_option(until, "--until", "timeline")[1] if until else None)
     timeline = index_timeline(settings(index=index).index, filters, topic, reference, upcoming=upcoming,
                               since=window[0], until=window[1])
+    if is_standard_output(output):
+        output = None
     if fmt is TimelineFormat.table and output is None:
         show(timeline, as_json=as_json)
         return
@@ -54,8 +59,19 @@ def timeline_command(
     if fmt is TimelineFormat.table:  # --json or the table into a file: what the terminal would show
         data = rendered(timeline, as_json=as_json).encode("utf-8")
     else:
-        data = timeline_file(timeline.events, fmt.value)
+        data = timeline_file(timeline.events, fmt.value, excel_bom=output is not None)
     if output is None:
         typer.echo(data, nl=False)
     else:
         write_export(data, output)
+    if not timeline.events and fmt is not TimelineFormat.table:  # the table and JSON say so themselves
+        from rich.console import Console
+        from rich.text import Text
+
+        Console(stderr=True).print(Text(f"0 dated event(s), as of {timeline.as_of.isoformat()}: "
+                                        f"{EMPTY_EXPORT[fmt]}.", style="dim"), soft_wrap=True)
+
+
+EMPTY_EXPORT = {TimelineFormat.ics: "the calendar has no events",
+                TimelineFormat.csv: "the CSV has its header row only",
+                TimelineFormat.markdown: "the table has its header row only"}

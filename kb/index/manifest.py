@@ -18,7 +18,10 @@ from kb.index.layout import BuildParts
 FORMAT_VERSION = 2
 # How chunks become the index (see kb.build). A build with another value re-reads every file;
 # its vectors are still re-used. "per-document": a document never holds the same text twice.
-ASSEMBLY = {"repeats": "per-document"}
+# "metadata": the version of kb.metadata's inference; a new one re-reads every file, so inferred dates
+# and types follow the new rules without --rebuild (2: a date alone on a line near the top before a
+# file's own date; parliamentary debates).
+ASSEMBLY = {"repeats": "per-document", "metadata": 2}
 # What the embedder is given besides a chunk's text (kb.build.embed_text). Bump the version
 # when that changes, so old vectors are not re-used by mistake.
 EMBED_CONTEXT = "nearest heading"
