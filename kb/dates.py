@@ -166,6 +166,9 @@ _RELATIVE_DAY = re.compile(r"(?<!\w)(?P<word>today|yesterday|tomorrow)(?!\w)", r
 _RELATIVE_PERIOD = re.compile(r"(?<!\w)(?P<dir>this|next|last)\s+(?P<unit>week|month|quarter|year)(?!\w)", re.I)
 _RELATIVE_PART = re.compile(r"(?<!\w)(?P<dir>earlier|later)\s+this\s+(?P<unit>week|month|quarter|year)(?!\w)", re.I)
 _RELATIVE_MONTH = re.compile(r"(?<!\w)(?P<dir>[Tt]his|[Nn]ext|[Ll]ast)\s+(?P<month>" + _FULL_MONTH + r")")
+# Relative wording on its own: "today", "this week", "earlier this month" (not "in March", "next June").
+_RELATIVE_WORDING = re.compile(r"today|yesterday|tomorrow|(?:(?:earlier|later)\s+)?(?:this|next|last)\s+(?:week|month|quarter|year)",
+                               re.I)
 _THE_BEFORE = re.compile(r"\bthe\s+$", re.I)
 
 # --- Wrappers: modifiers and offsets ---------------------------------------------------------
@@ -210,7 +213,12 @@ def find_dates(sentence: str, reference: datetime.date | None = None, *, day_fir
         found += _relative(sentence, reference)
     found += [wrapped for mention in found if (wrapped := _with_modifier(sentence, mention))]
     found += [shifted for mention in found if (shifted := _with_offset(sentence, mention))]
-    return _without_overlaps(found)
+    kept = _without_overlaps(found)
+    # "On 10 November, just earlier this week, ...": the date the sentence states is the event's;
+    # the relative period around it adds nothing (and would be a second event).
+    return [m for m in kept if not (_RELATIVE_WORDING.fullmatch(m.text) and any(
+        o is not m and not _RELATIVE_WORDING.fullmatch(o.text) and m.first <= o.first and o.last <= m.last
+        for o in kept))]
 
 
 class Period(NamedTuple):
@@ -406,9 +414,19 @@ def _season(sentence: str, match: re.Match) -> DateMention | None:
     return _mention(sentence, match.start(), match.end(), *_span(year, start_month, start_month + 2), "season")
 
 
+# An acronym before a year names an instrument by its short title: "(PSRs 2017)", "FSMA 2000", "MLRs 2017".
+# (Upper-case text keeps its prepositions: "BY 2025" is still a date.)
+_ACRONYM = re.compile(r"[A-Z]{2,}s?")
+_UPPER_CASE_WORDS = frozenset("BY IN ON FROM UNTIL TILL BEFORE AFTER SINCE DURING OF TO AND OR THE END MID EARLY LATE "
+                              "FY CY Q H".split())
+
+
 def _after_reference_word(before: str) -> bool:
     word = _PREVIOUS_WORD.search(before)
-    return bool(word) and word[1].replace(".", "").casefold() in _REFERENCE_WORDS
+    if not word:
+        return False
+    bare = word[1].replace(".", "")
+    return bare.casefold() in _REFERENCE_WORDS or (bool(_ACRONYM.fullmatch(bare)) and bare not in _UPPER_CASE_WORDS)
 
 
 def _standalone_year(sentence: str, start: int, end: int) -> bool:

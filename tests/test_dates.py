@@ -506,3 +506,21 @@ def test_a_date_naming_a_document_is_told_from_an_events_date(sentence, naming):
     from kb.dates import names_a_document
 
     assert {m.text for m in found(sentence) if names_a_document(sentence, m)} == naming
+
+
+def labels(sentence, reference=None):
+    return [mention.label for mention in found(sentence, reference)]
+
+
+def test_a_year_after_an_acronym_is_part_of_a_short_title():
+    assert labels("to amend the Payment Services Regulations 2017 (PSRs 2017) to bring payments in") == []
+    assert labels("FSMA 2000 applies to these firms.") == []
+    assert labels("THE DEADLINE IS BY 2025.") == ["2025"]  # upper-case text keeps its prepositions
+    assert labels("The FCA in 2024 said so.") == ["2024"]
+
+
+def test_a_relative_period_around_a_stated_date_is_not_a_second_date():
+    reference = datetime.date(2025, 11, 12)
+    assert labels("On 10 November, just earlier this week, the Bank launched a consultation.", reference) == ["2025-11-10"]
+    assert labels("Next week, on 20 November, the Bank will publish.", reference) == ["2025-11-20"]
+    assert labels("Later this year the Bank will consult.", reference) == ["2025 (later)"]

@@ -38,8 +38,8 @@ def test_organisations_acronyms_roles_and_bodies():
 
 
 def test_dates_carry_precision_and_whether_they_were_resolved():
-    spans = find_spans("Published on 26 October 2023; the next review is in 2025 and today we act.", {K.DATE},
+    spans = find_spans("Published on 20 October 2023; the next review is in 2025 and today we act.", {K.DATE},
                        published="2023-10-26")
     by_text = {s.text: s for s in spans}
-    assert by_text["26 October 2023"].precision < by_text["2025"].precision
-    assert by_text["today"].relative and not by_text["26 October 2023"].relative
+    assert by_text["20 October 2023"].precision < by_text["2025"].precision
+    assert by_text["today"].relative and not by_text["20 October 2023"].relative
