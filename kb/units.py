@@ -169,7 +169,7 @@ def units_of(passage: int, text: str, before: str = "", after: str = "") -> list
         line = lines[index]
         if line.blank or line.item or _is_continuation(lines, index):
             continue
-        paragraph_end = min(_paragraph_end(lines, index), stop)
+        paragraph_end = min(_block_end(lines, index), stop)
         label = _field_label(passage, combined, lines, index, paragraph_end, base)
         if label is not None:
             units.extend(label)
@@ -186,7 +186,7 @@ def units_of(passage: int, text: str, before: str = "", after: str = "") -> list
         limit = stop if line.start < stop else len(combined)
         if line.start < base:
             limit = base - 1
-        start, end = trim_span(combined, line.start, min(_item_end(lines, index), limit))
+        start, end = trim_span(combined, line.start, min(_block_end(lines, index), limit))
         lead, parent, adjacent, lead_start = _lead_chain(combined, lines, index)
         shown = lead_start - base if lead_start is not None else None
         if parent is not None:
@@ -241,17 +241,9 @@ def _is_continuation(lines: list[_Line], index: int) -> bool:
     return False
 
 
-def _paragraph_end(lines: list[_Line], index: int) -> int:
-    end = lines[index].end
-    for line in lines[index + 1:]:
-        if line.blank or line.item:
-            break
-        end = line.end
-    return end
-
-
-def _item_end(lines: list[_Line], index: int) -> int:
-    """An item runs over the lines indented under it (its continuation), not its sub-items."""
+def _block_end(lines: list[_Line], index: int) -> int:
+    """Where the paragraph or item starting at `index` ends: an item runs over the lines under it (its
+    continuation), not its sub-items; both end at a blank line or the next item."""
     end = lines[index].end
     for line in lines[index + 1:]:
         if line.blank or line.item:
@@ -270,7 +262,7 @@ def _field_label(passage: int, text: str, lines: list[_Line], index: int, paragr
     following = next((i for i in range(index + 1, len(lines)) if not lines[i].blank), None)
     if following is None or lines[following].item:
         return None
-    end = _paragraph_end(lines, following)
+    end = _block_end(lines, following)
     sentences = split_sentences(text, lines[following].start, end)
     if not sentences:
         return None

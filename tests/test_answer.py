@@ -74,6 +74,16 @@ def searcher(tmp_path_factory):
     return Searcher(IndexReader.open(settings.index), HashEmbedder(64))
 
 
+def searcher_for(tmp_path, files):
+    """A searcher over a corpus of `files` (name → text), indexed with the hash embedder."""
+    corpus = tmp_path / "corpus"
+    for name, text in files.items():
+        write(corpus / name, text)
+    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
+    build_index(settings)
+    return Searcher(IndexReader.open(settings.index), HashEmbedder(64))
+
+
 def ask(searcher, question, k=5, **settings):
     return answer_question(searcher, question, k, settings=AnswerSettings(**settings))
 
@@ -176,8 +186,8 @@ def test_ask_json_gives_the_answer_span_and_the_terminal_shows_the_decline_reaso
 
 
 def test_a_primary_text_that_agrees_is_cited_over_the_news(tmp_path):
-    corpus = tmp_path / "corpus"
-    write(corpus / "news.md", """
+    searcher = searcher_for(tmp_path, {
+        "news.md": """
         ---
         title: "Fixture news: sprocket gateway to open"
         date: 2031-02-01
@@ -186,8 +196,8 @@ def test_a_primary_text_that_agrees_is_cited_over_the_news(tmp_path):
         # Sprocket gateway
 
         The sprocket gateway opens on 1 June 2032, the Sprocket Board said.
-        """)
-    write(corpus / "rules.md", """
+        """,
+        "rules.md": """
         ---
         title: "Fixture Sprocket Rules"
         date: 2031-01-15
@@ -198,18 +208,16 @@ def test_a_primary_text_that_agrees_is_cited_over_the_news(tmp_path):
         ## Commencement
 
         The sprocket gateway opens for applications on 1 June 2032.
-        """)
-    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
-    build_index(settings)
-    searcher = Searcher(IndexReader.open(settings.index), HashEmbedder(64))
+        """,
+    })
     answer = ask(searcher, "When does the sprocket gateway open?")
     cited = next(hit for hit in answer.passages if hit.rank == answer.citation).chunk
     assert answer.answerable and "1 June 2032" in answer.text and cited.meta.source == "rules.md"
 
 
 def test_a_definition_made_of_conditions_is_answered_with_all_of_them(tmp_path):
-    corpus = tmp_path / "corpus"
-    write(corpus / "order.md", """
+    searcher = searcher_for(tmp_path, {
+        "order.md": """
         ---
         title: "Fixture Gizmo Order"
         date: 2031-03-01
@@ -228,17 +236,15 @@ def test_a_definition_made_of_conditions_is_answered_with_all_of_them(tmp_path):
         (2) A gizmo is portable where it weighs less than 2 kilograms.
 
         (3) A gizmo that is built into a vehicle is not a qualifying gizmo.
-        """)
-    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
-    build_index(settings)
-    searcher = Searcher(IndexReader.open(settings.index), HashEmbedder(64))
+        """,
+    })
     answer = ask(searcher, "What is a qualifying gizmo?")
     assert answer.answerable and "(a) portable; and (b) rechargeable." in answer.text, answer.text
 
 
 def test_a_reference_must_be_what_the_answer_is_about(tmp_path):
-    corpus = tmp_path / "corpus"
-    write(corpus / "cp31-07.md", """
+    searcher = searcher_for(tmp_path, {
+        "cp31-07.md": """
         ---
         title: "CP31/07: Widget custody (consultation page)"
         date: 2031-03-01
@@ -249,8 +255,8 @@ def test_a_reference_must_be_what_the_answer_is_about(tmp_path):
         This consultation builds on our earlier CP31/02.
 
         Consultation closes: 12/05/2031
-        """)
-    write(corpus / "letters.md", """
+        """,
+        "letters.md": """
         ---
         title: "Fixture Bulletin 2031-4"
         date: 2031-04-02
@@ -259,10 +265,8 @@ def test_a_reference_must_be_what_the_answer_is_about(tmp_path):
         # Fixture Bulletin 2031-4
 
         The Board today issued Interpretive Letter 1190, which rescinds Interpretive Letter 1175 (June 3, 2030).
-        """)
-    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
-    build_index(settings)
-    searcher = Searcher(IndexReader.open(settings.index), HashEmbedder(64))
+        """,
+    })
     assert ask(searcher, "When does the CP31/07 consultation close?").answerable
     other = ask(searcher, "When does the consultation on CP31/02 close?")  # mentioned, but not what the page is
     assert not other.answerable and any("CP31/02" in note for note in other.notes)
@@ -271,8 +275,8 @@ def test_a_reference_must_be_what_the_answer_is_about(tmp_path):
 
 
 def test_the_opposite_qualifier_is_not_the_answer(tmp_path):
-    corpus = tmp_path / "corpus"
-    write(corpus / "duty.md", """
+    searcher = searcher_for(tmp_path, {
+        "duty.md": """
         ---
         title: "Fixture Widget Duty letter"
         date: 2031-05-01
@@ -283,10 +287,8 @@ def test_the_opposite_qualifier_is_not_the_answer(tmp_path):
         The Duty comes into force for closed widget products on 31 July 2032.
 
         The Duty came into force for open widget products in July 2031.
-        """)
-    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
-    build_index(settings)
-    searcher = Searcher(IndexReader.open(settings.index), HashEmbedder(64))
+        """,
+    })
     answer = ask(searcher, "When did the Duty come into force for open widget products?")
     assert answer.answerable and answer.span.text == "July 2031"
     from kb.answer import _contrary
@@ -305,24 +307,20 @@ def test_the_answer_must_come_from_a_source_that_names_what_is_asked_about(searc
     assert ask(searcher, "When does the Widget Act apply?").answerable
 
 
-def test_a_document_of_no_known_jurisdiction_must_name_the_asked_one(tmp_path):
-    corpus = tmp_path / "corpus"
-    write(corpus / "note.md", "# Note\n\nThe Sprocketium regime begins on 5 May 2032.\n")
-    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
-    build_index(settings)
-    searcher = Searcher(IndexReader.open(settings.index), HashEmbedder(64))
+def test_a_document_of_no_known_jurisdiction_does_not_answer_for_a_place_the_corpus_never_names(tmp_path):
+    searcher = searcher_for(tmp_path, {
+        "note.md": "# Note\n\nThe Sprocketium regime begins on 5 May 2032.\n",
+    })
     assert not ask(searcher, "When does the Hong Kong sprocket regime begin?").answerable
     assert ask(searcher, "When does the Sprocketium regime begin?").answerable
 
 
 def test_a_rulebook_that_never_says_where_it_applies_answers_for_the_place_its_corpus_names(tmp_path):
-    corpus = tmp_path / "corpus"
-    write(corpus / "about.md", "# About\n\nThese rules are made by the Sprocket Authority of Hong Kong.\n")
-    write(corpus / "rules.md", "# Rules\n\n## Fees\n\nA sprocket licence costs 400 credits a year.\n")
-    write(corpus / "other.md", "# Other\n\n## Fees\n\nIn Singapore, a gizmo licence costs 900 credits a year.\n")
-    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
-    build_index(settings)
-    searcher = Searcher(IndexReader.open(settings.index), HashEmbedder(64))
+    searcher = searcher_for(tmp_path, {
+        "about.md": "# About\n\nThese rules are made by the Sprocket Authority of Hong Kong.\n",
+        "rules.md": "# Rules\n\n## Fees\n\nA sprocket licence costs 400 credits a year.\n",
+        "other.md": "# Other\n\n## Fees\n\nIn Singapore, a gizmo licence costs 900 credits a year.\n",
+    })
     answer = ask(searcher, "How much does a sprocket licence cost a year in Hong Kong?")
     assert answer.answerable and "400 credits" in answer.text
     declined = ask(searcher, "How much does a gizmo licence cost a year in Hong Kong?")
@@ -337,8 +335,8 @@ def test_a_term_defined_by_one_item_of_a_list_of_definitions_is_answered_with_th
 
 
 def test_who_published_a_document_is_answered_by_its_own_date_line(tmp_path):
-    corpus = tmp_path / "corpus"
-    write(corpus / "paper.md", """
+    searcher = searcher_for(tmp_path, {
+        "paper.md": """
         ---
         title: "Sprocket regime: policy paper"
         date: 2031-06-03
@@ -348,10 +346,8 @@ def test_who_published_a_document_is_answered_by_its_own_date_line(tmp_path):
         Sprocket Treasury policy paper, published 3 June 2031.
 
         In 2029 the Sprocket Council published a policy paper with detailed proposals for the sprocket regime.
-        """)
-    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
-    build_index(settings)
-    searcher = Searcher(IndexReader.open(settings.index), HashEmbedder(64))
+        """,
+    })
     answer = ask(searcher, "Who published the policy paper on the sprocket regime?")
     assert answer.answerable and answer.text.startswith("Sprocket Treasury policy paper"), answer.text
 
