@@ -28,12 +28,13 @@ from kb.question import DATE_TYPES, AnswerType, Event, Question, analyse
 from kb.search import Searcher, clean_question
 from kb.spans import SpanKind, TypedSpan, find_spans
 from kb.text import collapse_whitespace, split_sentences
-from kb.units import Unit, units_of
+from kb.units import Unit, starts_with_item, units_of
 
 ANSWER_PASSAGES = 10  # candidate answers come from this many top passages, whatever --top-k is
 # The best units by the cheap signals are embedded and scored in full, each cut to its first
 # EMBEDDED_CHARS characters: embedding is most of an answer's time (README, "Answer quality").
 EMBEDDED_CANDIDATES = 10
+LIST_CONTINUATIONS = 3  # passages read beyond the searched ones because a list runs on into them
 EMBEDDED_CHARS = 300
 WEIGHTS = {"cosine": 0.5, "focus": 0.68, "rank": 0.8, "event": 0.2, "unsure": 0.1, "precision": 0.15, "shape": 0.35,
            "length": 0.15, "anchor": 0.4, "phrase": 0.33, "main": 0.3,
@@ -126,7 +127,15 @@ def gather_evidence(searcher: Searcher, question: str, k: int = 5, *, mask: np.n
     hits = searcher.search(text, max(k, settings.passages), mask=mask)
     read = hits[:settings.passages]
     neighbours = neighbour_chunks(searcher, read) if settings.units else {}
-    candidates = [c for c in _candidates(searcher, analysis, read, settings, neighbours) if _fits(c, analysis, settings)]
+    continued: dict[int, int] = {}  # a passage read because a list runs on into it → the passage it continues
+    if settings.units and len(hits) == len(read):  # (with -k beyond the passages read, ranks stay as searched)
+        more = _list_continuations(read, neighbours)
+        if more:
+            continued = {len(read) + i: source for i, (source, _) in enumerate(more)}
+            hits = read = [*hits, *(hit for _, hit in more)]
+            neighbours = neighbour_chunks(searcher, read)
+    candidates = [c for c in _candidates(searcher, analysis, read, settings, neighbours, continued)
+                  if _fits(c, analysis, settings)]
     candidates.sort(key=lambda c: -_cheap_score(c, analysis))
     shortlist = candidates[:EMBEDDED_CANDIDATES]
     vectors = None
@@ -169,7 +178,8 @@ def _missing_anchors(searcher: Searcher, question: Question, candidates: list[Ca
 
 
 def _candidates(searcher: Searcher, question: Question, hits: list[Hit], settings: AnswerSettings,
-                neighbours: dict[int, tuple[Chunk | None, Chunk | None]]) -> list[Candidate]:
+                neighbours: dict[int, tuple[Chunk | None, Chunk | None]],
+                continued: dict[int, int] | None = None) -> list[Candidate]:
     texts = {p: tuple(c.text if c is not None else "" for c in pair) for p, pair in neighbours.items()}
     abbreviations = defined_abbreviations([*(b for b, _ in texts.values()), *(hit.chunk.text for hit in hits)])
     weights = _focus_weights(searcher, question, abbreviations) if settings.focus else {}
@@ -212,7 +222,7 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
                 focus = 0.6 * focus + 0.4 * specific
             candidates.append(Candidate(
                 unit=unit, text=text, spans=spans, focus=focus,
-                prior=1.0 - passage / ANSWER_PASSAGES,
+                prior=1.0 - (continued or {}).get(passage, passage) / ANSWER_PASSAGES,  # a list's rest ranks as its start
                 event=_event_agreement(question, text, mentions, chunk.meta.date, about[chunk.meta.doc_id])
                 if settings.events else 0.0,
                 shape=_shape(question, unit, text, spans), terms=frozenset(words),
@@ -407,6 +417,24 @@ def _embedded_part(candidate: Candidate) -> str:
     span = candidate.spans[0]
     start = max(0, min(span.start - EMBEDDED_CHARS // 2, len(text) - EMBEDDED_CHARS))
     return text[start:start + EMBEDDED_CHARS]
+
+
+def _list_continuations(hits: list[Hit], neighbours: dict[int, tuple[Chunk | None, Chunk | None]]
+                        ) -> list[tuple[int, Hit]]:
+    """Passages that go on with a list a read passage was cut in: the last limbs of a definition
+    ("(D) with respect to a Federal qualified payment stablecoin issuer, the Comptroller.") are in the
+    passage after the lead-in, which the search need not have returned. Read after the others."""
+    seen = {hit.chunk_id for hit in hits}
+    found: list[tuple[int, Hit]] = []  # (the passage continued, the passage after it)
+    for passage, hit in enumerate(hits):
+        after = neighbours.get(passage, (None, None))[1]
+        if after is None or hit.chunk_id + 1 in seen or not starts_with_item(after.text):
+            continue
+        seen.add(hit.chunk_id + 1)
+        found.append((passage, Hit(after, rank=len(hits) + len(found) + 1, score=hit.score, chunk_id=hit.chunk_id + 1)))
+        if len(found) == LIST_CONTINUATIONS:
+            break
+    return found
 
 
 def neighbour_chunks(searcher: Searcher, hits: list[Hit]) -> dict[int, tuple[Chunk | None, Chunk | None]]:

@@ -38,6 +38,12 @@ _OPEN_END = re.compile(r"(?:[:—–-]|\bmeans|\bfollowing|\bthat|\bto|\bwhich|\
 _FIELD_LABEL = re.compile(r"^[A-Z][A-Za-z ]{0,24}:?$")
 
 
+def starts_with_item(text: str) -> bool:
+    """The text's first line is a list item: a passage the chunker began inside a list."""
+    first = text.lstrip("\n").split("\n", 1)[0]
+    return bool(_ITEM.match(first)) and len(first.strip()) > 3
+
+
 @dataclass(frozen=True, slots=True)
 class Unit:
     """A candidate answer: `passage_text[start:end]`, read after `lead` (context, possibly empty)."""

@@ -351,3 +351,23 @@ def test_who_published_a_document_is_answered_by_its_own_date_line(tmp_path):
     answer = ask(searcher, "Who published the policy paper on the sprocket regime?")
     assert answer.answerable and answer.text.startswith("Sprocket Treasury policy paper"), answer.text
 
+
+def test_the_rest_of_a_list_cut_by_the_chunker_is_read_even_when_the_search_did_not_return_it(tmp_path):
+    filler = " ".join(["such an institution must keep its records in good order"] * 2)
+    items = "".join(f"  - ({label}) with respect to a {kind}, {filler}, the {body};\n" for label, kind, body in
+                    [("A", "bank", "Banking Board"), ("B", "credit union", "Credit Union Board"),
+                     ("C", "state dealer", "State Office")])
+    write(tmp_path / "corpus" / "act.md", "# Widget Act\n\n## Definitions\n\n- (25) The term “widget supervisor” means—\n"
+          + items + "  - (D) with respect to a federal widget dealer, the Widget Commissioner.\n")
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index", model="hash:64", chunk_tokens=110,
+                        overlap_tokens=0)
+    build_index(settings)
+    searcher = Searcher(IndexReader.open(settings.index), HashEmbedder(64))
+    question = "What does the term widget supervisor mean for a federal widget dealer?"
+    assert "(D)" not in searcher.search(question, k=1)[0].chunk.text  # the search returns the lead-in's passage
+    answer = answer_question(searcher, question, 1, settings=AnswerSettings(passages=1))
+    assert answer.answerable
+    assert answer.text == "(25) The term “widget supervisor” means— … (D) with respect to a federal widget dealer, the Widget Commissioner."
+    cited = next(hit for hit in answer.passages if hit.rank == answer.citation)
+    assert "(D)" in cited.chunk.text and answer.citation == 2  # the next passage, cited and listed after the one shown
+
