@@ -218,7 +218,8 @@ class Searcher:
         for candidate, chunk in zip(candidates, chunks):
             normal = normalise_for_dedup(chunk.text)
             if len(kept) < k:
-                same = next((entry for entry in kept if _overlaps(normal, entry[2])), None)
+                same = next((entry for entry in kept
+                             if _overlaps(normal, entry[2], chunk.meta.doc_id == entry[1].meta.doc_id)), None)
             else:  # past the last hit only exact copies are looked for: the fuzzy test costs 2 ms here
                 same = next((entry for entry in kept if normal == entry[2]), None)
             if same is not None:
@@ -264,11 +265,12 @@ def _top(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return top_k(scores, k)
 
 
-def _overlaps(a: str, b: str) -> bool:
-    """The same passage again: one contains the other, or nearly all word 4-grams are shared and the
-    numbers are the same (rules that differ only in a number or date are different rules)."""
+def _overlaps(a: str, b: str, same_document: bool = True) -> bool:
+    """The same passage again: one contains the other, or nearly all word 4-grams are shared; and
+    the numbers are the same (rules that differ only in a number or date are different rules). In
+    one document, a passage inside another is the chunker's overlap, whatever its numbers."""
     if a in b or b in a:
-        return True
+        return same_document or _NUMBERS.findall(a) == _NUMBERS.findall(b)
     shingles_a, shingles_b = _shingles(a), _shingles(b)
     if not shingles_a or not shingles_b:
         return False

@@ -300,3 +300,18 @@ def test_the_same_text_in_two_documents_is_returned_once_naming_both(tmp_path):
     assert len(hits) == 1
     assert {hits[0].chunk.meta.source, *(c.meta.source for c in hits[0].also_in)} == {"a.md", "b.md"}
     assert hit_json(hits[0])["also_in"][0]["lines"] == [3, 3]
+
+
+def test_a_passage_inside_another_documents_is_not_its_copy_when_their_numbers_differ(tmp_path):
+    from kb.config import Settings
+    from conftest import write
+
+    corpus = tmp_path / "corpus"
+    write(corpus / "a.txt", "Providers may continue to operate until 1 July 2026.\n")
+    write(corpus / "b.txt", "Providers may continue to operate until 1 July 2027.\n")
+    write(corpus / "c.txt", "Providers may continue to operate until 1 July.\n")
+    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
+    build_index(settings)
+    hits = Searcher(IndexReader.open(settings.index), HashEmbedder(64)).search("until when may providers operate", k=4)
+    assert sorted(hit.chunk.meta.source for hit in hits) == ["a.txt", "b.txt", "c.txt"]  # no year hidden under another
+    assert all(not hit.also_in for hit in hits)
