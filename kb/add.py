@@ -52,8 +52,9 @@ def add_and_index(settings: Settings, sources: Iterable[str], *, overwrite: bool
     costs a fraction of a second and loads no model). A failed update is reported in the result, not
     raised: the files are in the corpus either way, and `kb index` finishes the job.
     """
-    from kb.build import build_index
+    from kb.build import build_index, with_index_corpus
 
+    settings = with_index_corpus(settings)  # into the corpus the index was built from, unless one was named
     limits = limits or FetchLimits(max_bytes=settings.max_file_mb * 1024 * 1024)
     report = add_sources(sources, settings.corpus, overwrite=overwrite, limits=limits)
     if not index or not report.results:

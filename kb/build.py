@@ -22,13 +22,13 @@ from kb.changes import ChangePlan, file_sha256, plan_changes
 from kb.chunk import ChunkerSettings, chunk_document
 from kb.config import Settings
 from kb.embed import Embedder, Tokenizer, load_embedder, load_tokenizer
-from kb.errors import (BadDocument, ConfigError, EmptyCorpus, IndexLocked, IndexMismatch, IndexMissing,
-                       IndexWriteError, KBError)
+from kb.errors import (BadDocument, ConfigError, CorpusError, EmptyCorpus, IndexLocked, IndexMismatch,
+                       IndexMissing, IndexWriteError, KBError)
 from kb.errors import StrictModeError
 from kb.index.integrity import (FP16_NORM_TOLERANCE, NORM_TOLERANCE, chunk_checksum, vector_damage,
                                 document_checksum)
 from kb.index.layout import IndexLayout
-from kb.index.manifest import ASSEMBLY, ChunkerInfo
+from kb.index.manifest import ASSEMBLY, ChunkerInfo, read_manifest
 from kb.index.reader import IndexReader
 from kb.index.store import FileRecord, FileStatus, chunk_from_row, meta_from_row
 from kb.index.writer import write_build
@@ -77,6 +77,26 @@ def embed_text(chunk: Chunk, text_tokens: int, tokenizer: Tokenizer) -> str:
     return strip_controls(f"{prefix}\n{chunk.text}")
 
 
+def with_index_corpus(settings: Settings) -> Settings:
+    """`settings` with the corpus its index was built from, when none was chosen (no argument,
+    KB_CORPUS or config file): `kb index -i OTHER` updates OTHER from its own corpus instead of
+    rebuilding it from whatever "./corpus" holds. Raises CorpusError when that corpus is gone."""
+    if settings.corpus_given:
+        return settings
+    try:
+        build = IndexLayout(Path(settings.index)).current_build()
+        recorded = read_manifest(build).corpus if build is not None else None
+    except KBError:
+        return settings  # no readable index: the default corpus it is (kb doctor speaks to the rest)
+    if recorded is None or recorded.resolve() == Path(settings.corpus).resolve():
+        return settings
+    if not recorded.is_dir():
+        raise CorpusError(f"The index {settings.index} was built from {recorded}, which is not there any more, "
+                          "and no corpus was given.",
+                          f"Name the corpus to build it from: kb index CORPUS --index {settings.index}")
+    return replace(settings, corpus=recorded)
+
+
 def build_index(
     settings: Settings,
     *,
@@ -101,6 +121,7 @@ def build_index(
     layout = IndexLayout(Path(settings.index))
     if if_missing and layout.current_build() is not None:
         return None
+    settings = with_index_corpus(settings)
     try:
         layout.claim(Path(settings.corpus))
     except OSError as exc:

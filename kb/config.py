@@ -34,12 +34,15 @@ class Settings:
     max_file_mb: int = 25  # larger files are skipped with a note, not read (a 50 MB dump would take hours to embed)
     follow_symlinks: bool = False  # index files that symlinks inside the corpus lead to outside it
     config_file: Path | None = None
+    # The corpus was chosen (config file, KB_CORPUS, argument), not left at the default "corpus/": an
+    # existing index is then updated from its own corpus, never silently rebuilt from "./corpus".
+    corpus_given: bool = True
 
 
 _PATH_FIELDS = {"corpus", "index"}
 _INT_FIELDS = {"chunk_tokens", "overlap_tokens", "batch_size", "top_k", "max_file_mb"}
 _BOOL_FIELDS = {"follow_symlinks"}
-_FIELDS = {f.name for f in dataclasses.fields(Settings)} - {"config_file"}
+_FIELDS = {f.name for f in dataclasses.fields(Settings)} - {"config_file", "corpus_given"}
 
 
 def find_config_file(start: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -114,7 +117,9 @@ def load_settings(
     for name, value in (overrides or {}).items():
         if value is not None:
             values[name] = _coerce(name, value, cwd, f"--{name.replace('_', '-')}")
-    settings = Settings(**values, config_file=config_file)
+    given = (bool(found) and "corpus" in found[1]) or bool(environ.get("KB_CORPUS")) \
+        or (overrides or {}).get("corpus") is not None
+    settings = Settings(**values, config_file=config_file, corpus_given=given)
     if settings.overlap_tokens >= settings.chunk_tokens:
         raise ConfigError(
             f"overlap_tokens ({settings.overlap_tokens}) must be smaller than chunk_tokens ({settings.chunk_tokens})."

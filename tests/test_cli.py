@@ -224,3 +224,36 @@ def test_errors_with_json_are_json_on_stdout_too(cli_env):
     assert result.exit_code == 1
     error = _json.loads(result.stdout)
     assert error["schema"] == "kb.error/1" and error["kind"] == "IndexMissing" and "kb index" in error["hint"]
+
+
+def test_an_index_named_without_a_corpus_is_updated_from_its_own_corpus(cli_env, fixture_corpus, tmp_path, monkeypatch):
+    env = {k: v for k, v in cli_env.items() if k != "KB_CORPUS"}
+    assert runner.invoke(app, ["index", str(fixture_corpus)], env=env).exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "corpus").mkdir(parents=True)
+    (elsewhere / "corpus" / "other.txt").write_text("Something else entirely.\n")
+    monkeypatch.chdir(elsewhere)  # a ./corpus that is not the index's
+    (fixture_corpus / "gamma.txt").write_text("Gizmo makers must register yearly.\n")
+    result = runner.invoke(app, ["index", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["removed"] == [] and report["added"] == ["gamma.txt"]  # not rebuilt from ./corpus
+    note = tmp_path / "note.txt"
+    note.write_text("A note to add.\n")
+    assert runner.invoke(app, ["add", str(note)], env=env).exit_code == 0
+    assert (fixture_corpus / "note.txt").is_file() and not (elsewhere / "corpus" / "note.txt").exists()
+    # Named, the other corpus is used as asked.
+    assert json.loads(runner.invoke(app, ["index", "corpus", "--json"], env=env).output)["added"] == ["other.txt"]
+
+
+def test_an_index_whose_corpus_is_gone_is_not_rebuilt_from_the_default_one(cli_env, fixture_corpus, tmp_path, monkeypatch):
+    env = {k: v for k, v in cli_env.items() if k != "KB_CORPUS"}
+    moved = tmp_path / "moved"
+    assert runner.invoke(app, ["index", str(fixture_corpus)], env=env).exit_code == 0
+    fixture_corpus.rename(moved)
+    work = tmp_path / "work"
+    (work / "corpus").mkdir(parents=True)
+    (work / "corpus" / "other.txt").write_text("Something else.\n")
+    monkeypatch.chdir(work)
+    result = runner.invoke(app, ["index"], env=env)
+    assert result.exit_code != 0 and "not there any more" in result.output and "kb index CORPUS --index" in result.output
