@@ -26,7 +26,7 @@ def test_index_then_ask_through_the_cli(cli_env):
     result = run(["ask", "What is the application fee for small firms?"], cli_env)
     assert result.exit_code == 0, result.output
     assert "500 credits" in result.output
-    assert "[1] Fixture: Widget Authority licensing notice — " in result.output
+    assert "[1] Fixture: Widget Authority licensing notice —" in result.output
     assert "alpha.md:" in result.output and "§ Fees, 2031-03-04" in result.output
 
 
@@ -257,3 +257,14 @@ def test_an_index_whose_corpus_is_gone_is_not_rebuilt_from_the_default_one(cli_e
     monkeypatch.chdir(work)
     result = runner.invoke(app, ["index"], env=env)
     assert result.exit_code != 0 and "not there any more" in result.output and "kb index CORPUS --index" in result.output
+
+
+def test_output_into_a_pipe_is_120_columns_wide_without_padding_at_line_ends(cli_env):
+    env = {k: v for k, v in cli_env.items() if k != "COLUMNS"}
+    assert run(["index"], env).exit_code == 0
+    output = run(["ask", "What is the application fee for small firms?"], env).output
+    lines = output.splitlines()
+    assert all(line == line.rstrip() for line in lines)
+    assert max(len(line) for line in lines) > 80 and all(len(line) <= 120 for line in lines)
+    assert len(run(["ask", "What is the application fee for small firms?"], {**env, "COLUMNS": "60"}
+                   ).output.splitlines()[2]) <= 60  # COLUMNS still decides

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from kb.cli.render import output_console
 from kb.errors import KBError
 from kb.text import collapse_whitespace
 
@@ -43,7 +44,7 @@ class Asker:
     top_k: int
     as_json: bool = False
     markdown: bool = False
-    console: Console = field(default_factory=Console)
+    console: Console = field(default_factory=output_console)
 
     def ask(self, question: str) -> None:
         from kb.cli.render import show

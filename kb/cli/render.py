@@ -17,6 +17,7 @@ import dataclasses
 import io
 import json
 import os
+import sys
 from functools import singledispatch
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,50 @@ def show(result: Any, *, as_json: bool, console: Console | None = None, **contex
     if as_json:
         typer.echo(json_text(to_json(result)))
     else:
-        print_result(result, console or Console(), **context)
+        print_result(result, console or output_console(), **context)
+
+
+PIPED_WIDTH = 120  # into a file or a pipe, unless COLUMNS says otherwise; rich's 80 breaks citations mid-range
+
+
+def output_console() -> Console:
+    """The console for a command's output: the terminal as it is; into a file or a pipe, lines of
+    COLUMNS (else 120) characters with no padding at their ends."""
+    if _stdout_is_terminal():
+        return Console()
+    return Console(file=_TrimmedLines(sys.stdout), width=_columns() or PIPED_WIDTH)
+
+
+class _TrimmedLines(io.TextIOBase):
+    """Writes through to `out`, each line without the spaces rich pads it with."""
+
+    def __init__(self, out: Any) -> None:
+        self.out, self.pending = out, ""
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            self.out.write(line.rstrip(" ") + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending:
+            self.out.write(self.pending)
+            self.pending = ""
+        self.out.flush()
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return os.isatty(1) and sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _columns() -> int | None:
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 def rendered(result: Any, *, as_json: bool, width: int = 120, **context: Any) -> str:
