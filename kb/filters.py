@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from kb.dates import parse_iso_partial
 from kb.errors import BadQuestion
-from kb.glossary import normalise_name
+from kb.glossary import named_regulators, normalise_name
 from kb.metadata import normalise_type
 from kb.models import DocumentMeta
 from kb.places import canonical_place
@@ -65,8 +65,9 @@ class Filters:
         # Both sides through one table: "-j Singapore" finds "SG", and "-j JP" finds an older index's "Japan".
         if self.jurisdictions and (canonical_place(meta.jurisdiction) or "").casefold() not in self.jurisdictions:
             return False
-        if self.regulators and (meta.regulator or "").casefold() not in self.regulators:
-            return False
+        if self.regulators and (meta.regulator or "").casefold() not in self.regulators and not any(
+                named.casefold() in self.regulators for named in named_regulators(meta.regulator or "")):
+            return False  # "Bank of England (PRA), with the FCA" is found by -r PRA and by -r FCA
         if self.types and (meta.doc_type or "") not in self.types:
             return False
         if self.since or self.until:

@@ -141,3 +141,20 @@ def normalise_name(value: str, kind: str) -> str:
         if folded == term.short.casefold() or any(folded == " ".join(n.casefold().replace("-", " ").split()) for n in term.names):
             return term.short
     return value.strip()
+
+
+def named_regulators(text: str) -> frozenset[str]:
+    """Regulators named by abbreviation or name ("FCA", "Securities and Exchange Commission")."""
+    found = set()
+    folded = " " + " ".join(words_of(text)) + " "
+    for term in TERMS:
+        if term.kind != "regulator":
+            continue
+        if re.search(rf"(?<![\w]){re.escape(term.short)}(?:'s|’s)?(?![\w])", text):
+            found.add(term.short)
+            continue
+        # "the Treasury" names no one jurisdiction's treasury ("the Secretary of the Treasury" is American).
+        if any(f" {' '.join(words_of(name))} " in folded for name in term.names
+               if len(words_of(name)) > 1 and words_of(name)[0] != "the"):
+            found.add(term.short)
+    return frozenset(found)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from kb.glossary import TERMS, words_of
+from kb.glossary import TERMS, named_regulators
 from kb.index.lexical import tokenize
 from kb.places import named_places, without_places
 from kb.spans import SpanKind
@@ -323,23 +323,6 @@ def _event(asking: str, kind: AnswerType) -> Event | None:
 
 
 # --- places and regulators the question names ----------------------------------------------------
-
-def named_regulators(text: str) -> frozenset[str]:
-    """Regulators named by abbreviation or name ("FCA", "Securities and Exchange Commission")."""
-    found = set()
-    folded = " " + " ".join(words_of(text)) + " "
-    for term in TERMS:
-        if term.kind != "regulator":
-            continue
-        if re.search(rf"(?<![\w]){re.escape(term.short)}(?:'s|’s)?(?![\w])", text):
-            found.add(term.short)
-            continue
-        # "the Treasury" names no one jurisdiction's treasury ("the Secretary of the Treasury" is American).
-        if any(f" {' '.join(words_of(name))} " in folded for name in term.names
-               if len(words_of(name)) > 1 and words_of(name)[0] != "the"):
-            found.add(term.short)
-    return frozenset(found)
-
 
 def regulator_places(regulators: frozenset[str]) -> frozenset[str]:
     return frozenset(t.jurisdiction for t in TERMS if t.short in regulators and t.jurisdiction)

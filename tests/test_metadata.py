@@ -216,3 +216,11 @@ def test_sources_and_ask_filters_through_the_cli(regulatory_corpus):
     assert {p["source"] for p in json.loads(result.output)["passages"]} == {"eu.md"}
     result = runner.invoke(app, ["ask", "widget", "-j", "Narnia"], env=env)
     assert result.exit_code == 1 and "No document matches the filters" in result.output
+
+
+def test_a_regulator_filter_finds_a_document_that_names_several_regulators():
+    meta = DocumentMeta(doc_id="ps.md", source="ps.md", title="PS6/21",
+                        regulator="Bank of England (Prudential Regulation Authority), with the FCA")
+    assert Filters.from_options(regulators=["PRA"]).matches(meta)
+    assert Filters.from_options(regulators=["Financial Conduct Authority"]).matches(meta)
+    assert not Filters.from_options(regulators=["ESMA"]).matches(meta)
