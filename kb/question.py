@@ -418,7 +418,7 @@ _TIME_UNIT_ASKED = re.compile(r"\bhow\s+many\s+(?:\w+\s+)?(hour|day|week|month|y
                               r"(hour|day|week|month|year)s?\b", re.I)
 
 
-_DEFINIENDUM = re.compile(r"\b(?:what\s+(?:is|are)(?:\s+meant\s+by)?|what\s+counts\s+as|who\s+counts\s+as|definition\s+of|"
+_DEFINIENDUM = re.compile(r"\b(?:what\s+(?:is|are)\s+the\s+(?:legal\s+)?(?:definition|meaning)s?\s+of|what\s+(?:is|are)(?:\s+meant\s+by)?|what\s+counts\s+as|who\s+counts\s+as|definition\s+of|"
                           r"how\s+(?:is|are)|what\s+(?:does|do))\s+(?:an?\s+|the\s+)?(?:(?:term|word|expression|phrase)\s+)?([a-z][\w-]*(?:\s+[a-z][\w-]*){0,3}?)"
                           r"(?=\s+(?:about|under|in|for|of|within|mean|means|defined|described|according|by|as|on)\b|\s*[?,]|$)", re.I)
 
