@@ -834,7 +834,22 @@ def _unnamed(candidate: Candidate, question: Question, evidence: Evidence) -> se
     missing |= {f"“{a}”" for a in _references(question) if not _names_reference(own, a)}
     if question.names and not _source_names(question, chunk, evidence.named_in or {}):
         missing.add(" or ".join(question.names))
+    elif (match := _ROLE_OF.search(question.text)) and question.names:
+        # "Who is the chair of the SEC?": the answer itself must be about the SEC, not a chair elsewhere
+        # in a document that mentions the SEC.
+        owner = [name for name in question.names if name in (match.group(2) or match.group(3))]
+        words = set(tokenize(own))
+        if owner and not any(set(tokenize(variant)) <= words for name, variant in _name_variants(question)
+                             if name in owner and len(variant) > 1):
+            missing.add(" or ".join(owner))
+        elif match.group(1) and not set(tokenize(match.group(1))) <= words:
+            missing.add(f"“{match.group(1).strip()}”")  # the role itself: a chair, a lead regulator
     return missing
+
+
+# "Who is the chair of the SEC?", "who heads the FCA?": a role held at a named body.
+_ROLE_OF = re.compile(r"\bwho\s+(?:is|was|are|were|will\s+be)\s+(?:the\s+)?((?:[\w-]+\s+){1,3}?)(?:of|at|for)\s+(.+)$"
+                      r"|\bwho\s+(?:heads|leads|chairs|runs)\s+(.+)$", re.I)
 
 
 def _source_names(question: Question, chunk: Chunk, named_in: dict[str, frozenset[str]]) -> bool:

@@ -371,3 +371,15 @@ def test_the_rest_of_a_list_cut_by_the_chunker_is_read_even_when_the_search_did_
     cited = next(hit for hit in answer.passages if hit.rank == answer.citation)
     assert "(D)" in cited.chunk.text and answer.citation == 2  # the next passage, cited and listed after the one shown
 
+
+
+def test_who_holds_a_role_at_a_named_body_needs_an_answer_about_that_role_and_body(tmp_path):
+    searcher = searcher_for(tmp_path, {
+        "act.md": "# Sprocket Act\n\nThe Sprocket Secretary shall serve as Chair of the Sprocket Review Committee.\n\n"
+                  "The Sprocket Secretary shall consult the Widget Board on new sprocket rules.\n",
+        "board.md": "# Widget Board\n\nThe Widget Board publishes its sprocket rules yearly.\n",
+    })
+    # The corpus names the Widget Board, and a chair, but never the Widget Board's chair.
+    assert not ask(searcher, "Who is the chair of the Widget Board?").answerable
+    answer = ask(searcher, "Who is the chair of the Sprocket Review Committee?")
+    assert answer.answerable and "Sprocket Secretary" in answer.text
