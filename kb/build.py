@@ -22,8 +22,8 @@ from kb.changes import ChangePlan, file_sha256, plan_changes
 from kb.chunk import ChunkerSettings, chunk_document
 from kb.config import Settings
 from kb.embed import Embedder, Tokenizer, load_embedder, load_tokenizer
-from kb.errors import (BadDocument, ConfigError, CorpusError, EmptyCorpus, IndexLocked, IndexMismatch,
-                       IndexMissing, IndexWriteError, KBError)
+from kb.errors import (BadDocument, CorpusError, EmptyCorpus, IndexLocked, IndexMismatch, IndexMissing,
+                       IndexWriteError, KBError)
 from kb.errors import StrictModeError
 from kb.index.integrity import (FP16_NORM_TOLERANCE, NORM_TOLERANCE, chunk_checksum, vector_damage,
                                 document_checksum)
@@ -117,7 +117,7 @@ def build_index(
     from filelock import FileLock, Timeout
 
     if math.isnan(wait):
-        raise ConfigError("--wait needs a number of seconds, not nan.")
+        raise KBError("--wait needs a number of seconds, not nan.", "Pass --wait SECONDS, e.g. --wait 30.")
     layout = IndexLayout(Path(settings.index))
     if if_missing and layout.current_build() is not None:
         return None

@@ -125,6 +125,7 @@ def _check_integrity(reader: IndexReader, fix: str) -> list[Check]:
                 if not good:
                     damaged.add(row["source"])
             bad_chunks = 0
+            orphans = 0  # damaged chunks whose document row is missing or unreadable: no file to name
             for row in reader.query("SELECT * FROM chunks"):
                 meta = metas.get(row["document"])
                 try:
@@ -134,13 +135,18 @@ def _check_integrity(reader: IndexReader, fix: str) -> list[Check]:
                     good = False
                 if not good:
                     bad_chunks += 1
-                    damaged.add(meta.source if meta else "?")
+                    if meta is not None:
+                        damaged.add(meta.source)
+                    else:
+                        orphans += 1
         except KBError as exc:
             return [Check("checksums", False, exc.message, fix)]
-        checks.append(Check("checksums", not damaged,
-                            "every document and chunk matches its checksum" if not damaged else
-                            f"damaged rows ({bad_chunks:,} chunks) of {len(damaged)} file(s): "
-                            + ", ".join(sorted(damaged)[:5]), "" if not damaged else fix))
+        ok = not damaged and not orphans
+        problems = ([f"damaged rows ({bad_chunks - orphans:,} chunks) of {len(damaged)} file(s): "
+                     + ", ".join(sorted(damaged)[:5])] if damaged else []) + (
+                    [f"{orphans:,} damaged chunk(s) without a readable document"] if orphans else [])
+        checks.append(Check("checksums", ok, "every document and chunk matches its checksum" if ok else
+                            "; ".join(problems), "" if ok else fix))
     try:
         vectors = reader.vectors()
         fp16 = reader.manifest.dense.kind.endswith("fp16") and not reader.parts.vectors.is_file()
@@ -152,11 +158,23 @@ def _check_integrity(reader: IndexReader, fix: str) -> list[Check]:
     except Exception as exc:  # an unreadable dense part was reported above
         checks.append(Check("vectors", False, exc.message if isinstance(exc, KBError) else f"{type(exc).__name__}: {exc}", fix))
     if has_sums:
-        try:
-            found = file_hashes(reader.parts.lexical)
-        except OSError as exc:
-            found = {"?": str(exc)}
-        changed = sorted(name for name in set(found) | set(integrity.lexical) if found.get(name) != integrity.lexical.get(name))
-        checks.append(Check("lexical checksums", not changed, "every BM25 file matches its hash" if not changed else
-                            f"changed or missing: {', '.join(changed)}", "" if not changed else fix))
+        checks.append(_check_lexical_files(reader.parts.lexical, integrity.lexical, fix))
     return checks
+
+
+def _check_lexical_files(folder: Path, expected: dict[str, str], fix: str) -> Check:
+    """The BM25 files against their hashes, each problem named by its file: missing, changed or not kb's."""
+    unreadable = ""
+    try:
+        found = file_hashes(folder)
+    except OSError as exc:  # the folder is gone or cannot be listed: every file of it is missing
+        found = {}
+        unreadable = f"{folder.name}/ cannot be read ({exc.strerror or type(exc).__name__}); "
+    missing = sorted(set(expected) - set(found))
+    changed = sorted(name for name in set(expected) & set(found) if found[name] != expected[name])
+    extra = sorted(set(found) - set(expected))
+    problems = [f"{what}: {', '.join(names)}" for what, names in
+                (("missing", missing), ("changed", changed), ("not made by kb", extra)) if names]
+    if not problems:
+        return Check("lexical checksums", True, "every BM25 file matches its hash")
+    return Check("lexical checksums", False, unreadable + "; ".join(problems), fix)

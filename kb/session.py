@@ -13,7 +13,7 @@ import numpy as np
 from kb.answer import answer_question
 from kb.config import Settings
 from kb.embed import Embedder, load_embedder
-from kb.errors import IndexReplaced
+from kb.errors import BadQuestion, IndexReplaced
 from kb.filters import Filters, chunk_mask
 from kb.index import IndexReader
 from kb.index.layout import IndexLayout
@@ -21,7 +21,15 @@ from kb.models import Answer
 from kb.results import Passages, SourceList, Timeline
 from kb.search import Searcher, clean_question
 from kb.sources import sources_of
+from kb.text import CONTROL_CHARACTERS
 from kb.timeline import timeline_of
+
+
+def check_words(question: str) -> None:
+    """BadQuestion for a question that has characters but no letter or digit (emoji, punctuation): kb
+    searches for words, so there is nothing to look for. A blank question is kb.search's to refuse."""
+    if CONTROL_CHARACTERS.sub("", question or "").strip() and not any(char.isalnum() for char in question):
+        raise BadQuestion("The question has no words kb can search for (only symbols, emoji or punctuation).")
 
 
 class Session:
@@ -51,6 +59,7 @@ class Session:
         return self.searcher.index.corpus
 
     def ask(self, question: str, k: int) -> Answer:
+        check_words(question)
         try:
             return answer_question(self.searcher, question, k, mask=self.mask)
         except IndexReplaced:
@@ -110,6 +119,8 @@ class LiveIndex:
         return self._embedder
 
     def ask(self, question: str, k: int, filters: Filters = Filters()) -> Answer:
+        check_words(question)
+
         def use(searcher: Searcher) -> Answer:
             mask = chunk_mask(searcher.index.documents, searcher.index.chunk_documents, filters)
             return answer_question(searcher, question, k, mask=mask)
@@ -117,6 +128,8 @@ class LiveIndex:
         return self._retrying(use)
 
     def search(self, query: str, k: int, filters: Filters = Filters()) -> Passages:
+        check_words(query)
+
         def use(searcher: Searcher) -> Passages:
             mask = chunk_mask(searcher.index.documents, searcher.index.chunk_documents, filters)
             text = clean_question(query)

@@ -268,3 +268,34 @@ def test_output_into_a_pipe_is_120_columns_wide_without_padding_at_line_ends(cli
     assert max(len(line) for line in lines) > 80 and all(len(line) <= 120 for line in lines)
     assert len(run(["ask", "What is the application fee for small firms?"], {**env, "COLUMNS": "60"}
                    ).output.splitlines()[2]) <= 60  # COLUMNS still decides
+
+
+@pytest.mark.parametrize("question", ["🙂🙂🙂", "?!", "… — ‽"])
+def test_a_question_of_symbols_alone_has_no_words_to_search_for(cli_env, question):
+    run(["index"], cli_env)
+    result = run(["ask", question], cli_env)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "no words kb can search for" in result.output and "empty" not in result.output
+
+
+@pytest.mark.parametrize("command", [["index"], ["add", "--no-index", "note.md"]])
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_a_wait_that_is_not_a_number_of_seconds_blames_the_wait_option(cli_env, command, value):
+    result = run([*command, "--wait", value], cli_env)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert "'--wait'" in result.output and f"not {value}" in result.output and "kb.toml" not in result.output
+
+
+def test_doctor_names_the_bm25_files_that_are_missing(cli_env, tmp_path):
+    import shutil
+
+    from kb.index import IndexLayout
+
+    run(["index"], cli_env)
+    lexical = IndexLayout(tmp_path / "index").current_build() / "lexical"
+    names = sorted(path.name for path in lexical.iterdir())
+    shutil.rmtree(lexical)
+    result = run(["doctor"], cli_env)
+    assert result.exit_code == 1
+    line = next(line for line in result.output.splitlines() if "lexical checksums" in line)
+    assert "?" not in line and "missing: " + ", ".join(names) in " ".join(result.output.split())

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from kb.cli.app import command, settings
-from kb.cli.options import IndexOption, JsonOption, ModelOption
+from kb.cli.options import IndexOption, JsonOption, ModelOption, WaitOption, seconds
 
 
 @command("add")
@@ -20,8 +20,8 @@ def add_command(
     model: Optional[str] = ModelOption,
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a corpus file of the same name that differs."),
     no_index: bool = typer.Option(False, "--no-index", help="Only add the files; run `kb index` later."),
-    wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for another running `kb index`."),
-    timeout: float = typer.Option(30.0, "--timeout", min=0.1, help="Seconds to wait for a server to answer (a whole "
+    wait: float = WaitOption,
+    timeout: float = typer.Option(30.0, "--timeout", min=0.1, callback=seconds, help="Seconds to wait for a server to answer (a whole "
                                   "download may take four times as long)."),
     as_json: bool = JsonOption,
 ) -> None:

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from kb.cli.app import command, settings
-from kb.cli.options import IndexOption, JsonOption, ModelOption
+from kb.cli.options import IndexOption, JsonOption, ModelOption, WaitOption
 
 
 @command("index")
@@ -19,7 +19,7 @@ def index_command(
     rebuild: bool = typer.Option(False, "--rebuild", help="Re-read and re-embed everything."),
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero when any file is skipped."),
     if_missing: bool = typer.Option(False, "--if-missing", help="Do nothing when an index already exists."),
-    wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for another running `kb index`."),
+    wait: float = WaitOption,
     follow_symlinks: Optional[bool] = typer.Option(None, "--follow-symlinks", help="Also index files that "
                                                    "symlinks lead to outside the corpus folder (else skipped)."),
     dense: str = typer.Option("auto", "--dense", help="FAISS index: auto (exact up to 20k chunks, then IVF "

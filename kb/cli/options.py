@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Callable, Optional
@@ -15,6 +16,17 @@ ModelOption = typer.Option(None, "--model", help="Embedding model: all-MiniLM-L6
 JsonOption = typer.Option(False, "--json", help="Print one JSON object instead of formatted text.")
 OutputOption = typer.Option(None, "--output", "-o", dir_okay=False, allow_dash=True,
                             help="Write to FILE; - (or no --output) writes to standard output.")
+
+
+
+def seconds(value: float) -> float:
+    """A number of seconds: finite and not negative (click lets nan and inf through a float range)."""
+    if not math.isfinite(value) or value < 0:
+        raise typer.BadParameter(f"give a number of seconds, 0 or more, not {value:g}")
+    return value
+
+
+WaitOption = typer.Option(0.0, "--wait", callback=seconds, help="Seconds to wait for another running `kb index`.")
 
 
 def is_standard_output(output: object) -> bool:
