@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kb.errors import IndexFormatMismatch, KBError
+from kb.errors import IndexFormatMismatch, IndexMissing, KBError
 from kb.index import FORMAT_VERSION, IndexLayout, IndexReader, read_manifest
+from kb.index.reader import build_hint
 from kb.index.integrity import (FP16_NORM_TOLERANCE, NORM_TOLERANCE, chunk_checksum, vector_damage,
                                 document_checksum, file_hashes)
 from kb.index.store import FileStatus, chunk_from_row, meta_from_row
@@ -25,10 +26,12 @@ def _checks(index: Path) -> list[Check]:
     checks: list[Check] = []
     try:
         build = layout.current_build()
+    except IndexMissing as exc:  # the index path is a file
+        return [Check("current build", False, exc.message, exc.hint)]
     except KBError as exc:
         return [Check("current build", False, exc.message, fix)]
     if build is None:
-        return [Check("current build", False, f"no index at {index}", f"kb index --index {index}")]
+        return [Check("current build", False, f"no index at {index}", build_hint(Path(index)).removeprefix("Build it first: "))]
     if not build.is_dir():
         return [Check("current build", False, f"CURRENT names a missing build ({build.name})", fix)]
     checks.append(Check("current build", True, build.name))

@@ -299,3 +299,32 @@ def test_doctor_names_the_bm25_files_that_are_missing(cli_env, tmp_path):
     assert result.exit_code == 1
     line = next(line for line in result.output.splitlines() if "lexical checksums" in line)
     assert "?" not in line and "missing: " + ", ".join(names) in " ".join(result.output.split())
+
+
+def test_an_index_path_that_is_a_file_is_named_a_file_not_a_damaged_index(cli_env, fixture_corpus):
+    for command in (["ask", "anything"], ["status"], ["sources"]):
+        result = run([*command, "-i", str(fixture_corpus / "alpha.md")], cli_env)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert "alpha.md is a file, not an index folder" in result.output, result.output
+        assert "Not a directory" not in result.output and "--rebuild" not in result.output
+
+
+def test_the_hint_for_a_missing_index_builds_that_index_when_copied(cli_env, tmp_path):
+    import shlex
+
+    result = run(["ask", "anything"], cli_env)  # the index kb uses without options: plain `kb index`
+    assert result.exit_code == 1 and result.output.splitlines()[-1] == "Hint: Build it first: kb index"
+    other = tmp_path / "other index"
+    result = run(["ask", "When do widget licences open?", "-i", str(other)], cli_env)
+    assert result.exit_code == 1
+    hint = result.output.splitlines()[-1]
+    assert hint == f"Hint: Build it first: kb index -i '{other}'"
+    words = shlex.split(hint.removeprefix("Hint: Build it first: "))
+    assert words[:2] == ["kb", "index"] and run(words[1:], cli_env).exit_code == 0
+    assert run(["ask", "When do widget licences open?", "-i", str(other)], cli_env).exit_code == 0
+    assert not (tmp_path / "index").exists()  # the copied command built the named index, not the default one
+
+
+def test_the_hint_for_a_missing_index_asks_for_the_corpus_when_kb_finds_none(cli_env, tmp_path):
+    result = run(["ask", "anything"], {**cli_env, "KB_CORPUS": str(tmp_path / "no-corpus")})
+    assert result.exit_code == 1 and result.output.splitlines()[-1] == "Hint: Build it first: kb index PATH/TO/CORPUS"

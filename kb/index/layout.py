@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.errors import IndexCorrupt, IndexFolderInUse
+from kb.errors import IndexCorrupt, IndexFolderInUse, IndexMissing
 
 CURRENT = "CURRENT"
 MARKER = "KB-INDEX"
@@ -31,6 +31,7 @@ MARKER_TEXT = "This folder is a kb index. kb writes and removes only its own bui
 TEMPORARY_PREFIX = ".tmp-"
 # 20251130T061500-1234-a1b2c3: build time, process id, random suffix.
 BUILD_NAME = re.compile(r"\d{8}T\d{6}-\d+-[0-9a-f]{6}")
+NOT_AN_INDEX_HINT = "--index takes the folder `kb index` builds (default indexes/default), not a document or the corpus."
 
 
 def new_build_name() -> str:
@@ -151,6 +152,11 @@ class IndexLayout:
             name = self.current_file.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             return None
+        except NotADirectoryError:  # the index path, or a folder on the way to it, is a file
+            file = next(path for path in (self.root, *self.root.parents) if path.exists())
+            raise IndexMissing(f"The index path {self.root} is a file, not an index folder." if file == self.root
+                               else f"The index path {self.root} leads through {file}, which is a file.",
+                               NOT_AN_INDEX_HINT) from None
         except OSError as exc:
             raise IndexCorrupt(f"Cannot read {self.current_file}: {exc.strerror}") from None
         except UnicodeDecodeError:

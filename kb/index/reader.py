@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
 
-from kb.errors import IndexCorrupt, IndexMismatch, IndexMissing, IndexReplaced
+from kb.errors import IndexCorrupt, IndexMismatch, IndexMissing, IndexReplaced, KBError
 from kb.index.layout import BuildParts, IndexLayout
 from kb.index.manifest import Manifest, read_manifest
 from kb.index.integrity import chunk_checksum, document_checksum
@@ -35,6 +35,26 @@ def read_current(root: Path, use: Callable[["IndexReader"], T], model: str | Non
     raise AssertionError("unreachable")
 
 
+def build_hint(root: Path) -> str:
+    """The command that builds the index at `root`, ready to copy: `kb index` for the index kb uses
+    without options, else `kb index -i ROOT`; with the corpus argument to fill in when kb would find
+    no corpus folder by itself."""
+    import shlex
+
+    from kb.config import load_settings
+
+    try:
+        usual = load_settings()
+    except KBError:  # a broken kb.toml is reported by the command that reads it
+        usual = None
+    words = ["kb", "index"]
+    if usual is None or not usual.corpus.is_dir():
+        words.append("PATH/TO/CORPUS")
+    if usual is None or Path(root).absolute() != usual.index.absolute():
+        words += ["-i", shlex.quote(str(root))]
+    return "Build it first: " + " ".join(words)
+
+
 def check_model(manifest: Manifest, root: Path, model: str | None) -> None:
     """Refuse an index built with another model than the one kb is set to use."""
     built_with = manifest.model.name
@@ -60,7 +80,7 @@ class IndexReader:
         layout = IndexLayout(root)
         build = layout.current_build()
         if build is None:
-            raise IndexMissing(f"No index at {root}.")
+            raise IndexMissing(f"No index at {root}.", build_hint(root))
         if not build.is_dir():  # swapped and removed between reading CURRENT and here? Read it again.
             build = layout.current_build()
             if build is None or not build.is_dir():
