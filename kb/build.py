@@ -123,7 +123,7 @@ def build_index(
         return None
     settings = with_index_corpus(settings)
     try:
-        layout.claim(Path(settings.corpus))
+        claim = layout.claim(Path(settings.corpus))
     except OSError as exc:
         raise KBError(f"Cannot create the index folder {layout.root}: {exc.strerror}") from None
     lock = FileLock(str(layout.lock_file), timeout=max(wait, 0))
@@ -138,6 +138,11 @@ def build_index(
         layout.check_pointer()
         factory = embedder_factory or (lambda name: load_embedder(name, settings.backend))
         report = _Builder(settings, layout, rebuild, dense_kind, progress or NoProgress(), factory).run()
+    except BaseException:
+        # A first build that failed (no corpus, nothing to index...) leaves no stub index behind:
+        # what this run made goes again, while it holds the lock. Nothing else is touched.
+        layout.give_up(claim)
+        raise
     finally:
         lock.release()
     if strict and (report.skipped or report.stale or report.conflicts):

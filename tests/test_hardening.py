@@ -85,6 +85,47 @@ def test_an_index_folder_inside_the_corpus_is_not_read_as_documents(tmp_path, cl
     assert status.exit_code == 0 and "unchanged since the build" in status.output
 
 
+@pytest.mark.parametrize("corpus", ["missing", "empty", "a file"])
+def test_a_failed_first_build_leaves_no_stub_index_behind(tmp_path, cli_env, corpus):
+    path = tmp_path / "source"
+    if corpus == "empty":
+        path.mkdir()
+    elif corpus == "a file":
+        path = write(tmp_path / "note.md", "# A note\n\nText.\n")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = runner.invoke(app, ["index", str(path), "--index", str(tmp_path / "new" / "index")], env=cli_env)
+    assert result.exit_code == 1 and result.output.startswith("Error: "), result.output
+    assert not (tmp_path / "new").exists()  # the index folder and the folder kb made for it are gone again
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_a_failed_first_build_takes_away_only_what_it_made(tmp_path, cli_env, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    given = tmp_path / "given"  # an empty folder the user made for the index: it stays, empty
+    given.mkdir()
+    assert runner.invoke(app, ["index", str(empty), "--index", str(given)], env=cli_env).exit_code == 1
+    assert given.is_dir() and not any(given.iterdir())
+
+    import kb.build
+
+    def scan_and_meanwhile(corpus, **options):  # another program writes into the new folder during the build
+        write(tmp_path / "new" / "theirs.txt", "not kb's")
+        return scan(corpus, **options)
+
+    scan = kb.build.scan_corpus
+    monkeypatch.setattr(kb.build, "scan_corpus", scan_and_meanwhile)
+    assert runner.invoke(app, ["index", str(empty), "--index", str(tmp_path / "new")], env=cli_env).exit_code == 1
+    assert (tmp_path / "new" / "theirs.txt").read_text() == "not kb's"  # their file, and so the folder, stay
+    monkeypatch.undo()
+
+    one_doc_corpus(tmp_path / "docs")
+    index = tmp_path / "live"
+    assert runner.invoke(app, ["index", str(tmp_path / "docs"), "--index", str(index)], env=cli_env).exit_code == 0
+    assert runner.invoke(app, ["index", str(empty), "--index", str(index)], env=cli_env).exit_code == 1
+    assert IndexReader.open(index).chunk_count == 1  # a failed build never touches a published index
+
+
 # --- odd index paths ---------------------------------------------------------------------------------
 
 

@@ -16,14 +16,16 @@ in a folder that is a kb index: a folder that holds anything else is refused, ne
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.errors import IndexCorrupt, IndexFolderInUse, IndexMissing
+from kb.errors import IndexCorrupt, IndexFolderInUse, IndexMissing, KBError
 
 CURRENT = "CURRENT"
 MARKER = "KB-INDEX"
@@ -70,6 +72,16 @@ class BuildParts:
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """What `IndexLayout.claim` made in this run, so that a build that fails before its first
+    publish can take exactly that away again (`IndexLayout.give_up`) and nothing else."""
+
+    folders: tuple[Path, ...] = ()  # folders it created, the outermost first (the index folder last)
+    marker: bool = False  # it wrote KB-INDEX
+    lock: bool = False  # .lock did not exist before (the lock itself makes it)
+
+
+@dataclass(frozen=True, slots=True)
 class IndexLayout:
     root: Path
 
@@ -99,11 +111,11 @@ class IndexLayout:
             return False
         return bool(BUILD_NAME.fullmatch(name)) and BuildParts(self.builds / name).manifest.is_file()
 
-    def claim(self, corpus: Path) -> None:
+    def claim(self, corpus: Path) -> Claim:
         """Make `root` a kb index folder, or refuse: a folder holding other files is not kb's to write in.
 
-        Creates the folder when it does not exist. Raises IndexFolderInUse when it holds anything
-        kb did not make, or when it is, or contains, the corpus folder.
+        Creates the folder when it does not exist, and says what it created. Raises IndexFolderInUse
+        when it holds anything kb did not make, or when it is, or contains, the corpus folder.
         """
         root = self.root.resolve()
         corpus = corpus.resolve()
@@ -121,9 +133,58 @@ class IndexLayout:
                                        f"(it holds {shown}); kb will not write there.")
         if corpus.is_relative_to(root):
             raise IndexFolderInUse(f"The index folder {self.root} contains the corpus folder {corpus}.", apart)
+        missing = [folder for folder in (self.root, *self.root.parents) if not folder.exists()]
+        lock = not self.lock_file.exists()
         self.root.mkdir(parents=True, exist_ok=True)
+        claim = Claim(tuple(folder for folder in reversed(missing) if folder.is_dir()), lock=lock)
         if not self.marker.is_file():
-            self.marker.write_text(MARKER_TEXT, encoding="utf-8")
+            try:
+                self.marker.write_text(MARKER_TEXT, encoding="utf-8")
+            except OSError:
+                self.give_up(claim)
+                raise
+            claim = Claim(claim.folders, marker=True, lock=lock)
+        return claim
+
+    def give_up(self, claim: Claim) -> None:
+        """Take away what `claim` made, when no build was published since: the marker and the lock
+        file it wrote, kb's temporary builds and `builds/` in a folder it created or marked, then the folders
+        it created, each only if empty. Anything else stays, and with it the folders that hold it.
+
+        Called by the run that holds the lock (or that made nothing the lock needs yet).
+        """
+        if not claim.folders and not claim.marker and not claim.lock:
+            return
+        try:
+            if self.current_build() is not None:  # a build was published: the index is real now
+                return
+        except KBError:
+            return
+        # A folder it created, or an empty one it marked: builds/ in it can only be this run's.
+        fresh = claim.marker or bool(claim.folders) and claim.folders[-1] == self.root
+        expected = {MARKER, self.lock_file.name} | ({self.builds.name} if fresh else set())
+        try:
+            entries = {entry.name for entry in self.root.iterdir()}
+        except OSError:
+            entries = set()
+        if not entries <= expected:  # someone else's files, or another run's: leave it all
+            return
+        if fresh:
+            for build in self.temporary_builds():
+                shutil.rmtree(build, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                self.builds.rmdir()
+        if claim.marker:
+            with contextlib.suppress(OSError):
+                self.marker.unlink()
+        if claim.lock:
+            with contextlib.suppress(OSError):
+                self.lock_file.unlink()
+        for folder in reversed(claim.folders):
+            try:
+                folder.rmdir()  # only an empty folder: never what another run put there meanwhile
+            except OSError:
+                break
 
     def check_pointer(self) -> None:
         """Refuse to build when CURRENT is not a file: the swap would fail after all the work."""
