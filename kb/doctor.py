@@ -31,7 +31,8 @@ def _checks(index: Path) -> list[Check]:
     except KBError as exc:
         return [Check("current build", False, exc.message, fix)]
     if build is None:
-        return [Check("current build", False, f"no index at {index}", build_hint(Path(index)).removeprefix("Build it first: "))]
+        how = build_hint(Path(index)).removeprefix("Build it first: ")
+        return [Check("current build", False, f"no index at {index}", how)]
     if not build.is_dir():
         return [Check("current build", False, f"CURRENT names a missing build ({build.name})", fix)]
     checks.append(Check("current build", True, build.name))

@@ -33,7 +33,8 @@ MARKER_TEXT = "This folder is a kb index. kb writes and removes only its own bui
 TEMPORARY_PREFIX = ".tmp-"
 # 20251130T061500-1234-a1b2c3: build time, process id, random suffix.
 BUILD_NAME = re.compile(r"\d{8}T\d{6}-\d+-[0-9a-f]{6}")
-NOT_AN_INDEX_HINT = "--index takes the folder `kb index` builds (default indexes/default), not a document or the corpus."
+NOT_AN_INDEX_HINT = ("--index takes the folder `kb index` builds (default indexes/default), "
+                     "not a document or the corpus.")
 
 
 def new_build_name() -> str:
@@ -148,8 +149,8 @@ class IndexLayout:
 
     def give_up(self, claim: Claim) -> None:
         """Take away what `claim` made, when no build was published since: the marker and the lock
-        file it wrote, kb's temporary builds and `builds/` in a folder it created or marked, then the folders
-        it created, each only if empty. Anything else stays, and with it the folders that hold it.
+        file it wrote, kb's temporary builds and `builds/` in a folder it created or marked, then the
+        folders it created, each only if empty. Anything else stays, and with it the folders that hold it.
 
         Called by the run that holds the lock (or that made nothing the lock needs yet).
         """
