@@ -308,6 +308,45 @@ def _text_field(fields: dict[str, Any], *names: str) -> str | None:
     return None
 
 
+# A date field that says there is none ("unknown", "n/a", "TBC"): the document is undated, and may get
+# a date inferred from its text like any undated document. Compared as lower-case words.
+NO_DATE = frozenset({
+    "unknown", "unknown date", "date unknown", "not known", "n a", "na", "none", "null", "nil", "no date",
+    "undated", "not dated", "tbc", "tbd", "tba", "to be confirmed", "to be determined", "to be announced",
+    "not applicable",
+})
+
+
+def checked_date(fields: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The fields with their "date" read as a date, and a warning when it is not one.
+
+    A date in ISO form ("2025-04-29", "2025-09", also followed by more, "2025-09 (estimated)") stays as
+    written; a date in words ("29 April 2025", "Q3 2025") becomes its ISO label, so that it sorts and
+    filters like the others; a value that says there is no date ("unknown", "n/a", "TBC", empty) is
+    dropped quietly, and any other value ("purple", a list) is dropped with a warning. Dropped, the
+    document counts as undated.
+    """
+    from kb.dates import find_dates, parse_iso_partial
+
+    value = fields.get("date")
+    if value is None:
+        return fields, None
+    rest = {key: item for key, item in fields.items() if key != "date"}
+    text = _text_field(fields, "date")
+    if text is None:
+        if isinstance(value, str):  # blank
+            return rest, None
+        return rest, f"date is not a date ({collapse_whitespace(json.dumps(plain_value(value)))[:60]}); ignored"
+    if " ".join(re.findall(r"[^\W_]+", text.casefold())) in NO_DATE | {""}:
+        return rest, None
+    if parse_iso_partial(text, leading=True) is not None:
+        return fields, None
+    written = [mention for mention in find_dates(text) if not mention.relative]
+    if written:
+        return {**fields, "date": written[0].label}, None
+    return rest, f"date {text[:60]!r} is not a date; ignored"
+
+
 def _safe_value(value: Any) -> Any:
     """A plain value with every string stripped of control characters (escape sequences) and bidi overrides."""
     if isinstance(value, str):
@@ -388,6 +427,9 @@ def read_text_file(file: CorpusFile, kind: str) -> ReadResult:
     fields, body, lines_before, fm_warning = split_front_matter(text)
     if fm_warning:
         warnings.append(fm_warning)
+    fields, date_warning = checked_date(fields)
+    if date_warning:
+        warnings.append(f"front matter {date_warning}")
     if not body.strip():
         raise BadDocument("empty file (no text)")
     meta = make_meta(file.rel, file.rel, fields, _fallback_title(body, file, kind), kind)
@@ -435,6 +477,9 @@ def read_jsonl(file: CorpusFile) -> ReadResult:
         if problem:
             warnings.append(f"line {number}: metadata {problem}; record indexed without it")
             fields = {}
+        fields, date_warning = checked_date(fields)
+        if date_warning:
+            warnings.append(f"line {number}: {date_warning}")
         meta = make_meta(record_id, file.rel, fields, record_id, "jsonl")
         documents.append(Document(meta=meta, text=body, first_line=number, record_line=number))
     if not documents:

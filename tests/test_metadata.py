@@ -224,3 +224,41 @@ def test_a_regulator_filter_finds_a_document_that_names_several_regulators():
     assert Filters.from_options(regulators=["PRA"]).matches(meta)
     assert Filters.from_options(regulators=["Financial Conduct Authority"]).matches(meta)
     assert not Filters.from_options(regulators=["ESMA"]).matches(meta)
+
+
+@pytest.mark.parametrize("value", ["unknown", "Unknown date", "n/a", "N/A", "none", "TBC", "undated", "''", "'-'", "~"])
+def test_a_date_field_that_says_there_is_none_makes_the_document_undated(tmp_path, value):
+    corpus = tmp_path / "corpus"
+    write(corpus / "dated.md", "---\ntitle: Dated\ndate: 2031-03-04\n---\n\nThe widget rules apply.\n")
+    write(corpus / "blank.md", f"---\ntitle: No date given\ndate: {value}\n---\n\nThe gadget rules apply.\n")
+    write(corpus / "inferred.md", f"---\ntitle: Date in the text\ndate: {value}\n---\n\n"
+                                  "Published 3 March 2020.\n\nThe sprocket rules apply.\n")
+    env = {"KB_MODEL": "hash:64", "KB_CORPUS": str(corpus), "KB_INDEX": str(tmp_path / "index"), "COLUMNS": "120"}
+    report = json.loads(runner.invoke(app, ["index", "--json"], env=env).output)
+    assert report["warnings"] == []  # "no date" is a value a front matter may well say: nothing to warn about
+    documents = json.loads(runner.invoke(app, ["sources", "--json"], env=env).output)["documents"]
+    assert [(d["title"], d["date"], d["inferred"]) for d in documents] == [
+        ("Dated", "2031-03-04", []),  # the newest first; the undated last, not first as if newest
+        ("Date in the text", "2020-03-03", ["date"]),
+        ("No date given", None, []),
+    ]
+    table = runner.invoke(app, ["sources"], env=env).output
+    assert "undated" in table and "unknown" not in table.lower() and "n/a" not in table.lower()
+
+
+def test_a_date_field_that_is_not_a_date_is_ignored_with_a_warning(tmp_path):
+    corpus = tmp_path / "corpus"
+    write(corpus / "odd.md", "---\ntitle: Odd\ndate: purple elephant\n---\n\nThe widget rules apply.\n")
+    write(corpus / "words.md", "---\ntitle: Words\ndate: 29 April 2025\n---\n\nThe gadget rules apply.\n")
+    write(corpus / "records.jsonl", '{"id": "R-1", "text": "Rule one.", "date": "whenever"}\n'
+                                    '{"id": "R-2", "text": "Rule two.", "date": "tbc"}\n')
+    env = {"KB_MODEL": "hash:64", "KB_CORPUS": str(corpus), "KB_INDEX": str(tmp_path / "index"), "COLUMNS": "120"}
+    report = json.loads(runner.invoke(app, ["index", "--json"], env=env).output)
+    assert report["warnings"] == [
+        {"path": "odd.md", "message": "front matter date 'purple elephant' is not a date; ignored"},
+        {"path": "records.jsonl", "message": "line 1: date 'whenever' is not a date; ignored"},
+    ]
+    dates = {d["title"]: d["date"] for d in json.loads(runner.invoke(app, ["sources", "--json"], env=env).output)["documents"]}
+    assert dates == {"Odd": None, "Words": "2025-04-29", "R-1": None, "R-2": None}
+    since = json.loads(runner.invoke(app, ["sources", "--since", "2025-04", "--json"], env=env).output)["documents"]
+    assert [d["title"] for d in since] == ["Words"]  # a date written in words filters as a date

@@ -20,8 +20,9 @@ FORMAT_VERSION = 2
 # its vectors are still re-used. "per-document": a document never holds the same text twice.
 # "metadata": the version of kb.metadata's inference; a new one re-reads every file, so inferred dates
 # and types follow the new rules without --rebuild (2: a date alone on a line near the top before a
-# file's own date; parliamentary debates).
-ASSEMBLY = {"repeats": "per-document", "metadata": 2}
+# file's own date; parliamentary debates. 3: a date field that says "unknown" or is not a date is no
+# date, one in words is read as a date).
+ASSEMBLY = {"repeats": "per-document", "metadata": 3}
 # What the embedder is given besides a chunk's text (kb.build.embed_text). Bump the version
 # when that changes, so old vectors are not re-used by mistake.
 EMBED_CONTEXT = "nearest heading"
