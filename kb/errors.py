@@ -86,7 +86,8 @@ class BadDocument(KBError):
 
 
 class EvalError(KBError):
-    default_hint = 'Questions are JSON lines: {"id": ..., "question": ..., "relevant": [doc_id, ...]}'
+    default_hint = ('Questions are JSON lines: {"id": ..., "question": ..., "relevant": [doc_id, ...]}; a question '
+                    'with "answer_contains": [...] or "unanswerable": true may leave out "relevant".')
 
 
 class SourceError(KBError):

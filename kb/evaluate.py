@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -47,34 +47,82 @@ class Question:
         return bool(self.answer_contains) or self.unanswerable
 
 
+@dataclass(frozen=True, slots=True)
+class QuestionFile:
+    """The questions of a file, and the lines that held none (each with why)."""
+
+    questions: list[Question]
+    skipped: tuple[str, ...] = ()  # "line 3 (blank)"
+
+
 def load_questions(path: Path, limit: int | None = None) -> list[Question]:
+    return read_questions(path, limit).questions
+
+
+def read_questions(path: Path, limit: int | None = None) -> QuestionFile:
+    """Every record of a JSON-lines file as a Question; EvalError naming the line and the field for a
+    record that is not one. Blank lines are skipped and listed.
+
+    "relevant" (or "relevant_files") lists the documents a question should find; a question with gold
+    answers ("answer_contains", or "unanswerable": true) may leave it out and is then scored on its
+    answer only. A lone string stands for a list of one, in both fields.
+    """
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise EvalError(f"Questions file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalError(f"Cannot read {path}: {exc}") from None
-    questions = []
+    questions: list[Question] = []
+    skipped: list[str] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
+            skipped.append(f"line {number} (blank)")
             continue
-        try:
-            record = json.loads(line)
-            relevant = record["relevant"] if "relevant" in record else record["relevant_files"]
-            question = Question(str(record["id"]), str(record["question"]), tuple(str(r) for r in relevant),
-                                tuple(str(a) for a in record.get("answer_contains") or ()),
-                                str(record["type"]) if record.get("type") else None,
-                                bool(record.get("unanswerable", False)))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise EvalError(f"{path}, line {number}: not a question record ({exc.__class__.__name__}: {exc}).") from None
-        if not question.relevant and not question.judges_answers:
-            raise EvalError(f"{path}, line {number}: question {question.id!r} has no relevant documents.")
-        questions.append(question)
+        questions.append(_question(line, f"{path}, line {number}"))
         if limit and len(questions) >= limit:
             break
     if not questions:
-        raise EvalError(f"No questions in {path}.")
-    return questions
+        raise EvalError(f"No questions in {path}" + (f" (only {len(skipped)} blank line(s))." if skipped else "."))
+    return QuestionFile(questions, tuple(skipped))
+
+
+def _question(line: str, where: str) -> Question:
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        raise EvalError(f"{where}: not valid JSON ({getattr(exc, 'msg', type(exc).__name__)}).") from None
+    if not isinstance(record, dict):
+        raise EvalError(f"{where}: not a JSON object.")
+
+    problems: list[str] = []
+
+    def strings(name: str) -> tuple[str, ...]:
+        value = record.get(name)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value,)
+        if isinstance(value, list) and all(isinstance(item, (str, int)) and not isinstance(item, bool) for item in value):
+            return tuple(str(item) for item in value)
+        problems.append(f'"{name}" must be a list of strings, not {json.dumps(value)[:60]}')
+        return ()
+
+    if record.get("id") is None or str(record["id"]).strip() == "":
+        problems.append('no "id"')
+    text = record.get("question")
+    if not isinstance(text, str) or not text.strip():
+        problems.append('no "question"' if text is None or isinstance(text, str) else '"question" must be a string')
+    relevant = strings("relevant" if "relevant" in record else "relevant_files")
+    answers = strings("answer_contains")
+    unanswerable = bool(record.get("unanswerable", False))
+    if not relevant and not answers and not unanswerable and "relevant" not in " ".join(problems):
+        problems.append('no "relevant" documents, and no "answer_contains" or "unanswerable": nothing to score '
+                        'the question by')
+    if problems:
+        raise EvalError(f"{where}: " + "; ".join(problems) + ".")
+    return Question(str(record["id"]), text, relevant, answers, str(record["type"]) if record.get("type") else None,
+                    unanswerable)
 
 
 # --- metrics ---------------------------------------------------------------------------------------
@@ -133,10 +181,11 @@ def evaluate_questions(settings: Settings, path: Path, k: int = 10, *, mode: str
                        progress: Progress = NoProgress()) -> EvalReport:
     """`kb eval`: the questions of a file (checked before the index is opened) through the search of `kb ask`,
     and through its answers when they carry gold answers."""
-    questions = load_questions(path, limit)
+    read = read_questions(path, limit)
     session = open_session(settings, filters)
-    return evaluate(session.searcher, questions, k, mode=mode, mask=session.mask, progress=progress,
-                    answer_k=settings.top_k)
+    report = evaluate(session.searcher, read.questions, k, mode=mode, mask=session.mask, progress=progress,
+                      answer_k=settings.top_k)
+    return replace(report, skipped=read.skipped)
 
 
 def evaluate(searcher: Searcher, questions: Sequence[Question], k: int = 10, *, mode: str = "hybrid",
@@ -167,6 +216,8 @@ def evaluate(searcher: Searcher, questions: Sequence[Question], k: int = 10, *, 
         mode=mode,
         answers=answers,
         unknown_relevant=tuple(sorted({r for q in questions for r in q.relevant if r not in known})),
+        read=len(questions),
+        answers_only=tuple(q.id for q in questions if not q.relevant),
     )
 
 

@@ -210,3 +210,6 @@ class EvalReport:
     mode: str
     answers: AnswerReport | None = None
     unknown_relevant: tuple[str, ...] = ()  # relevant ids the index does not hold (each counted as a miss)
+    read: int = 0  # questions read from the file: those above and those scored on their answers only
+    answers_only: tuple[str, ...] = ()  # ids of questions without relevant documents (not in the metrics)
+    skipped: tuple[str, ...] = ()  # lines of the file that held no question, and why ("line 3 (blank)")

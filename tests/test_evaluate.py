@@ -101,3 +101,41 @@ def test_kb_eval_scores_answers_overall_and_by_type(cli_env, tmp_path):
     assert "wrongly" in table and "declined" in table and "duration" in table
     answer_table = table[table.index("Answers"):]
     assert "…" not in answer_table and max(len(line) for line in answer_table.splitlines()) <= 80
+
+
+@pytest.mark.parametrize("record, message", [
+    ({"question": "x"}, 'line 2: no "id"; no "relevant" documents, and no "answer_contains" or "unanswerable"'),
+    ({"id": "1", "question": "x", "relevant": {"a": 1}}, 'line 2: "relevant" must be a list of strings'),
+    ({"id": "1", "relevant": ["alpha.md"]}, 'line 2: no "question".'),
+])
+def test_a_record_that_is_not_a_question_names_its_line_and_field(cli_env, tmp_path, record, message):
+    runner = CliRunner()
+    assert runner.invoke(app, ["index"], env=cli_env).exit_code == 0
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(json.dumps({"id": "0", "question": "What is the fee?", "relevant": ["alpha.md"]}) + "\n"
+                         + json.dumps(record) + "\n")
+    result = runner.invoke(app, ["eval", str(questions)], env=cli_env)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert message in " ".join(result.output.split()) and "KeyError" not in result.output
+
+
+def test_kb_eval_says_which_lines_it_skipped_and_which_questions_it_scored_on_answers_only(cli_env, tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(app, ["index"], env=cli_env).exit_code == 0
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(  # 4 lines: a blank one, and a question that has gold answers but no "relevant" at all
+        json.dumps({"id": "fee", "question": "What is the application fee for small firms?", "relevant": "alpha.md"})
+        + "\n\n"
+        + json.dumps({"id": "gadget", "question": "Who must register with the Gadget Board?",
+                      "answer_contains": ["Gadget makers"]}) + "\n"
+        + json.dumps({"id": "rules", "question": "Who must keep records?", "relevant": ["R-1"]}) + "\n")
+    data = json.loads(runner.invoke(app, ["eval", str(questions), "--json"], env=cli_env).output)
+    assert (data["questions"], data["questions_read"]) == (2, 3)
+    assert data["answers_only"] == ["gadget"] and data["skipped"] == ["line 2 (blank)"]
+    assert data["recall@10"] == 1.0 and data["answers"]["answerable"] == 1
+    result = runner.invoke(app, ["eval", str(questions)], env=cli_env)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "2 questions, hybrid search" in text
+    assert "3 question(s) read; 1 without relevant documents, scored on the answer only" in text
+    assert "gadget" in text and "skipped line 2 (blank)" in text

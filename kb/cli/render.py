@@ -615,7 +615,8 @@ def _(diagnosis: Diagnosis, console: Console) -> None:
 def _(report: EvalReport) -> dict[str, Any]:
     data = {"schema": "kb.eval/1", **report.metrics, "questions": report.questions, "mode": report.mode,
             "latency_ms": {"p50": round(report.latency_p50_ms, 2), "p95": round(report.latency_p95_ms, 2)},
-            "unknown_relevant": list(report.unknown_relevant)}
+            "unknown_relevant": list(report.unknown_relevant), "questions_read": report.read,
+            "answers_only": list(report.answers_only), "skipped": list(report.skipped)}
     if report.answers is not None:
         answers = report.answers
         data["answers"] = {**_scores_json(answers.overall),
@@ -660,6 +661,17 @@ def _(report: EvalReport, console: Console) -> None:
         console.print(table)
         console.print(Text("right file: the answer cites a relevant file; declined: questions without an answer "
                            "that kb declined; wrongly declined: questions with one that it declined.", style="dim"))
+    if report.answers_only or report.skipped:  # why the count above is not the file's number of lines
+        text = f"{report.read:,} question(s) read"
+        if report.answers_only:
+            ids = ", ".join(shown(i) for i in report.answers_only[:5])
+            more = f" and {len(report.answers_only) - 5} more" if len(report.answers_only) > 5 else ""
+            text += (f"; {len(report.answers_only):,} without relevant documents, scored on the answer only "
+                     f"(not in the search metrics): {ids}{more}")
+        if report.skipped:
+            text += "; skipped " + ", ".join(shown(note) for note in report.skipped[:5]) + (
+                f" and {len(report.skipped) - 5} more" if len(report.skipped) > 5 else "")
+        console.print(Text(text + ".", style="dim"))
     if report.unknown_relevant:
         names = ", ".join(shown(r) for r in report.unknown_relevant[:5])
         more = f" and {len(report.unknown_relevant) - 5} more" if len(report.unknown_relevant) > 5 else ""
