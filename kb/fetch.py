@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
@@ -136,7 +137,13 @@ def _receive(url: str, response: httpx.Response, limits: FetchLimits, conditiona
     body = _read_body(url, response, limits)
     if not body.strip():
         raise SourceError(f"{url} sent an empty page.", "Check the URL in a browser; the page may need JavaScript.")
-    kind = "html" if media_type in HTML_TYPES else "pdf"
+    if not media_type:  # no Content-Type at all: what the content and the address say, as a browser reads it
+        kind = sniffed_kind(body, str(response.url))
+        if kind is None:
+            raise SourceError(f"{url} has no Content-Type, and its content is neither an HTML page nor a PDF.",
+                              SUPPORTED_HINT)
+    else:
+        kind = "html" if media_type in HTML_TYPES else "pdf"
     if kind == "pdf" and b"%PDF-" not in body[:PDF_MAGIC_WITHIN]:
         what = "labelled a PDF" if media_type in PDF_TYPES else f"{media_type or 'of no stated type'}"
         raise SourceError(f"{url} is {what}, but its content is not a PDF.", SUPPORTED_HINT)
@@ -144,6 +151,37 @@ def _receive(url: str, response: httpx.Response, limits: FetchLimits, conditiona
         body = with_declared_charset(body, response.charset_encoding)
     return Fetched(url, str(response.url), kind, content_type, body,
                    response.headers.get("etag"), response.headers.get("last-modified"))
+
+
+# How an HTML document starts, after any BOM and white space: the tags browsers sniff for (WHATWG MIME
+# Sniffing, "text/html" patterns), each followed by a space or ">" (a comment by anything).
+_HTML_STARTS = tuple(b"<" + tag for tag in (b"!doctype html", b"html", b"head", b"script", b"iframe", b"h1", b"div",
+                                              b"font", b"table", b"a", b"style", b"title", b"b", b"body", b"br", b"p"))
+_HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+_BOMS = {b"\xef\xbb\xbf": "utf-8", b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+
+
+def sniffed_kind(body: bytes, url: str) -> str | None:
+    """"pdf" or "html" for a body the server sent without a Content-Type, else None: a PDF by its
+    signature, HTML by how it starts (after a BOM and white space), then by the URL's extension
+    (.pdf, .html, .htm, .xhtml) for text that starts otherwise."""
+    if b"%PDF-" in body[:PDF_MAGIC_WITHIN]:
+        return "pdf"
+    head = body[:1024]
+    for bom, encoding in _BOMS.items():
+        if head.startswith(bom):  # read as text in its own encoding: "<html" in UTF-16 is not these bytes
+            head = head[len(bom):].decode(encoding, errors="ignore").encode("ascii", errors="replace")
+            break
+    head = head.lstrip(b" \t\r\n\x0c").lower()
+    if head.startswith(b"<!--") or any(head.startswith(start) and head[len(start):len(start) + 1] in (b" ", b">")
+                                       for start in _HTML_STARTS):
+        return "html"
+    suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
+    if suffix == ".pdf":
+        return "pdf"  # refused just after, as not a PDF: the address promised one
+    if suffix in _HTML_SUFFIXES and b"\x00" not in head:
+        return "html"
+    return None
 
 
 def _read_body(url: str, response: httpx.Response, limits: FetchLimits) -> bytes:

@@ -9,6 +9,7 @@ import socket
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 pytest.importorskip("pytest_httpserver")
@@ -615,3 +616,41 @@ def test_an_unreadable_document_is_refused_and_never_replaces_a_good_copy(tmp_pa
     with pytest.raises(SourceError, match="empty"):
         add_file(good, corpus, overwrite=True)
     assert (corpus / "notes.md").read_text().startswith("# Notes")
+
+
+def serve_without_content_type(server: HTTPServer, path: str, body: bytes) -> str:
+    """A response with no Content-Type header at all (werkzeug adds one unless it is taken out)."""
+    def handler(request):
+        response = Response(body)
+        del response.headers["Content-Type"]
+        return response
+
+    server.expect_request(path).respond_with_handler(handler)
+    return server.url_for(path)
+
+
+@pytest.mark.parametrize("path, body, suffix", [
+    ("/guidance", b"\xef\xbb\xbf\n  " + PAGE.encode(), ".html"),  # a BOM and white space before the doctype
+    ("/guidance", b"<html><body><p>The widget gateway opens in 2032.</p></body></html>", ".html"),
+    ("/page.html", b"The widget gateway opens in 2032. <b>Apply early.</b>", ".html"),  # by the extension
+    ("/download", None, ".pdf"),
+])
+def test_kb_add_reads_a_page_served_without_a_content_type_as_a_browser_does(server, corpus, tmp_path, path, body,
+                                                                             suffix):
+    url = serve_without_content_type(server, path, body or make_pdf(["The widget gateway opens in 2032."]))
+    with httpx.stream("GET", url) as response:
+        assert "content-type" not in response.headers  # the case being tested
+    result = kb(["add", url, "--json"], corpus, tmp_path)
+    assert result.exit_code == 0, result.output
+    (added,) = json.loads(result.stdout)["sources"]
+    assert added["status"] == "added" and added["path"].endswith(suffix) and added["content_type"] == ""
+    answer = kb(["ask", "When does the widget gateway open?"], corpus, tmp_path)
+    assert answer.exit_code == 0 and "2032" in answer.output
+
+
+def test_kb_add_refuses_content_without_a_content_type_that_is_neither_html_nor_pdf(server, corpus, tmp_path):
+    url = serve_without_content_type(server, "/data", b"PK\x03\x04 a zip file")
+    result = kb(["add", url], corpus, tmp_path)
+    assert result.exit_code == 1
+    assert "has no Content-Type, and its content is neither an HTML page nor a PDF" in " ".join(result.output.split())
+    assert entries(corpus) == []
