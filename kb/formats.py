@@ -539,6 +539,7 @@ _DOCX_MAX_OTHER_XML = 8 * 1024 * 1024  # styles.xml, core.xml, relationships: ea
 # 600 bytes each). A 500-row table of five cells is 5,000; 200,000 is about 120 MB.
 _DOCX_MAX_PARTS = 200_000
 _HEADING_STYLE = re.compile(r"heading ([1-9])")
+_STYLE_ID_WORDS = re.compile(r"(?<=[a-z])(?=[A-Z0-9])|[\s_-]+")  # "ListBullet2" → "List Bullet 2"
 _LIST_STYLE = re.compile(r"list (?:bullet|number|paragraph)(?: ([2-9]))?")
 _RUN_PATHS = ("w:r | w:hyperlink | w:ins/w:r | w:ins/w:hyperlink | w:moveTo/w:r | w:smartTag/w:r"
               " | w:fldSimple/w:r | w:sdt/w:sdtContent/w:r")
@@ -715,16 +716,23 @@ def _docx_xpaths() -> dict[str, Any]:
         "num_id": etree.XPath("string(w:pPr/w:numPr/w:numId/@w:val)", namespaces=namespaces),
         "style": etree.XPath("string(w:pPr/w:pStyle/@w:val)", namespaces=namespaces),
         "ilvl": etree.XPath("string(w:pPr/w:numPr/w:ilvl/@w:val)", namespaces=namespaces),
+        "outline": etree.XPath("string(w:pPr/w:outlineLvl/@w:val)", namespaces=namespaces),
     }
 
 
 def _docx_paragraph_kind(p, styles: dict, kinds: dict) -> tuple[int, int | None]:
-    """(heading level or 0, list nesting level or None), from the paragraph's style and numbering."""
+    """(heading level or 0, list nesting level or None), from the paragraph's outline level, style and
+    numbering."""
+    # An outline level set on the paragraph itself wins over its style's, as in Word's navigation pane
+    # (level 9, body text, makes a paragraph of a heading style plain text).
+    outline = _outline_level(_docx_xpath("outline")(p))
+    if outline:
+        return outline, None
     style_id = _docx_xpath("style")(p) or None
     if style_id not in kinds:
         kinds[style_id] = _docx_style_kind(style_id, styles)
     level, list_level = kinds[style_id]
-    if level:
+    if level and outline is None:
         return level, None
     num_id = _docx_xpath("num_id")(p)
     if num_id == "0":  # numbering switched off for this paragraph, whatever its style says
@@ -735,8 +743,16 @@ def _docx_paragraph_kind(p, styles: dict, kinds: dict) -> tuple[int, int | None]
     return 0, list_level
 
 
-def _docx_styles(archive) -> dict[str, tuple[str, str | None]]:
-    """Paragraph styles: style id → (name in lower case, id of the style it is based on)."""
+def _outline_level(value: str) -> int | None:
+    """The heading level of a w:outlineLvl value: 0-8 are levels 1-9 (kept to 6, as Markdown); 9 is body text."""
+    if not value.isdigit():
+        return None
+    return min(int(value) + 1, 6) if int(value) < 9 else 0
+
+
+def _docx_styles(archive) -> dict[str, tuple[str, str | None, int | None]]:
+    """Paragraph styles: style id → (name in lower case, id of the style it is based on, the heading
+    level its outline level gives, if it sets one)."""
     try:
         root = _docx_xml(archive, "word/styles.xml")
     except BadDocument:
@@ -748,23 +764,33 @@ def _docx_styles(archive) -> dict[str, tuple[str, str | None]]:
         style_id = style.get(_W + "styleId")
         name = style.find(_W + "name")
         based = style.find(_W + "basedOn")
+        outline = style.find(f"{_W}pPr/{_W}outlineLvl")
         if style_id:
             styles[style_id] = ((name.get(_W + "val") or "").lower() if name is not None else "",
-                                based.get(_W + "val") if based is not None else None)
+                                based.get(_W + "val") if based is not None else None,
+                                _outline_level(outline.get(_W + "val") or "") if outline is not None else None)
     return styles
 
 
 def _docx_style_kind(style_id: str | None, styles: dict) -> tuple[int, int | None]:
     """(heading level or 0, list level or None) of a paragraph style. Custom styles count through
-    the built-in style they are based on ("Widget Heading" based on "Heading 2" is a level-2 heading)."""
+    the built-in style they are based on ("Widget Heading" based on "Heading 2" is a level-2 heading),
+    or through an outline level they set. A style the file does not define (a DOCX written without
+    styles.xml, as small generators do) is read by its id: Word's ids name the built-in styles
+    ("Heading1", "Title", "ListBullet2")."""
     list_level = None
     for _ in range(8):  # the base-style chain; Word never nests deeply, broken files may loop
-        if style_id is None or style_id not in styles:
+        if style_id is None:
             break
-        name, based_on = styles[style_id]
+        if style_id not in styles:
+            name, based_on, outline = _STYLE_ID_WORDS.sub(" ", style_id).lower(), None, None
+        else:
+            name, based_on, outline = styles[style_id]
         heading = _HEADING_STYLE.fullmatch(name)
         if name == "title" or heading:
             return (min(int(heading.group(1)), 6) if heading else 1), None
+        if outline:
+            return outline, None
         listed = _LIST_STYLE.fullmatch(name)
         if listed and list_level is None:
             list_level = int(listed.group(1)) - 1 if listed.group(1) else 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import os
 import re
 import zipfile
@@ -534,3 +535,56 @@ def test_docx_output_has_no_control_characters():
     result = extract_docx(docx_bytes(document))
     assert result.text == "Widget\nrule\tseven"
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", result.text)
+
+
+def minimal_docx(paragraphs: str) -> bytes:
+    """A DOCX as small generators write it: the document part and its relations, no styles.xml."""
+    return zip_bytes({
+        "[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+                               b'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+                               b'package.relationships+xml"/><Override PartName="/word/document.xml" ContentType="'
+                               b'application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+                               b'</Types>',
+        "_rels/.rels": b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                       b'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+                       b'2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>',
+        "word/document.xml": ('<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
+                              'wordprocessingml/2006/main"><w:body>' + paragraphs + "</w:body></w:document>").encode(),
+    })
+
+
+def paragraph(text: str, properties: str = "") -> str:
+    return f"<w:p><w:pPr>{properties}</w:pPr><w:r><w:t>{text}</w:t></w:r></w:p>"
+
+
+@pytest.mark.parametrize("heading", ['<w:pStyle w:val="Heading1"/>', '<w:pStyle w:val="Title"/>',
+                                     '<w:outlineLvl w:val="0"/>'], ids=["style id", "title", "outline level"])
+def test_a_docx_heading_is_a_section_heading_not_text_joined_to_the_answer(tmp_path, heading):
+    from typer.testing import CliRunner
+
+    from kb.cli import app
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "thing.docx").write_bytes(minimal_docx(
+        paragraph("Thingamajig Rules", heading)
+        + paragraph("The Thingamajig Office licenses thingamajig dealers from 1 June 2031.")
+        + paragraph("Dealers must renew their licence every year.", '<w:pStyle w:val="ListBullet"/>')))
+    env = {"KB_MODEL": "hash:64", "KB_CORPUS": str(corpus), "KB_INDEX": str(tmp_path / "index"), "COLUMNS": "200",
+           "NO_COLOR": "1"}
+    runner = CliRunner()
+    assert runner.invoke(app, ["index", "--strict"], env=env).exit_code == 0
+    result = runner.invoke(app, ["ask", "Who licenses thingamajig dealers?", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["answer"] == "The Thingamajig Office licenses thingamajig dealers from 1 June 2031."
+    cited = data["passages"][0]
+    assert cited["title"] == "Thingamajig Rules" and cited["section"] == "Thingamajig Rules"
+    assert extract_docx((corpus / "thing.docx").read_bytes()).text.endswith("\n\n- Dealers must renew their licence "
+                                                                              "every year.")
+
+
+def test_a_body_text_outline_level_makes_a_heading_style_paragraph_plain_text():
+    raw = minimal_docx(paragraph("Not a heading", '<w:pStyle w:val="Heading2"/><w:outlineLvl w:val="9"/>')
+                       + paragraph("A heading", '<w:pStyle w:val="Heading2"/>'))
+    assert extract_docx(raw).text == "Not a heading\n\n## A heading"

@@ -21,8 +21,10 @@ FORMAT_VERSION = 2
 # "metadata": the version of kb.metadata's inference; a new one re-reads every file, so inferred dates
 # and types follow the new rules without --rebuild (2: a date alone on a line near the top before a
 # file's own date; parliamentary debates. 3: a date field that says "unknown" or is not a date is no
-# date, one in words is read as a date).
-ASSEMBLY = {"repeats": "per-document", "metadata": 3}
+# date, one in words is read as a date). "extraction": the version of kb.formats' text extraction, which
+# re-reads every file the same way (2: DOCX headings also by a style id the file does not define, and
+# by outline level).
+ASSEMBLY = {"repeats": "per-document", "metadata": 3, "extraction": 2}
 # What the embedder is given besides a chunk's text (kb.build.embed_text). Bump the version
 # when that changes, so old vectors are not re-used by mistake.
 EMBED_CONTEXT = "nearest heading"
