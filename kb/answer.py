@@ -24,7 +24,7 @@ from kb.glossary import TERMS
 from kb.index.lexical import tokenize
 from kb.models import Answer, AnswerSpan, Chunk, DatedStatement, Hit
 from kb.places import PLACES, canonical_place, named_places, places_fit
-from kb.question import DATE_TYPES, AnswerType, Event, Question, analyse
+from kb.question import DATE_TYPES, AnswerType, Event, Question, analyse, seems_english
 from kb.search import Searcher, clean_question
 from kb.spans import SpanKind, TypedSpan, find_spans
 from kb.text import collapse_whitespace, split_sentences
@@ -1009,10 +1009,16 @@ def _elsewhere_note(question: Question, hits: tuple[Hit, ...], best: Candidate |
     return f"The corpus has this for {place} ({meta.title}), not for {asked}."
 
 
+LANGUAGE_NOTE = "kb reads questions in English, and this one seems to be in another language: ask it in English."
+
+
 def _no_answer(evidence: Evidence, shown: list[Hit], note: str | None, best: Candidate | None = None) -> Answer:
     confidence = round(best.score, 4) if best is not None else 0.0
+    notes = (note,) if note else ()
+    if not seems_english(evidence.question.text):
+        notes += (LANGUAGE_NOTE,)
     return Answer(evidence.question.text, None, False, tuple(shown), confidence=confidence,
-                  notes=(note,) if note else (), answer_type=evidence.question.type.value)
+                  notes=notes, answer_type=evidence.question.type.value)
 
 
 def disagreeing_dates(evidence: Evidence, best: Candidate) -> tuple[DatedStatement, ...]:

@@ -440,3 +440,40 @@ def _count(asking: str) -> int | None:
         return None
     word = match.group(1).casefold()
     return int(word) if word.isdigit() else _COUNT_WORDS[word]
+
+
+# --- the language asked in ----------------------------------------------------------------------
+
+# kb's question analysis, its abbreviations and its types read English. A question in another language
+# is searched all the same, but when nothing answers, the reason is most likely the language: say so.
+_ENGLISH_WORDS = frozenset(
+    "the a an of to in on at for is are was were be been what when where who whom whose which how why does do did will "
+    "would can could may might must should shall by from with under and or not any this that these those there it its "
+    "has have had if than".split())
+# Function words of the languages a European regulatory user may ask in, none of them an English word.
+_OTHER_WORDS = frozenset(
+    # German
+    "wann wie wer wem wen welche welcher welches welchen ist sind der das dem den des und oder nicht für mit von zu "
+    "zur zum auf bei tritt gilt gelten muss müssen kann können wird werden ein eine einer eines einem einen ab seit "
+    # French
+    "quand quel quelle quels quelles qui quoi est sont les des une du au aux pour avec dans sur doit doivent peut "
+    "peuvent le la et ne pas il elle ils en entre vigueur "
+    # Spanish, Portuguese, Italian
+    "cuándo cuando qué quién quiénes cuál cuáles cómo los las el del una para por con debe deben puede pueden "
+    "quando qual quais quem como são os da das dos uma com pode podem quale quali chi che è sono il gli della delle "
+    "deve devono può "
+    # Dutch
+    "wanneer wat welke hoe zijn het een van voor moet moeten treedt".split())
+
+
+def seems_english(text: str) -> bool:
+    """False when a question is plainly in another language: mostly in another script, or with more
+    function words of another European language than of English ("Wann tritt MiCA in Kraft?")."""
+    letters = [c for c in text if c.isalpha()]
+    latin = sum(1 for c in letters if c.isascii() or "\u00c0" <= c <= "\u024f")
+    if letters and latin < 0.7 * len(letters):
+        return False
+    words = re.findall(r"[^\W\d_]+", text.casefold())
+    english = sum(1 for w in words if w in _ENGLISH_WORDS)
+    other = sum(1 for w in words if w in _OTHER_WORDS)
+    return not (other >= 2 and other > english)

@@ -5,7 +5,7 @@ Fixture corpora with invented facts, searched with the deterministic hash embedd
 
 import pytest
 
-from kb.answer import AnswerSettings, answer_lines, answer_question
+from kb.answer import LANGUAGE_NOTE, AnswerSettings, answer_lines, answer_question
 from kb.build import build_index
 from kb.config import Settings
 from kb.testing import HashEmbedder
@@ -137,6 +137,13 @@ def test_another_jurisdictions_text_is_not_an_answer(searcher):
     answer = ask(searcher, "How often must UK gadget dealers run penetration tests?")
     assert not answer.answerable
     assert any("The corpus has this for EU (Fixture Gadget Regulation), not for UK." in note for note in answer.notes)
+
+
+def test_a_question_in_another_language_is_declined_with_the_reason(searcher):
+    answer = ask(searcher, "Wie oft müssen Händler die Gadgets testen?")
+    assert not answer.answerable and LANGUAGE_NOTE in answer.notes
+    english = ask(searcher, "What annual licence fee must a gadget dealer pay?")
+    assert not english.answerable and LANGUAGE_NOTE not in english.notes
 
 
 def test_a_quoted_term_the_corpus_never_uses_is_declined(searcher):

@@ -5,7 +5,7 @@ import pytest
 from kb.index.lexical import tokenize
 from kb.question import AnswerType as T
 from kb.places import places_fit
-from kb.question import Event, analyse, question_sentence
+from kb.question import Event, analyse, question_sentence, seems_english
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -132,3 +132,19 @@ def test_forms_an_outside_test_found():
     assert analyse("When is someone treated as engaging in insider dealing?").type is T.DEFINITION
     assert analyse("What is the effective date of the Widget Act?").type is T.START
     assert analyse("What are qualifying widgets according to the Board?").type is T.DEFINITION
+
+
+@pytest.mark.parametrize("question, english", [
+    ("When do widget licences open?", True),
+    ("Who chairs the Autorité des marchés financiers?", True),  # a foreign name in an English question
+    ("What is the Banco de España's deadline under the Ley de Mercados?", True),
+    ("Does the BaFin Merkblatt on Kryptoverwahrung apply to banks?", True),
+    ("Wann tritt die Verordnung in Kraft?", False),
+    ("Quand le règlement entre-t-il en vigueur ?", False),
+    ("¿Cuándo entra en vigor el reglamento?", False),
+    ("Wanneer treedt de verordening in werking?", False),
+    ("Когда вступает в силу регламент?", False),
+    ("法规何时生效?", False),
+])
+def test_a_question_in_another_language_is_told_apart(question, english):
+    assert seems_english(question) is english
