@@ -736,8 +736,7 @@ def decide(evidence: Evidence, k: int, settings: AnswerSettings = AnswerSettings
         about = [c for c in eligible if not _unnamed(c, question, evidence)]
         if not about:
             missing = sorted(_unnamed(best, question, evidence))
-            return _no_answer(evidence, shown, f"The passages that come closest never mention {' or '.join(missing)}.",
-                              best)
+            return _no_answer(evidence, shown, _unnamed_note(question, missing), best)
         eligible = about
         best = eligible[0]
     if best is not None and settings.jurisdiction and question.jurisdictions:
@@ -845,6 +844,20 @@ def _unnamed(candidate: Candidate, question: Question, evidence: Evidence) -> se
         elif match.group(1) and not set(tokenize(match.group(1))) <= words:
             missing.add(f"“{match.group(1).strip()}”")  # the role itself: a chair, a lead regulator
     return missing
+
+
+_GIVES = {AnswerType.DATE: "a date", AnswerType.START: "a date", AnswerType.DEADLINE: "a date or a period",
+          AnswerType.DURATION: "a period", AnswerType.AMOUNT: "an amount", AnswerType.ORGANISATION: "a body",
+          AnswerType.PLACE: "a place", AnswerType.REFERENCE: "a reference"}
+
+
+def _unnamed_note(question: Question, missing: list[str]) -> str:
+    """Why the units that fit were not taken. For a typed question the passages shown may well name
+    what it asks about ("FinCEN") without giving the value: the note speaks of those that give one."""
+    names = " or ".join(missing)
+    if question.type in _GIVES:
+        return f"The closest passages that give {_GIVES[question.type]} never mention {names}."
+    return f"The passages that come closest never mention {names}."
 
 
 # "Who is the chair of the SEC?", "who heads the FCA?": a role held at a named body.

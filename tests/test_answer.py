@@ -146,6 +146,28 @@ def test_a_question_in_another_language_is_declined_with_the_reason(searcher):
     assert not english.answerable and LANGUAGE_NOTE not in english.notes
 
 
+def test_the_decline_note_speaks_of_the_passages_that_give_the_value(tmp_path):
+    # The guidance names the Sprocket Office but gives no fee; the Widget Act gives one but never
+    # names it: the passages shown name it, so the note must not say that none does.
+    searcher = searcher_for(tmp_path, {
+        "guidance.md": """
+            # Sprocket Office guidance
+
+            The Sprocket Office supervises sprocket dealers and their registration.
+
+            The Sprocket Office reminds sprocket dealers of their registration duties.
+            """,
+        "act.md": """
+            # Widget Act
+
+            The registration fee is 700 credits for widget dealers.
+            """})
+    answer = ask(searcher, "What registration fee does the Sprocket Office charge sprocket dealers?")
+    assert not answer.answerable
+    assert answer.notes == ("The closest passages that give an amount never mention Sprocket Office.",)
+    assert any("Sprocket Office" in hit.chunk.text for hit in answer.passages)
+
+
 def test_a_quoted_term_the_corpus_never_uses_is_declined(searcher):
     answer = ask(searcher, "When does the 'sprocket levy' apply?")
     assert not answer.answerable and any("sprocket levy" in note for note in answer.notes)
