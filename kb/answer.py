@@ -22,7 +22,7 @@ import numpy as np
 from kb.abbreviations import defined_abbreviations, expand
 from kb.glossary import TERMS
 from kb.index.lexical import tokenize
-from kb.models import Answer, AnswerSpan, Chunk, DatedStatement, Hit
+from kb.models import Answer, AnswerSpan, Chunk, DatedStatement, DocumentMeta, Hit
 from kb.places import PLACES, canonical_place, named_places, places_fit
 from kb.question import DATE_TYPES, AnswerType, Event, Question, analyse, seems_english
 from kb.search import Searcher, clean_question
@@ -833,6 +833,11 @@ def _unnamed(candidate: Candidate, question: Question, evidence: Evidence) -> se
     missing |= {f"“{a}”" for a in _references(question) if not _names_reference(own, a)}
     if question.names and not _source_names(question, chunk, evidence.named_in or {}):
         missing.add(" or ".join(question.names))
+    elif (governing := _governing_names(question)) and _is_law(chunk.meta) \
+            and not _source_names(question, chunk, {}) and not _unit_names(candidate, governing, question):
+        # "under MiCA": another law that mentions MiCA answers for itself ("'microenterprise' means …"
+        # in DORA defines DORA's term), unless the unit itself speaks of MiCA.
+        missing.add(" or ".join(governing))
     elif (match := _ROLE_OF.search(question.text)) and question.names:
         # "Who is the chair of the SEC?": the answer itself must be about the SEC, not a chair elsewhere
         # in a document that mentions the SEC.
@@ -858,6 +863,27 @@ def _unnamed_note(question: Question, missing: list[str]) -> str:
     if question.type in _GIVES:
         return f"The closest passages that give {_GIVES[question.type]} never mention {names}."
     return f"The passages that come closest never mention {names}."
+
+
+_UNDER = re.compile(r"\b(?:under|according\s+to|for\s+the\s+purposes\s+of|as\s+defined\s+(?:in|by))\s+(?:the\s+)?"
+                    r"([^?,;]{1,60})", re.I)
+_LAW_TYPES = frozenset({"law", "act", "statute", "regulation", "directive", "statutory instrument"})
+_LAW_TITLE = re.compile(r"\b(?:Act|Regulations?|Directive|Statute|Law)\b")
+
+
+def _governing_names(question: Question) -> tuple[str, ...]:
+    """The names of the law a question asks under ("… under MiCA?", "according to the PSRs")."""
+    return tuple(name for match in _UNDER.finditer(question.text) for name in question.names
+                 if match.group(1).startswith(name))
+
+
+def _is_law(meta: DocumentMeta) -> bool:
+    return (meta.doc_type or "").casefold() in _LAW_TYPES or bool(_LAW_TITLE.search(meta.title))
+
+
+def _unit_names(candidate: Candidate, names: tuple[str, ...], question: Question) -> bool:
+    words = set(tokenize(candidate.text))
+    return any(set(tokenize(variant)) <= words for name, variant in _name_variants(question) if name in names)
 
 
 # "Who is the chair of the SEC?", "who heads the FCA?": a role held at a named body.

@@ -168,6 +168,35 @@ def test_the_decline_note_speaks_of_the_passages_that_give_the_value(tmp_path):
     assert any("Sprocket Office" in hit.chunk.text for hit in answer.passages)
 
 
+def test_another_law_that_mentions_the_asked_law_answers_only_for_itself(tmp_path):
+    # A regulation that refers to the Widget Act defines its own "microdealer": not the Widget Act's.
+    files = {"gadgets.md": """
+            ---
+            title: "Fixture Gadget Regulation"
+            type: regulation
+            ---
+            # Gadget Regulation
+
+            This Regulation applies to widget dealers authorised under the Widget Act.
+
+            The annual turnover ceiling that defines a microdealer is EUR 2 million.
+            """}
+    question = "What annual turnover ceiling defines a microdealer under the Widget Act?"
+    declined = ask(searcher_for(tmp_path / "one", files), question)
+    assert not declined.answerable and any("Widget Act" in note for note in declined.notes)
+    files["act.md"] = """
+            ---
+            title: "Fixture Widget Act"
+            type: law
+            ---
+            # Widget Act
+
+            The annual turnover ceiling that defines a microdealer is EUR 1 million.
+            """
+    answered = ask(searcher_for(tmp_path / "two", files), question)
+    assert answered.answerable and "EUR 1 million" in answered.text
+
+
 def test_a_quoted_term_the_corpus_never_uses_is_declined(searcher):
     answer = ask(searcher, "When does the 'sprocket levy' apply?")
     assert not answer.answerable and any("sprocket levy" in note for note in answer.notes)
