@@ -253,7 +253,16 @@ SYNONYMS = (
     ("submit", "file", "lodg"),
     ("establish", "creat", "introduc", "impos"),
 )
+# The noun and the verb of one act, where the stemmer leaves them apart: "render a decision on the
+# application" answers "how long does the regulator have to decide"; "submission" is "submit".
+NOMINALISATIONS = {"decis": "decid", "submiss": "submit", "admiss": "admit", "permiss": "permit", "omiss": "omit",
+                   "transmiss": "transmit", "conclus": "conclud", "exclus": "exclud", "inclus": "includ",
+                   "suspens": "suspend", "extens": "extend", "notif": "notifi", "registr": "regist",
+                   "denial": "deni", "disclosur": "disclos", "revoc": "revok",
+                   "acquisit": "acquir", "retent": "retain", "descript": "describ", "redempt": "redeem",
+                   "expiri": "expir", "relianc": "reli", "intervent": "interven"}
 _CANONICAL = {word: group[0] for group in SYNONYMS for word in group}
+_CANONICAL |= {noun: _CANONICAL.get(verb, verb) for noun, verb in NOMINALISATIONS.items()}
 
 
 def _canonical(tokens: list[str]) -> set[str]:

@@ -35,6 +35,8 @@ _ITEM = re.compile(r"[ \t]*(?:[-*+•][ \t]+)?(?:" + _PARAGRAPH_PREFIX + r"?\(\s
 # ("...; and" or "...; or" ends the last but one item of a list, not a lead-in.)
 _OPEN_END = re.compile(r"(?:[:—–-]|\bmeans|\bfollowing|\bthat|\bto|\bwhich|\bwho|\bof|\bwhere|\bif|\bby|\bbe|"
                        r"\binclud(?:e|es|ing))\s*$", re.I)
+# An item that ends its sentence ("... is a final determination.", "...; and") opens no list.
+_CLOSED = re.compile(r"(?:[.;]|;\s+(?:and|or))[\"”’)]*\s*$")
 _FIELD_LABEL = re.compile(r"^[A-Z][A-Za-z ]{0,24}:?$")
 
 
@@ -102,13 +104,23 @@ def _lines(text: str, part_starts: tuple[int, ...] = (0,)) -> list[_Line]:
         parsed.append([start, end, indent, item, _marker_class(stripped) if item else None,
                        bool(_OPEN_END.search(stripped))])
     # A passage starts where the chunker cut, its first line's indentation trimmed away: an item
-    # there is as deep as the next item with the same kind of marker ("(B)" like the "(C)" below it).
+    # there is as deep as the next item with the same kind of marker ("(B)" like the "(C)" below it);
+    # without one, an item that ends its sentence is no parent of the next item ("(iv) … is final."
+    # then "(3) If …": the "(3)" is an outer paragraph, not a sub-item of "(iv)").
     for part_start in part_starts:
         first = next((i for i, p in enumerate(parsed) if p is not None and p[0] >= part_start), None)
         if first is not None and parsed[first][3]:
-            sibling = next((p for p in parsed[first + 1:] if p is not None and p[4] == parsed[first][4]), None)
+            following = [p for p in parsed[first + 1:] if p is not None and p[3]]
+            preceding = [p for p in reversed(parsed[:first]) if p is not None and p[3]]  # in the passage before
+            sibling = next((p for p in following + preceding if p[4] == parsed[first][4]), None)
             if sibling is not None:
                 parsed[first][2] = sibling[2]
+            elif following and _CLOSED.search(text[parsed[first][0]:parsed[first][1]]):
+                parsed[first][2] = max(parsed[first][2], following[0][2])
+            elif following and following[0][2] > parsed[first][2]:
+                # its first sub-item tells its depth: "(C)" above "      (i)" sits one step up, so a
+                # "  (3)" further down is an outer paragraph, not one of its sub-items
+                parsed[first][2] = following[0][2] - _indent_step(parsed)
     lines = []
     stack: list[tuple[int, str, bool]] = []  # open enumerations: (indent, marker class, opens)
     for entry in parsed:
@@ -139,6 +151,13 @@ def _lines(text: str, part_starts: tuple[int, ...] = (0,)) -> list[_Line]:
         fixed.append(line)
         offset += len(raw) + 1
     return fixed
+
+
+def _indent_step(parsed: list) -> int:
+    """How far this text indents a sub-item under its parent (2 when it does not show)."""
+    items = [p[2] for p in parsed if p is not None and p[3]]
+    steps = [b - a for a, b in zip(items, items[1:]) if b > a]
+    return min(steps, default=2)
 
 
 _MARKER = re.compile(r"^(?:[-*+•]\s+)?(?:" + _PARAGRAPH_PREFIX + r"?\(\s*([0-9a-zA-Z]{1,5})\s*\)|([0-9]{1,3}|[a-zA-Z]|[ivxlc]{1,6})[.)])")

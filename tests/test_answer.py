@@ -5,7 +5,7 @@ Fixture corpora with invented facts, searched with the deterministic hash embedd
 
 import pytest
 
-from kb.answer import LANGUAGE_NOTE, AnswerSettings, answer_lines, answer_question
+from kb.answer import LANGUAGE_NOTE, AnswerSettings, answer_lines, answer_question, gather_evidence
 from kb.build import build_index
 from kb.config import Settings
 from kb.testing import HashEmbedder
@@ -195,6 +195,26 @@ def test_another_law_that_mentions_the_asked_law_answers_only_for_itself(tmp_pat
             """
     answered = ask(searcher_for(tmp_path / "two", files), question)
     assert answered.answerable and "EUR 1 million" in answered.text
+
+
+def test_the_noun_of_an_act_answers_for_its_verb(tmp_path):
+    # "render a decision" is what "decide" asks about; the notice period around it is not.
+    searcher = searcher_for(tmp_path, {"notices.md": """
+            # Sprocket Board: complete applications
+
+            The Sprocket Board shall notify the applicant within 10 days that a complete application was received.
+            """, "timing.md": """
+            # Timing
+
+            The Sprocket Board shall render a decision on a complete application within 90 days.
+            """})
+    question = "How many days does the Sprocket Board have to decide on a complete application?"
+    answer = ask(searcher, question)
+    assert answer.answerable and answer.span.text.startswith("90 days")
+    evidence = gather_evidence(searcher, question, 5)
+    decision = next(c for c in evidence.candidates if "render a decision" in c.text)
+    notice = next(c for c in evidence.candidates if "notify" in c.text)
+    assert decision.focus == 1.0 > notice.focus  # every focus term, "decide" too, is in the decision
 
 
 def test_a_quoted_term_the_corpus_never_uses_is_declined(searcher):

@@ -61,6 +61,28 @@ def test_a_lead_in_cut_off_by_the_chunker_is_found_in_the_passage_before():
     assert text[unit.start:unit.end].startswith("- (b)")  # the cited span is the passage's own text
 
 
+def test_a_first_line_whose_indentation_the_chunker_trimmed_is_placed_by_its_neighbours():
+    # The passage before starts at "(C)", its indentation gone, its sub-items still indented: "(C)" sits one
+    # step above them, so the "(3)" of the next passage is an outer paragraph, not one of its items.
+    before = ("- (C) Hearings—\n"
+              "      - (i) The applicant may request a hearing within 30 days.\n"
+              "      - (ii) The regulator shall hold the hearing within 30 days.")
+    # The passage starts at "(iii)", a closed sentence: its siblings in the passage before give its depth.
+    text = ("- (iii) The regulator shall decide within 60 days of the hearing.\n"
+            "  - (3) If the regulator fails to render a decision in time, the application is approved.\n"
+            "  - (4) A denial does not prevent a new application.")
+    units = units_of(0, text, before)
+    (paragraph,) = [u for u in units if text[u.start:u.end].lstrip().startswith("- (3)") and u.kind == "item"]
+    assert "Hearings" not in paragraph.lead and "(iii)" not in paragraph.lead
+    (clause,) = [u for u in units if text[u.start:u.end].startswith("- (iii)") and u.kind == "item"]
+    assert clause.lead.startswith("- (C) Hearings—")
+    assert not any(u.kind == "list" and "(3)" in text[u.start:u.end] and "(iii)" in text[u.start:u.end] for u in units)
+    # A closed item with no sibling in sight is no parent of the deeper-looking item below it.
+    alone = "- (iv) The denial is a final determination.\n  - (3) If the regulator fails to decide, it is approved."
+    (outer,) = [u for u in units_of(0, alone) if alone[u.start:u.end].lstrip().startswith("- (3)") and u.kind == "item"]
+    assert outer.lead == ""
+
+
 def test_a_list_cut_by_the_chunker_shows_its_items_from_the_next_passage():
     text = "The application shall contain the following:\n- a business plan;\n- the legal form;"
     after = "- a description of the governance arrangements;\n- proof of good repute."
