@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from kb.errors import BadDocument, CorpusError
 from kb.models import Document, DocumentMeta, FileNote
+from kb.paths import path_key
 from kb.sidecar import is_sidecar_name, origin_fields
 from kb.text import CONTROL_CHARACTERS, collapse_whitespace, for_terminal
 
@@ -27,7 +28,7 @@ from kb.text import CONTROL_CHARACTERS, collapse_whitespace, for_terminal
 @dataclass(frozen=True, slots=True)
 class CorpusFile:
     path: Path  # absolute
-    rel: str  # relative to the corpus folder, "/"-separated
+    rel: str  # relative to the corpus folder, "/"-separated, as kb.paths stores it (valid Unicode)
     size: int
     mtime_ns: int
 
@@ -130,9 +131,9 @@ def _identity(path: Path | None) -> tuple[int, int] | None:
 
 def _rel(path: Path, root: Path) -> str:
     try:
-        return path.relative_to(root).as_posix()
+        return path_key(path.relative_to(root).as_posix())
     except ValueError:
-        return path.as_posix()
+        return path_key(path.as_posix())
 
 
 # --- decoding ----------------------------------------------------------------------------------
