@@ -38,6 +38,7 @@ from kb.results import (AddReport, AnswerScores, BuildReport, Diagnosis, EvalRep
 from kb.text import TERMINAL_UNSAFE, collapse_whitespace, for_terminal
 
 NO_ANSWER = "No passage in the corpus answers this."
+LINKS_SHOWN = 5  # symlinks to indexed files named after kb index; the rest are counted
 # PDF passages are cited by page, HTML and DOCX by section: their lines count the extracted text.
 EXTRACTED_TEXT = CITED_BY_SECTION | {"pdf"}
 
@@ -358,6 +359,7 @@ def _(report: BuildReport) -> dict[str, Any]:
         "stale": [{"path": s.path, "reason": s.message} for s in report.stale],
         "warnings": [{"path": w.path, "message": w.message} for w in report.warnings],
         "conflicts": [{"path": c.path, "reason": c.message} for c in report.conflicts],
+        "links": [{"path": link.path, "reason": link.message} for link in report.links],
         "duplicates_dropped": report.duplicates,
         "embedded": report.embedded,
         "reused": report.reused,
@@ -375,10 +377,17 @@ def _(report: BuildReport, console: Console) -> None:
     if report.written:
         rows.append(("Embedded", f"{report.embedded:,} new, {report.reused:,} re-used"))
     rows.append(("Skipped", f"{len(report.skipped)}"))
-    if report.hidden:
-        rows.append(("Ignored", f"{len(report.hidden)} hidden"))
+    ignored = [f"{len(report.hidden)} hidden"] if report.hidden else []
+    if report.links:
+        ignored.append(f"{len(report.links)} link{'' if len(report.links) == 1 else 's'} to indexed files")
+    if ignored:
+        rows.append(("Ignored", ", ".join(ignored)))
     rows.append(("Seconds", f"{report.seconds:.2f}"))
     console.print(_fields(rows))
+    for link in report.links[:LINKS_SHOWN]:  # not problems, but a file the user may expect to see cited
+        console.print(Text(f"  {shown(link.path)}: {shown(link.message)}", style="dim"), soft_wrap=True)
+    if len(report.links) > LINKS_SHOWN:
+        console.print(Text(f"  and {len(report.links) - LINKS_SHOWN} more (kb index --json lists them)", style="dim"))
     _print_problems(report, console)
     console.print(_build_summary(report))
 
