@@ -23,6 +23,7 @@ from kb.abbreviations import defined_abbreviations, expand
 from kb.glossary import TERMS
 from kb.index.lexical import tokenize
 from kb.models import Answer, AnswerSpan, Chunk, DatedStatement, DocumentMeta, Hit
+from kb.paths import corpus_file
 from kb.places import PLACES, canonical_place, named_places, places_fit
 from kb.question import DATE_TYPES, AnswerType, Event, Question, analyse, seems_english
 from kb.search import Searcher, clean_question
@@ -373,7 +374,7 @@ def _heading_candidates(searcher: Searcher, question: Question, hits: list[Hit],
 
 def _source_lines(searcher: Searcher, source: str) -> list[str] | None:
     try:
-        return (searcher.index.corpus / source).read_text(encoding="utf-8", errors="replace").splitlines()
+        return corpus_file(searcher.index.corpus, source).read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
 

@@ -517,6 +517,7 @@ class _Builder:
             unchanged=sum(1 for p in plan.unchanged if status.get(p) is FileStatus.INDEXED),
             skipped=tuple(sorted(skipped, key=lambda s: s.path)),
             hidden=tuple(s for s in scan.skipped if s.message == "hidden"),
+            links=scan.links,
             stale=tuple(stale),
             warnings=tuple(warnings),
             duplicates=duplicates,

@@ -254,4 +254,8 @@ def _plain(text: str) -> str:
 
 
 def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+    """`text` in at most `limit` characters, cut between words ("…" marks the cut), not inside one."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return (text[:cut] if cut > limit // 2 else text[:limit - 1]).rstrip(" ,;:") + "…"

@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from kb.errors import BadDocument, CorpusError
 from kb.models import Document, DocumentMeta, FileNote
+from kb.paths import path_key
 from kb.sidecar import is_sidecar_name, origin_fields
 from kb.text import CONTROL_CHARACTERS, collapse_whitespace, for_terminal
 
@@ -27,7 +28,7 @@ from kb.text import CONTROL_CHARACTERS, collapse_whitespace, for_terminal
 @dataclass(frozen=True, slots=True)
 class CorpusFile:
     path: Path  # absolute
-    rel: str  # relative to the corpus folder, "/"-separated
+    rel: str  # relative to the corpus folder, "/"-separated, as kb.paths stores it (valid Unicode)
     size: int
     mtime_ns: int
 
@@ -37,6 +38,7 @@ class CorpusScan:
     root: Path
     files: tuple[CorpusFile, ...]
     skipped: tuple[FileNote, ...]  # hidden, unsupported, unreadable, loops
+    links: tuple[FileNote, ...] = ()  # symlinks to files and folders indexed under their own names
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,8 @@ def scan_corpus(root: Path, exclude: Path | None = None, follow_symlinks: bool =
     `exclude` (the index folder, when it sits inside the corpus) is passed over without a note:
     kb's own files are not documents. A symlink that leads out of the corpus folder (to /etc/passwd,
     say) is skipped with a note unless `follow_symlinks`: a corpus is what its folder holds.
+    A symlink to a file or folder that is indexed under its own name is passed over with a note in
+    `links` (not a problem): one document, cited by its real name, not an alias and an "also in".
     """
     root = Path(root)
     excluded = _identity(exclude)
@@ -64,9 +68,16 @@ def scan_corpus(root: Path, exclude: Path | None = None, follow_symlinks: bool =
         raise CorpusError(f"Not a folder: {root}", "kb index expects a folder of documents.")
     files: list[CorpusFile] = []
     skipped: list[FileNote] = []
+    links: list[FileNote] = []
     seen_dirs: set[tuple[int, int]] = set()
+    # Folders and files by their own names, not reached through a link: what a link may be another name for.
+    own_dirs: dict[tuple[int, int], str] = {}
+    own_files: dict[tuple[int, int], str] = {}
+    # Symlinks are followed after every real file and folder has been found, so that what they lead to
+    # is known by its own name first, whichever sorts first.
+    pending: list[tuple[Path, str, os.stat_result]] = []
 
-    def walk(folder: Path) -> None:
+    def walk(folder: Path, linked: bool = False) -> None:
         try:
             info = folder.stat()
         except OSError as exc:
@@ -77,6 +88,8 @@ def scan_corpus(root: Path, exclude: Path | None = None, follow_symlinks: bool =
             skipped.append(FileNote(_rel(folder, root), "symlink loop or repeated folder"))
             return
         seen_dirs.add(key)
+        if not linked:
+            own_dirs[key] = _rel(folder, root)
         try:
             entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
         except OSError as exc:
@@ -97,27 +110,51 @@ def scan_corpus(root: Path, exclude: Path | None = None, follow_symlinks: bool =
                 reason = "broken symlink" if entry.is_symlink() else f"cannot stat: {exc.strerror}"
                 skipped.append(FileNote(rel, reason))
                 continue
-            if entry.is_symlink() and not follow_symlinks:
-                try:
-                    target = path.resolve()
-                except (OSError, RuntimeError):
-                    target = None
-                if target is None or not target.is_relative_to(inside):
-                    skipped.append(FileNote(rel, f"symlink to {target or 'an unresolvable path'}, outside the corpus "
-                                                 "folder; not followed (set follow_symlinks to index it)"))
-                    continue
-            if stat.S_ISDIR(info.st_mode):
-                walk(path)
-            elif not stat.S_ISREG(info.st_mode):
-                skipped.append(FileNote(rel, "not a regular file"))
-            elif reader_for(path) is None:
-                skipped.append(FileNote(rel, f"unsupported file type {path.suffix or '(no extension)'}"))
+            if entry.is_symlink():
+                if not follow_symlinks:
+                    try:
+                        target = path.resolve()
+                    except (OSError, RuntimeError):
+                        target = None
+                    if target is None or not target.is_relative_to(inside):
+                        skipped.append(FileNote(rel, f"symlink to {target or 'an unresolvable path'}, outside the "
+                                                     "corpus folder; not followed (set follow_symlinks to index it)"))
+                        continue
+                pending.append((path, rel, info))
             else:
-                files.append(CorpusFile(path, rel, info.st_size, info.st_mtime_ns))
+                visit(path, rel, info, linked)
+
+    def visit(path: Path, rel: str, info: os.stat_result, linked: bool) -> None:
+        if stat.S_ISDIR(info.st_mode):
+            walk(path, linked)
+        elif not stat.S_ISREG(info.st_mode):
+            skipped.append(FileNote(rel, "not a regular file"))
+        elif reader_for(path) is None:
+            skipped.append(FileNote(rel, f"unsupported file type {path.suffix or '(no extension)'}"))
+        else:
+            if not linked:
+                own_files.setdefault((info.st_dev, info.st_ino), rel)
+            files.append(CorpusFile(path, rel, info.st_size, info.st_mtime_ns))
 
     walk(root)
+    while pending:  # a followed folder may hold links of its own
+        batch, pending[:] = sorted(pending, key=lambda item: item[1]), []
+        for path, rel, info in batch:
+            key = (info.st_dev, info.st_ino)
+            is_folder = stat.S_ISDIR(info.st_mode)
+            indexed = (own_dirs if is_folder else own_files).get(key)
+            # A link to a folder it sits in is a loop (a problem, as before), not another name for a folder.
+            if indexed is not None and not (is_folder and _is_within(path, indexed, root)):
+                links.append(FileNote(rel, f"a link to {'the folder ' if is_folder else ''}{indexed}, which is indexed"))
+            else:
+                visit(path, rel, info, linked=True)
     files.sort(key=lambda f: f.rel)
-    return CorpusScan(root, tuple(files), tuple(skipped))
+    return CorpusScan(root, tuple(files), tuple(skipped), tuple(sorted(links, key=lambda note: note.path)))
+
+
+def _is_within(link: Path, folder_rel: str, root: Path) -> bool:
+    """Whether the corpus folder `folder_rel` (kb's form, "." for the corpus itself) holds `link`."""
+    return folder_rel == "." or _rel(link, root).startswith(folder_rel + "/")
 
 
 def _identity(path: Path | None) -> tuple[int, int] | None:
@@ -130,9 +167,9 @@ def _identity(path: Path | None) -> tuple[int, int] | None:
 
 def _rel(path: Path, root: Path) -> str:
     try:
-        return path.relative_to(root).as_posix()
+        return path_key(path.relative_to(root).as_posix())
     except ValueError:
-        return path.as_posix()
+        return path_key(path.as_posix())
 
 
 # --- decoding ----------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ class BuildReport:
     seconds: float
     notes: tuple[str, ...] = ()  # what the build repaired or added (damaged rows read again, checksums added)
     conflicts: tuple[FileNote, ...] = ()  # .jsonl records skipped: their id is another file's path or taken
+    links: tuple[FileNote, ...] = ()  # symlinks to files or folders indexed under their own names, not again
 
     def summary_line(self) -> str:
         parts = [f"{len(self.added)} new", f"{len(self.updated)} updated", f"{self.unchanged} unchanged",

@@ -23,7 +23,7 @@ from kb.index.reader import read_current
 from kb.index.lexical import tokenize
 from kb.models import Chunk
 from kb.results import Event, Timeline
-from kb.text import collapse_whitespace, normalise_for_dedup, split_sentences
+from kb.text import collapse_whitespace, for_terminal, normalise_for_dedup, split_sentences
 
 EVENT_CUE = re.compile(
     r"\b(?:open(?:s|ed|ing)?|clos(?:e|es|ed|ing)|deadline|due|expect(?:s|ed)?|effective|take[sn]? effect|took effect|"
@@ -39,6 +39,7 @@ EVENT_CUE = re.compile(
     re.IGNORECASE,
 )
 MAX_EVENT_CHARS = 240
+EVENT_HEAD_CHARS = 80  # the first words of a long sentence kept before a date far into it
 
 
 def _status(mention: DateMention, as_of: dt.date) -> str:
@@ -50,12 +51,50 @@ def _status(mention: DateMention, as_of: dt.date) -> str:
 
 
 def _shorten(sentence: str, start: int, end: int) -> str:
-    """The sentence, or a window of it around the date when it is long."""
-    if len(sentence) <= MAX_EVENT_CHARS:
-        return collapse_whitespace(sentence)
-    half = (MAX_EVENT_CHARS - (end - start)) // 2
-    left, right = max(0, start - half), min(len(sentence), end + half)
-    return ("…" if left else "") + collapse_whitespace(sentence[left:right]) + ("…" if right < len(sentence) else "")
+    """The sentence, or, when it is long, as much of it as fits around the date (`start`:`end`), cut
+    between words and marked with "…".
+
+    What happens is usually said by the sentence's start ("Crypto-asset service providers ... may continue
+    ... until 1 July 2026"): it is kept whenever the date fits after it; a date too far in follows the
+    sentence's first words and "…", with the words around it.
+    """
+    text = collapse_whitespace(sentence)
+    if len(text) <= MAX_EVENT_CHARS:
+        return text
+    # The date's offsets in the collapsed text (collapsing a part of the sentence collapses it as the whole).
+    start, end = len(_one_line(sentence[:start]).lstrip()), len(_one_line(sentence[:end]).lstrip())
+    end = min(end, len(text))
+    if end < MAX_EVENT_CHARS:
+        return _cut_after(text, MAX_EVENT_CHARS - 1, end) + "…"
+    head = _cut_after(text, EVENT_HEAD_CHARS, 0)
+    room = MAX_EVENT_CHARS - len(head) - 4  # " … " between the two parts and "…" at the end
+    # A third of the room before the date, the rest after it; all of it before when the sentence ends sooner.
+    left = min(start - max(0, (room - (end - start)) // 3), len(text) - room)
+    left = _word_start(text, max(len(head), left), start)
+    middle = _cut_after(text[left:], room, end - left)
+    return f"{head} … {middle}" + ("…" if left + len(middle) < len(text) else "")
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", for_terminal(text))
+
+
+def _cut_after(text: str, limit: int, keep: int) -> str:
+    """`text` up to `limit` characters, ending at a word's end (not before `keep`) and without a trailing
+    comma or colon; a single word longer than that is cut where it must be."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", keep, limit + 1)
+    cut = cut if cut > 0 else limit
+    return text[:cut].rstrip(" ,;:")
+
+
+def _word_start(text: str, position: int, limit: int) -> int:
+    """The start of the first whole word at or after `position` (not after `limit`)."""
+    if position <= 0 or text[position - 1] == " ":
+        return position
+    found = text.find(" ", position, limit)
+    return found + 1 if found >= 0 else position
 
 
 def topic_terms(topic: str | None) -> set[str]:

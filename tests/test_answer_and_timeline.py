@@ -150,6 +150,33 @@ def test_a_reference_to_an_earlier_document_is_not_an_event(tmp_path):
         ("2031-11-10", "Widget"), ("2032", "the"), ("2033", "2030")]
 
 
+def test_a_long_event_sentence_keeps_its_subject_and_whole_words(tmp_path):
+    """A sentence over the event length is cut between words, marked "…", and keeps its start: who is
+    concerned is said before the date ("Widget service providers ... may continue ... until 1 July 2032")."""
+    corpus = tmp_path / "corpus"
+    near = ("Widget service providers that provided their services in accordance with applicable law before "
+            "30 December 2030, may continue to do so until 1 July 2032 or until they are granted or refused an "
+            "authorisation pursuant to Article 63 of this Regulation, whichever is sooner.")
+    far = ("Gizmo exchange operators that held a registration under the national regimes of the Member States, "
+           "including those whose registration was suspended, amended, renewed or transferred to another group "
+           "company during the preceding period of supervisory review and consultation, must apply for "
+           "authorisation by 1 March 2034 at the latest, using the forms published by the authority for that purpose.")
+    write(corpus / "rules.md", f"# Transitional measures\n\n{near}\n\n{far}\n")
+    settings = Settings(corpus=corpus, index=tmp_path / "index", model="hash:64")
+    build_index(settings)
+    events = {e.label: e.text for e in build_timeline(IndexReader.open(settings.index), as_of=dt.date(2031, 6, 1))}
+    for label, sentence, date in (("2032-07-01", near, "1 July 2032"), ("2034-03-01", far, "1 March 2034")):
+        text = events[label]
+        assert len(text) <= 240 and date in text, text
+        words = set(sentence.replace(",", " ").split())
+        assert all(word in words for word in text.replace("…", " ").replace(",", " ").split()), text  # no part-words
+    near_text, far_text = events["2032-07-01"], events["2034-03-01"]
+    assert near_text.startswith("Widget service providers that provided their services") and near_text.endswith("…")
+    # The date is too far in for the start and the date to fit together: the first words, "…", the date's words.
+    assert far_text.startswith("Gizmo exchange operators that held a registration") and " … " in far_text
+    assert far_text.endswith("the authority for that purpose.") and len(far_text) > 200  # the room is used
+
+
 def test_timeline_through_the_cli(dated_corpus):
     env = {"KB_MODEL": "hash:64", "KB_INDEX": str(dated_corpus.index), "COLUMNS": "160"}
     data = json.loads(runner.invoke(app, ["timeline", "--json", "--as-of", "2031-06-01", "--upcoming"], env=env).output)

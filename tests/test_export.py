@@ -105,6 +105,16 @@ def test_hostile_text_cannot_break_the_calendar():
     assert "url" not in parsed and "Origin: javascript:alert(1)" in str(parsed["description"])
 
 
+def test_a_long_event_is_summarised_in_whole_words():
+    text = ("Crypto-asset service providers that provided their services in accordance with applicable national law "
+            "before 30 December 2024, may continue to do so until 1 July 2026.")
+    (parsed,) = events_of(timeline_ics([event(text, first=dt.date(2026, 7, 1), label="2026-07-01")], stamp=STAMP))
+    summary = str(parsed["summary"])
+    assert len(summary) <= 120 and summary.endswith("…") and text.startswith(summary[:-1])
+    assert text[len(summary) - 1] in " ,"  # the cut ends a word: none was cut in two
+    assert text in " ".join(str(parsed["description"]).split())  # the whole sentence is still there
+
+
 def test_a_calendar_without_events_is_still_a_valid_calendar():
     """RFC 5545 (3.4, 3.6): a VCALENDAR holds at least one component; strict readers refuse an empty one."""
     ics = timeline_ics([], stamp=STAMP)

@@ -773,13 +773,13 @@ def test_a_symlink_that_leaves_the_corpus_is_skipped_unless_asked_for(tmp_path, 
     secret = write(tmp_path / "outside" / "passwd.txt", "root:x:0:0:root:/root:/bin/bash\n")
     os.symlink(secret, corpus / "passwd.txt")
     os.symlink(tmp_path / "outside", corpus / "elsewhere")
-    os.symlink(corpus / "note.md", corpus / "again.md")  # inside the corpus: followed as before
+    os.symlink(corpus / "note.md", corpus / "again.md")  # inside the corpus, to an indexed file: not twice
     env = {**cli_env, "KB_CORPUS": str(corpus), "KB_INDEX": str(tmp_path / "idx")}
     result = runner.invoke(app, ["index", "--json"], env=env)
     skipped = {s["path"]: s["reason"] for s in json.loads(result.output)["skipped"]}
     assert "outside the corpus folder; not followed" in skipped["passwd.txt"] and "elsewhere" in skipped
     sources = {d["source"] for d in json.loads(runner.invoke(app, ["sources", "--json"], env=env).output)["documents"]}
-    assert sources == {"note.md", "again.md"}
+    assert sources == {"note.md"}
     assert "root:x" not in runner.invoke(app, ["ask", "root bash"], env=env).output
     assert runner.invoke(app, ["index", "--strict"], env=env).exit_code == 1
     assert "unchanged since the build" in runner.invoke(app, ["status"], env=env).output
@@ -789,6 +789,29 @@ def test_a_symlink_that_leaves_the_corpus_is_skipped_unless_asked_for(tmp_path, 
     assert "up to date" in runner.invoke(app, ["index"], env=env).output
     assert "unchanged since the build" in runner.invoke(app, ["status"], env=env).output
     assert "unchanged since the build" in runner.invoke(app, ["doctor"], env=env).output
+
+
+def test_a_symlink_to_an_indexed_file_is_not_a_second_document_and_the_real_file_is_cited(tmp_path, cli_env):
+    corpus = tmp_path / "docs"
+    write(corpus / "ünï code file.md", "# Sprockets\n\nSprocket dealers renew their licence every fourth spring.\n")
+    write(corpus / "sub" / "more.md", "# Gizmos\n\nGizmo makers file returns monthly.\n")
+    os.symlink("ünï code file.md", corpus / "link.md")  # sorts before its target
+    os.symlink("sub", corpus / "alias")  # a folder, under another name
+    env = {**cli_env, "KB_CORPUS": str(corpus), "KB_INDEX": str(tmp_path / "idx")}
+    result = runner.invoke(app, ["index", "--strict", "--json"], env=env)
+    assert result.exit_code == 0, result.output  # like a hidden file: nothing wrong with the corpus
+    report = json.loads(result.output)
+    assert report["added"] == ["sub/more.md", "ünï code file.md"] and report["skipped"] == []
+    assert {link["path"]: link["reason"] for link in report["links"]} == {
+        "alias": "a link to the folder sub, which is indexed",
+        "link.md": "a link to ünï code file.md, which is indexed"}
+    data = json.loads(runner.invoke(app, ["ask", "How often do sprocket dealers renew their licence?", "--json"],
+                                    env=env).output)
+    assert data["passages"][0]["source"] == "ünï code file.md" and "also_in" not in data["passages"][0]
+    assert {p["source"] for p in data["passages"]} <= {"ünï code file.md", "sub/more.md"}
+    output = runner.invoke(app, ["index", "--rebuild"], env={**env, "COLUMNS": "200"}).output
+    assert "link.md: a link to ünï code file.md, which is indexed" in output and "2 links" in output
+    assert "unchanged since the build" in runner.invoke(app, ["status"], env=env).output
 
 
 # --- jurisdiction names: one table for documents and filters -------------------------------------------

@@ -363,3 +363,58 @@ def test_pdf_html_and_docx_are_indexed_and_cited(fixture_corpus, fake_settings, 
 
     data = json.loads(runner.invoke(app, ["ask", "doohickey monthly returns", "--json"], env=cli_env).output)
     assert data["passages"][0]["source"] == "memo.docx" and data["passages"][0]["section"].endswith("Doohickey rules")
+
+
+def _name_not_utf8(folder: Path, raw: bytes) -> str:
+    """A file name that is not UTF-8 (Latin-1 "café"), as Python sees it; skips where the file system refuses one."""
+    name = os.fsdecode(raw)
+    try:
+        (folder / name).touch()
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system only takes UTF-8 file names")
+    (folder / name).unlink()
+    return name
+
+
+def test_a_file_name_that_is_not_utf8_is_indexed_shown_and_found_again(fixture_corpus, tmp_path, cli_env):
+    name = _name_not_utf8(fixture_corpus, b"caf\xe9 fees.md")
+    (fixture_corpus / name).write_text("Sprocket caf\u00e9 licence fees are due every leap year.\n", encoding="utf-8")
+    result = runner.invoke(app, ["index", "--json"], env=cli_env)
+    assert result.exit_code == 0, result.output
+    assert "caf\\xe9 fees.md" in json.loads(result.output)["added"]  # readable, and the byte kept
+    data = json.loads(runner.invoke(app, ["ask", "When are sprocket cafe licence fees due?", "--json"], env=cli_env).output)
+    assert data["passages"][0]["source"] == "caf\\xe9 fees.md"
+    for args in (["ask", "sprocket cafe licence fees"], ["sources"], ["status"], ["doctor"], ["timeline"],
+                 ["sources", "--json"], ["status", "--json"], ["timeline", "-f", "csv"]):
+        result = runner.invoke(app, args, env={**cli_env, "COLUMNS": "300"})
+        assert result.exit_code == 0 and result.exception is None, (args, result.output)
+    assert "caf\\xe9 fees.md" in runner.invoke(app, ["sources"], env={**cli_env, "COLUMNS": "300"}).output
+    assert "unchanged since the build" in runner.invoke(app, ["status"], env=cli_env).output
+    # The stored name leads back to the file: a change to it is seen by status and by a citation.
+    with open(fixture_corpus / name, "a", encoding="utf-8") as handle:
+        handle.write("Amended.\n")
+    assert "changed caf\\xe9 fees.md" in " ".join(runner.invoke(app, ["status"], env=cli_env).output.split())
+    output = runner.invoke(app, ["ask", "When are sprocket cafe licence fees due?"], env=cli_env).output
+    assert "changed since indexing" in " ".join(output.split())
+
+
+def test_kb_add_takes_a_file_whose_name_is_not_utf8(tmp_path, fixture_corpus, cli_env):
+    outside = tmp_path / "incoming"
+    outside.mkdir()
+    name = _name_not_utf8(outside, b"r\xe8gles.md")
+    (outside / name).write_text("Gizmo dealers renew their permits each spring.\n", encoding="utf-8")
+    result = runner.invoke(app, ["add", str(outside / name)], env=cli_env)
+    assert result.exit_code == 0 and result.exception is None, result.output
+    assert "r\\xe8gles.md" in result.output and (fixture_corpus / name).is_file()
+    assert "r\\xe8gles.md" in {d.source for d in IndexReader.open(cli_env["KB_INDEX"]).documents}
+    added = json.loads(runner.invoke(app, ["add", str(outside / name), "--json"], env=cli_env).output)
+    assert added["sources"][0]["path"].endswith("r\\xe8gles.md")
+
+
+def test_a_corpus_folder_whose_name_is_not_utf8_is_indexed(tmp_path, fixture_corpus, cli_env):
+    folder = tmp_path / _name_not_utf8(tmp_path, b"d\xe9p\xf4t")
+    fixture_corpus.rename(folder)
+    env = {**cli_env, "KB_CORPUS": str(folder)}
+    assert runner.invoke(app, ["index"], env=env).exit_code == 0
+    assert "unchanged since the build" in runner.invoke(app, ["status"], env=env).output
+    assert runner.invoke(app, ["index"], env={**env, "KB_CORPUS": ""}).exit_code == 0  # the recorded corpus, found again

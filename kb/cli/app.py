@@ -15,6 +15,7 @@ from kb import __version__
 from kb.cli.options import with_filters
 from kb.config import Settings, load_settings
 from kb.errors import KBError
+from kb.paths import readable
 from kb.text import collapse_whitespace
 
 app = typer.Typer(
@@ -43,13 +44,15 @@ def handle_errors(command: Callable) -> Callable:
             if _debug():
                 raise
             console = Console(stderr=True)
-            # Messages quote file names, filter values and ids: shown without control characters.
-            console.print(Text("Error: ", style="bold red") + Text(collapse_whitespace(exc.message), style="red"),
+            # Messages quote file names, filter values and ids: shown without control characters, and a
+            # name's undecodable bytes as \xe9 rather than dropped.
+            message, hint = readable(exc.message), readable(exc.hint) if exc.hint else exc.hint
+            console.print(Text("Error: ", style="bold red") + Text(collapse_whitespace(message), style="red"),
                           soft_wrap=True)
-            if exc.hint:
-                console.print(Text(f"Hint: {collapse_whitespace(exc.hint)}", style="dim"), soft_wrap=True)
+            if hint:
+                console.print(Text(f"Hint: {collapse_whitespace(hint)}", style="dim"), soft_wrap=True)
             if kwargs.get("as_json"):  # a script reading stdout gets the error as JSON too, not nothing
-                typer.echo(json.dumps({"schema": "kb.error/1", "error": exc.message, "hint": exc.hint or None,
+                typer.echo(json.dumps({"schema": "kb.error/1", "error": message, "hint": hint or None,
                                        "kind": type(exc).__name__}, ensure_ascii=True))
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:

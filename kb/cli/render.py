@@ -32,11 +32,13 @@ from rich.text import Text
 
 from kb.citations import CITED_BY_SECTION, citation_details as _details, location, origin, web_address
 from kb.models import Answer, Chunk, Hit
+from kb.paths import corpus_file, path_key, readable
 from kb.results import (AddReport, AnswerScores, BuildReport, Diagnosis, EvalReport, IndexStatus, Passages, Source,
                         SourceList, Timeline)
 from kb.text import TERMINAL_UNSAFE, collapse_whitespace, for_terminal
 
 NO_ANSWER = "No passage in the corpus answers this."
+LINKS_SHOWN = 5  # symlinks to indexed files named after kb index; the rest are counted
 # PDF passages are cited by page, HTML and DOCX by section: their lines count the extracted text.
 EXTRACTED_TEXT = CITED_BY_SECTION | {"pdf"}
 
@@ -110,7 +112,12 @@ def json_text(data: Any) -> str:
 
 def shown(value: Any) -> str:
     """One line of text that is safe on a terminal (see the module's docstring)."""
-    return collapse_whitespace(str(value))
+    return collapse_whitespace(readable(str(value)))
+
+
+def path_json(path: Path) -> str:
+    """A path for JSON: valid Unicode, a name's undecodable bytes written as kb stores them (kb.paths)."""
+    return path_key(str(path))
 
 
 @singledispatch
@@ -143,7 +150,7 @@ def file_link(corpus: Path, chunk: Chunk) -> str | None:
     file:// URLs have no line anchor that editors or browsers agree on.
     """
     try:
-        url = (corpus / chunk.meta.source).resolve().as_uri()
+        url = corpus_file(corpus, chunk.meta.source).resolve().as_uri()
     except (OSError, ValueError):
         return None
     return f"{url}#page={chunk.page_start}" if chunk.page_start is not None and chunk.meta.kind == "pdf" else url
@@ -338,8 +345,8 @@ def _(found: Passages, console: Console) -> None:
 def _(report: BuildReport) -> dict[str, Any]:
     return {
         "schema": "kb.index/1",
-        "index": str(report.index),
-        "corpus": str(report.corpus),
+        "index": path_json(report.index),
+        "corpus": path_json(report.corpus),
         "written": report.written,
         "full_rebuild_reason": report.full_reason,
         "documents": report.documents,
@@ -352,6 +359,7 @@ def _(report: BuildReport) -> dict[str, Any]:
         "stale": [{"path": s.path, "reason": s.message} for s in report.stale],
         "warnings": [{"path": w.path, "message": w.message} for w in report.warnings],
         "conflicts": [{"path": c.path, "reason": c.message} for c in report.conflicts],
+        "links": [{"path": link.path, "reason": link.message} for link in report.links],
         "duplicates_dropped": report.duplicates,
         "embedded": report.embedded,
         "reused": report.reused,
@@ -369,10 +377,17 @@ def _(report: BuildReport, console: Console) -> None:
     if report.written:
         rows.append(("Embedded", f"{report.embedded:,} new, {report.reused:,} re-used"))
     rows.append(("Skipped", f"{len(report.skipped)}"))
-    if report.hidden:
-        rows.append(("Ignored", f"{len(report.hidden)} hidden"))
+    ignored = [f"{len(report.hidden)} hidden"] if report.hidden else []
+    if report.links:
+        ignored.append(f"{len(report.links)} link{'' if len(report.links) == 1 else 's'} to indexed files")
+    if ignored:
+        rows.append(("Ignored", ", ".join(ignored)))
     rows.append(("Seconds", f"{report.seconds:.2f}"))
     console.print(_fields(rows))
+    for link in report.links[:LINKS_SHOWN]:  # not problems, but a file the user may expect to see cited
+        console.print(Text(f"  {shown(link.path)}: {shown(link.message)}", style="dim"), soft_wrap=True)
+    if len(report.links) > LINKS_SHOWN:
+        console.print(Text(f"  and {len(report.links) - LINKS_SHOWN} more (kb index --json lists them)", style="dim"))
     _print_problems(report, console)
     console.print(_build_summary(report))
 
@@ -424,11 +439,11 @@ def _fields(rows: list[tuple[str, str]]) -> Table:
 def _(report: AddReport) -> dict[str, Any]:
     return {
         "schema": "kb.add/1",
-        "corpus": str(report.corpus),
+        "corpus": path_json(report.corpus),
         "ok": report.ok,
-        "sources": [{"source": r.source, "status": r.status, "path": str(r.path), "size": r.size,
+        "sources": [{"source": readable(r.source), "status": r.status, "path": path_json(r.path), "size": r.size,
                      "content_type": r.content_type, "url": r.url} for r in report.results],
-        "failed": [{"source": source, "error": error.message, "hint": error.hint or None}
+        "failed": [{"source": readable(source), "error": readable(error.message), "hint": error.hint or None}
                    for source, error in report.failures],
         "index": None if report.build is None else to_json(report.build),
         "index_error": None if report.index_error is None else {
@@ -474,10 +489,10 @@ def _size(size: int) -> str:
 def _(status: IndexStatus) -> dict[str, Any]:
     return {
         "schema": "kb.status/1",
-        "index": str(status.index),
+        "index": path_json(status.index),
         "build": status.build,
         "manifest": status.manifest.to_json(),
-        "corpus": str(status.corpus),
+        "corpus": path_json(status.corpus),
         "corpus_missing": status.corpus_missing,
         "up_to_date": status.is_current,
         "added": list(status.added),

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from kb.errors import IndexCorrupt, IndexFormatMismatch
 from kb.index.layout import BuildParts
+from kb.paths import path_key, path_name
 
 FORMAT_VERSION = 2
 # How chunks become the index (see kb.build). A build with another value re-reads every file;
@@ -116,7 +117,7 @@ class Manifest:
     def to_json(self) -> dict[str, Any]:
         """The manifest as manifest.json holds it (and `kb status --json` shows it)."""
         data = dataclasses.asdict(self)
-        data["corpus"] = str(self.corpus)
+        data["corpus"] = path_key(str(self.corpus))  # a folder name that is not UTF-8 is stored losslessly
         if self.integrity is not None:
             data["integrity"] = {"block_rows": self.integrity.block_rows, "vectors": list(self.integrity.vectors),
                                  "lexical": dict(self.integrity.lexical)}
@@ -138,7 +139,7 @@ class Manifest:
             dense=_part(DenseInfo, _required(data, "dense"), "dense"),
             lexical=_part(LexicalInfo, _required(data, "lexical"), "lexical"),
             counts=_part(Counts, _required(data, "counts"), "counts"),
-            corpus=Path(_required(data, "corpus", str)),
+            corpus=Path(path_name(_required(data, "corpus", str))),
             built_at=str(data.get("built_at", "?")),
             build_seconds=float(data.get("build_seconds", 0.0)),
             integrity=Integrity.from_json(data.get("integrity")),

@@ -13,6 +13,7 @@ from kb.index.manifest import Manifest, read_manifest
 from kb.index.integrity import chunk_checksum, document_checksum
 from kb.index.store import FileRecord, FileStatus, chunk_from_row, connect, has_checksums, meta_from_row, read_files
 from kb.models import Chunk, DocumentMeta
+from kb.paths import corpus_file
 
 if TYPE_CHECKING:  # numpy is imported where it is used: `kb status` must not pay for it
     import numpy as np
@@ -303,7 +304,7 @@ class IndexReader:
             return None
         if record.status is FileStatus.STALE:
             return f"kept from an earlier build; the file now fails to read ({record.reason})"
-        path = self.corpus / source
+        path = corpus_file(self.corpus, source)
         try:
             info = path.stat()
         except OSError:
