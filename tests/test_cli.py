@@ -328,3 +328,41 @@ def test_the_hint_for_a_missing_index_builds_that_index_when_copied(cli_env, tmp
 def test_the_hint_for_a_missing_index_asks_for_the_corpus_when_kb_finds_none(cli_env, tmp_path):
     result = run(["ask", "anything"], {**cli_env, "KB_CORPUS": str(tmp_path / "no-corpus")})
     assert result.exit_code == 1 and result.output.splitlines()[-1] == "Hint: Build it first: kb index PATH/TO/CORPUS"
+
+
+def test_a_named_index_keeps_its_own_corpus_in_a_project_whose_config_names_another(cli_env, fixture_corpus, tmp_path,
+                                                                                    monkeypatch):
+    env = {k: v for k, v in cli_env.items() if k not in ("KB_CORPUS", "KB_INDEX")}
+    project = tmp_path / "project"
+    (project / "docs").mkdir(parents=True)
+    (project / "docs" / "other.txt").write_text("Something else entirely.\n")
+    (project / "kb.toml").write_text('corpus = "docs"\nindex = "indexes/default"\n')
+    other_index = tmp_path / "other-index"
+    assert runner.invoke(app, ["index", str(fixture_corpus), "-i", str(other_index)], env=env).exit_code == 0
+    monkeypatch.chdir(project)
+    for args, extra in ((["-i", str(other_index)], {}), ([], {"KB_INDEX": str(other_index)})):
+        result = runner.invoke(app, ["index", *args, "--json"], env={**env, **extra})
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.output)
+        assert report["corpus"] == str(fixture_corpus.resolve()) and report["added"] == [] and not report["written"]
+    status = json.loads(runner.invoke(app, ["status", "-i", str(other_index), "--json"], env=env).output)
+    assert status["corpus"] == str(fixture_corpus.resolve()) and status["up_to_date"]
+    note = tmp_path / "note.txt"
+    note.write_text("A note to add.\n")
+    assert runner.invoke(app, ["add", str(note), "-i", str(other_index)], env=env).exit_code == 0
+    assert (fixture_corpus / "note.txt").is_file() and not (project / "docs" / "note.txt").exists()
+    # Without -i, the project's own index is built from the project's corpus, as configured.
+    report = json.loads(runner.invoke(app, ["index", "--json"], env=env).output)
+    assert report["corpus"] == str((project / "docs").resolve()) and report["added"] == ["other.txt"]
+    assert (project / "indexes" / "default").is_dir()
+
+
+def test_a_corpus_change_counts_a_document_of_the_same_name_as_removed(cli_env, fixture_corpus, tmp_path):
+    env = {k: v for k, v in cli_env.items() if k != "KB_CORPUS"}
+    assert runner.invoke(app, ["index", str(fixture_corpus)], env=env).exit_code == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "beta.txt").write_text("Another beta: sprocket makers register monthly.\n")
+    result = runner.invoke(app, ["index", str(other)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "1 new, 0 updated, 0 unchanged, 3 removed" in result.output and "corpus folder changed" in result.output
