@@ -1,0 +1,30 @@
+"""The benchmark and evaluation scripts (scripts/*.py), run as a user runs them: in a new process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import FAKE_MODEL, REPO
+
+
+def run_script(name: str, args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("KB_")}
+    environment.update(KB_MODEL=FAKE_MODEL, HF_HUB_OFFLINE="1", TMPDIR=str(tmp_path), **env)
+    environment.setdefault("KB_CACHE_DIR", os.environ.get("KB_CACHE_DIR", str(REPO / ".kb-test-cache")))
+    return subprocess.run([sys.executable, str(REPO / "scripts" / name), *args], cwd=tmp_path, env=environment,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_bench_query_part_reads_its_replicated_index_and_a_failed_part_keeps_the_others(tmp_path):
+    # --files 0 --passages 0: the throughput part has an empty corpus to index, and fails.
+    result = run_script("bench.py", ["--parts", "throughput,query", "--files", "0", "--passages", "0",
+                                     "--sizes", "1500", "--json"], tmp_path)
+    assert result.returncode == 1, result.stderr
+    out = json.loads(result.stdout)
+    assert out["query"][0]["chunks"] == 1500 and out["query"][0]["p50_ms"] > 0
+    assert out["throughput"]["failed"].startswith("EmptyCorpus")
+    assert "IndexCorrupt" not in result.stderr and "the throughput part failed" in result.stderr
