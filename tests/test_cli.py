@@ -366,3 +366,25 @@ def test_a_corpus_change_counts_a_document_of_the_same_name_as_removed(cli_env, 
     result = runner.invoke(app, ["index", str(other)], env=env)
     assert result.exit_code == 0, result.output
     assert "1 new, 0 updated, 0 unchanged, 3 removed" in result.output and "corpus folder changed" in result.output
+
+
+@pytest.fixture
+def piped_env(cli_env):
+    assert runner.invoke(app, ["index"], env=cli_env).exit_code == 0
+    return cli_env
+
+
+@pytest.mark.parametrize("args", [["sources"], ["timeline"], ["timeline", "-f", "csv"], ["status"], ["doctor"],
+                                  ["ask", "When do widget licences open?", "-k", "10"],
+                                  ["ask", "When do widget licences open?", "--json"], ["index", "--rebuild"],
+                                  ["--help"], ["--version"]], ids=" ".join)
+def test_a_reader_that_closes_the_output_early_ends_kb_quietly_with_exit_0(piped_env, args):
+    # `kb sources | head -1`, with the reader gone before kb writes a line: a broken pipe for every write.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([sys.executable, "-m", "kb", *args], stdout=write_end, stderr=subprocess.PIPE,
+                                text=True, env={**os.environ, **piped_env, "PYTHONPATH": str(REPO)}, timeout=120)
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (0, "")  # no traceback, no "Exception ignored", not exit 1

@@ -24,13 +24,14 @@ from typing import Any
 
 import typer
 from rich import box
-from rich.console import Console, Group
+from rich.console import Group
 from rich.padding import Padding
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
 from kb.citations import CITED_BY_SECTION, citation_details as _details, location, origin, web_address
+from kb.cli.console import Console
 from kb.models import Answer, Chunk, Hit
 from kb.results import (AddReport, AnswerScores, BuildReport, Diagnosis, EvalReport, IndexStatus, Passages, Source,
                         SourceList, Timeline)
