@@ -388,3 +388,20 @@ def test_a_reader_that_closes_the_output_early_ends_kb_quietly_with_exit_0(piped
     finally:
         os.close(write_end)
     assert (result.returncode, result.stderr) == (0, "")  # no traceback, no "Exception ignored", not exit 1
+
+
+def test_piped_citations_never_break_a_long_url_or_a_file_path(cli_env, tmp_path):
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    url = ("https://www.fca.org.uk/publications/policy-statements/ps25-99-cryptoasset-regime-gateway-opening-"
+           "and-authorisation-timetable-for-firms")
+    name = "fca policy statement with spaces in a rather long file name about the gateway 2025.md"
+    (corpus / name).write_text(f"---\ntitle: Fixture gateway statement\nsource: {url}\n---\n# Gateway\n\n"
+                               "Widget licences open in September 2032 when the gateway opens.\n")
+    env = {**cli_env, "KB_CORPUS": str(corpus)}
+    assert runner.invoke(app, ["index"], env=env).exit_code == 0
+    result = runner.invoke(app, ["ask", "When do widget licences open?"], env=env)  # piped: 120 columns
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.strip() == url for line in lines)  # one line, longer than 120 columns
+    assert sum(name in line for line in lines) >= 2  # the answer's and the citation's path, each whole
