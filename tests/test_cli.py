@@ -265,7 +265,9 @@ def test_output_into_a_pipe_is_120_columns_wide_without_padding_at_line_ends(cli
     output = run(["ask", "What is the application fee for small firms?"], env).output
     lines = output.splitlines()
     assert all(line == line.rstrip() for line in lines)
-    assert max(len(line) for line in lines) > 80 and all(len(line) <= 120 for line in lines)
+    # Only a line holding a file path (or URL) may run past 120 columns: it is not broken (below).
+    corpus = cli_env["KB_CORPUS"]
+    assert max(len(line) for line in lines) > 80 and all(len(line) <= 120 or corpus in line for line in lines)
     assert len(run(["ask", "What is the application fee for small firms?"], {**env, "COLUMNS": "60"}
                    ).output.splitlines()[2]) <= 60  # COLUMNS still decides
 
