@@ -78,9 +78,10 @@ def embed_text(chunk: Chunk, text_tokens: int, tokenizer: Tokenizer) -> str:
 
 
 def with_index_corpus(settings: Settings) -> Settings:
-    """`settings` with the corpus its index was built from, when none was chosen (no argument,
-    KB_CORPUS or config file): `kb index -i OTHER` updates OTHER from its own corpus instead of
-    rebuilding it from whatever "./corpus" holds. Raises CorpusError when that corpus is gone."""
+    """`settings` with the corpus its index was built from, when none was chosen (no argument or
+    KB_CORPUS, and no config file's corpus for the config file's index): `kb index -i OTHER` updates
+    OTHER from its own corpus instead of rebuilding it from "./corpus" or the project's configured
+    corpus. Raises CorpusError when that corpus is gone."""
     if settings.corpus_given:
         return settings
     try:
@@ -212,16 +213,17 @@ class _Builder:
             return False
         return manifest.follow_symlinks and manifest.corpus == corpus
 
-    def _live_files(self) -> dict[str, FileRecord]:
-        """The files of the live build, whether or not it can be re-used; {} when it cannot be read."""
+    def _live_files(self) -> tuple[Path | None, dict[str, FileRecord]]:
+        """The corpus and files of the live build, whether or not it can be re-used; (None, {}) when it
+        cannot be read."""
         try:
             reader = IndexReader.open(self.layout.root)
         except KBError:
-            return {}
+            return None, {}
         try:
-            return reader.files()
+            return reader.corpus, reader.files()
         except KBError:
-            return {}
+            return None, {}
         finally:
             reader.close()
 
@@ -249,8 +251,10 @@ class _Builder:
         old_files = previous.files() if previous and not reread else {}
         plan = plan_changes(scan, old_files, self.settings.max_file_mb * 1024 * 1024)
         if not old_files:  # not re-used (another corpus, --rebuild...): what it held still counts as removed
-            scanned = {file.rel for file in scan.files}
-            plan = replace(plan, removed=sorted(path for path, record in self._live_files().items()
+            live_corpus, live_files = self._live_files()
+            # A file of another corpus is another document even where its path is the same: all of them go.
+            scanned = {file.rel for file in scan.files} if live_corpus == corpus else set()
+            plan = replace(plan, removed=sorted(path for path, record in live_files.items()
                                                 if record.status.was_read and path not in scanned))
         touched = any(record.mtime_ns != old_files[path].mtime_ns for path, record in plan.unchanged.items())
         kind_changed = previous is not None and self.dense_kind not in ("auto", previous.manifest.dense.kind)

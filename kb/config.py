@@ -34,8 +34,9 @@ class Settings:
     max_file_mb: int = 25  # larger files are skipped with a note, not read (a 50 MB dump would take hours to embed)
     follow_symlinks: bool = False  # index files that symlinks inside the corpus lead to outside it
     config_file: Path | None = None
-    # The corpus was chosen (config file, KB_CORPUS, argument), not left at the default "corpus/": an
-    # existing index is then updated from its own corpus, never silently rebuilt from "./corpus".
+    # The corpus was chosen (argument, KB_CORPUS, or a config file for its own index), not left at a
+    # default: otherwise an existing index is updated from its own corpus, never silently rebuilt from
+    # "./corpus" or from the corpus a config file names for another index.
     corpus_given: bool = True
 
 
@@ -117,7 +118,10 @@ def load_settings(
     for name, value in (overrides or {}).items():
         if value is not None:
             values[name] = _coerce(name, value, cwd, f"--{name.replace('_', '-')}")
-    given = (bool(found) and "corpus" in found[1]) or bool(environ.get("KB_CORPUS")) \
+    # A config file's corpus goes with the config file's index: for an index named by --index or
+    # KB_INDEX it is no more than the default, and that index's own recorded corpus comes first.
+    index_named = (overrides or {}).get("index") is not None or bool(environ.get("KB_INDEX"))
+    given = (bool(found) and "corpus" in found[1] and not index_named) or bool(environ.get("KB_CORPUS")) \
         or (overrides or {}).get("corpus") is not None
     settings = Settings(**values, config_file=config_file, corpus_given=given)
     if settings.overlap_tokens >= settings.chunk_tokens:

@@ -1,4 +1,5 @@
-"""Shared by the ObliQA scripts: where the data is, and the index built from its passages."""
+"""Shared by the evaluation scripts: where the shared data is (ObliQA, regqa), and the index built from
+the ObliQA passages."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "obliqa"
+# The shared data is never copied into the repository: a clone elsewhere names its folder in KB_SHARED.
+SHARED = Path(os.path.expanduser(os.environ.get("KB_SHARED") or REPO.parent / "shared")).resolve()
+DATA = SHARED / "data" / "obliqa"
+REGQA = SHARED / "data" / "regqa"
 DEFAULT_INDEX = REPO / "indexes" / "obliqa"
 
 
@@ -17,8 +21,13 @@ def available(purpose: str) -> bool:
     """True when the ObliQA data is here; else says so on stderr (it exists only in the dev workspace)."""
     if (DATA / "passages.jsonl").is_file():
         return True
-    print(f"ObliQA data not found at {DATA}: {purpose} runs only where ../shared/ exists.", file=sys.stderr)
+    print(not_found("ObliQA data", DATA, purpose), file=sys.stderr)
     return False
+
+
+def not_found(what: str, path: Path, purpose: str) -> str:
+    return (f"{what} not found at {path}: {purpose} needs the shared data folder (../shared/ next to the "
+            "repository); set KB_SHARED to the folder that holds data/obliqa and data/regqa.")
 
 
 def obliqa_settings(index: Path):

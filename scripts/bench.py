@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import replace
 from pathlib import Path
 
@@ -327,26 +328,40 @@ def main() -> int:
     embedder = load_embedder(settings.model, settings.backend)
     out: dict = {"cores": os.cpu_count(), "backend": type(embedder).__name__, "model": settings.model,
                  "obliqa": (OBLIQA / "passages.jsonl").is_file()}
-    if "throughput" in parts:
-        out["throughput"] = throughput(settings, embedder, args.passages, args.files)
-    if "query" in parts:
-        out["query"], out["query_base"] = query_latency(settings, embedder, [int(s) for s in args.sizes.split(",")])
-    if "ray" in parts:
-        out["ray"] = ray_throughput(settings, embedder, args.passages // 4)
-    if "batch" in parts:
-        out["batch"] = batch_sizes(embedder)
-    if "cold" in parts:
-        out["cold"] = cold_start(settings)
+    runs = {
+        "throughput": lambda: {"throughput": throughput(settings, embedder, args.passages, args.files)},
+        "query": lambda: dict(zip(("query", "query_base"),
+                                  query_latency(settings, embedder, [int(s) for s in args.sizes.split(",")]))),
+        "ray": lambda: {"ray": ray_throughput(settings, embedder, args.passages // 4)},
+        "batch": lambda: {"batch": batch_sizes(embedder)},
+        "cold": lambda: {"cold": cold_start(settings)},
+    }
+    failed = []
+    for name, run in runs.items():
+        if name not in parts:
+            continue
+        # A part that fails costs only its own numbers: the others may have taken many minutes.
+        try:
+            out.update(run())
+        except Exception as exc:
+            traceback.print_exc()
+            print(f"bench.py: the {name} part failed ({type(exc).__name__}); the other parts go on.", file=sys.stderr)
+            out[name] = {"failed": f"{type(exc).__name__}: {exc}"}
+            failed.append(name)
     if args.json:
         print(json.dumps(out, indent=2))
     else:
         render(out)
-    return 0
+    return 1 if failed else 0
 
 
 def render(out: dict) -> None:
     """The Markdown tables of the README from bench.py's JSON (`render(json.load(...))` re-prints a saved run)."""
     print(f"{out['cores']} cores; model {out['model']} via {out['backend']}\n")
+    for name in ("throughput", "query", "ray", "batch", "cold"):
+        if isinstance(out.get(name), dict) and "failed" in out[name]:
+            print(f"{name}: failed ({out[name]['failed']})\n")
+            out = {key: value for key, value in out.items() if key != name}
     if "throughput" in out:
         print("| corpus | chunks | kb index s | kb chunks/s | bare ONNX chunks/s | bare ST encode chunks/s "
               "| kb / bare ONNX | kb / ST encode |\n|---|---|---|---|---|---|---|---|")

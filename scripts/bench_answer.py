@@ -21,8 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "obliqa"
+from _obliqa import DATA, REPO  # noqa: E402
 
 MEASURE = """
 import json, sys, time, statistics

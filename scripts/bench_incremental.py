@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from _obliqa import DATA, REPO
+from _obliqa import DATA, REPO, not_found
 
 PASSAGES = DATA / "passages.jsonl"
 ADDED_SENTENCE = " This sentence was added by the incremental indexing benchmark to change one document."
@@ -275,7 +275,7 @@ def main() -> int:
             tmp = Path(tmp)
             if args.corpus in ("all", "obliqa"):
                 if not have_obliqa:
-                    message = f"ObliQA data not found at {DATA}: the ObliQA benchmark runs only where ../shared/ exists."
+                    message = not_found("ObliQA data", DATA, "the ObliQA benchmark")
                     log(message)
                     notes.append(message)
                 else:

@@ -27,9 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from _obliqa import DATA, DEFAULT_INDEX, REPO, available, obliqa_settings
+from _obliqa import DATA, DEFAULT_INDEX, REGQA, REPO, available, obliqa_settings
 
-REGQA = REPO.parent / "shared" / "data" / "regqa"
 
 OFF_TOPIC = [
     "What is the capital of France?", "How do I bake sourdough bread?", "Who won the football World Cup in 2018?",

@@ -20,8 +20,8 @@ import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "regqa"
+from _obliqa import REGQA as DATA, REPO, not_found  # noqa: E402
+
 DEFAULT_INDEX = REPO / "indexes" / "regqa"
 
 # Each part of the answerer switched off in turn (kb.answer.AnswerSettings).
@@ -48,7 +48,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not (DATA / "questions.jsonl").is_file():
-        print(f"regqa not found at {DATA}: this evaluation runs only where ../shared/ exists.", file=sys.stderr)
+        print(not_found("regqa", DATA, "this evaluation"), file=sys.stderr)
         return 0
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sys.path.insert(0, str(REPO))

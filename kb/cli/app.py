@@ -2,24 +2,68 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import json
 import os
-from typing import Any, Callable
+import sys
+from typing import Any, Callable, Iterator
 
 import typer
-from rich.console import Console
 from rich.text import Text
+from typer.core import TyperGroup
 
 from kb import __version__
+from kb.cli.console import Console
 from kb.cli.options import with_filters
 from kb.config import Settings, load_settings
 from kb.errors import KBError
 from kb.paths import readable
 from kb.text import collapse_whitespace
 
+CLOSED_OUTPUT_EXIT = 0  # the reader of kb's output stopped reading (`kb sources | head -1`): not a failure
+
+
+@contextlib.contextmanager
+def closed_output_ends_quietly() -> Iterator[None]:
+    """A reader that closes kb's standard output early ends kb quietly with CLOSED_OUTPUT_EXIT, as
+    a `-f csv | head` whose output fit the pipe always did: no traceback, and not click's silent exit 1."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        _stop_output()
+        raise typer.Exit(CLOSED_OUTPUT_EXIT) from None
+
+
+def _stop_output() -> None:
+    """Point standard output and error at /dev/null (what the Python docs recommend for SIGPIPE):
+    Python flushes them once more at exit, and output still buffered would fail again there with an
+    'Exception ignored' message. Nothing is left to say once the reader has gone."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError, OSError):  # not a real file (a test runner's)
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+
+
+class _Group(TyperGroup):
+    # click reports --help and --version while it makes the context, and a command's output while it
+    # invokes it: a closed output is caught in both, before typer turns it into exit 1.
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with closed_output_ends_quietly():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with closed_output_ends_quietly():
+            return super().invoke(ctx)
+
+
 app = typer.Typer(
     name="kb",
+    cls=_Group,
     help="A regulatory-readiness knowledge base: cited, extractive answers from your own corpus, offline.\n\n"
     'Example: kb index corpus/ && kb ask "When do FCA licences open?"',
     no_args_is_help=True,
@@ -52,8 +96,11 @@ def handle_errors(command: Callable) -> Callable:
             if hint:
                 console.print(Text(f"Hint: {collapse_whitespace(hint)}", style="dim"), soft_wrap=True)
             if kwargs.get("as_json"):  # a script reading stdout gets the error as JSON too, not nothing
-                typer.echo(json.dumps({"schema": "kb.error/1", "error": message, "hint": hint or None,
-                                       "kind": type(exc).__name__}, ensure_ascii=True))
+                try:
+                    typer.echo(json.dumps({"schema": "kb.error/1", "error": message, "hint": hint or None,
+                                           "kind": type(exc).__name__}, ensure_ascii=True))
+                except BrokenPipeError:  # its reader has gone: the error's own exit code still tells
+                    _stop_output()
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             Console(stderr=True).print(Text("Interrupted.", style="yellow"))
@@ -91,4 +138,14 @@ def main_options(
 
 def main() -> None:
     # "kb" however it was started (python -m kb too): shell completion finds kb by this name (_KB_COMPLETE).
-    app(prog_name="kb")
+    try:
+        app(prog_name="kb")
+    finally:
+        # Output a command left in the buffer is written only now, after the command returned.
+        try:
+            sys.stdout.flush()
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            _stop_output()
+            raise SystemExit(CLOSED_OUTPUT_EXIT) from None

@@ -5,8 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator
 
-from rich.console import Console
-
+from kb.cli.console import Console
 from kb.progress import NoProgress, Progress
 
 

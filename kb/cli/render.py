@@ -24,13 +24,14 @@ from typing import Any
 
 import typer
 from rich import box
-from rich.console import Console, Group
+from rich.console import Group
 from rich.padding import Padding
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
 from kb.citations import CITED_BY_SECTION, citation_details as _details, location, origin, web_address
+from kb.cli.console import Console
 from kb.models import Answer, Chunk, Hit
 from kb.paths import corpus_file, path_key, readable
 from kb.results import (AddReport, AnswerScores, BuildReport, Diagnosis, EvalReport, IndexStatus, Passages, Source,
@@ -166,27 +167,37 @@ def citation_details(chunk: Chunk) -> str:
     return ", ".join(shown(detail) for detail in _details(chunk))
 
 
-def citation(hit: Hit, corpus: Path) -> Group:
-    """`[1] Title — path:lines (§ section, date)`, then the URL it came from and its copies elsewhere."""
+def unbroken(text: Text, piped: bool) -> Text:
+    """`text` on one line however long, when `piped`: a file path or URL broken over two lines cannot be
+    copied from a file or a pipe (a terminal keeps its own folding: there a URL stays one link)."""
+    if piped:
+        text.no_wrap, text.overflow = True, "ignore"
+    return text
+
+
+def citation(hit: Hit, corpus: Path, *, piped: bool = False) -> Group:
+    """`[1] Title — path:lines (§ section, date)`, then the URL it came from and its copies elsewhere.
+    `piped`: each line runs past the width rather than break its path or URL (print with crop=False)."""
     chunk = hit.chunk
     line = Text(f"[{hit.rank}] ", style="bold cyan")
     line.append(shown(chunk.meta.title), style="bold")
     line.append(" — ")
     line.append_text(cited_path(corpus, chunk))
     line.append(f" ({citation_details(chunk)})", style="red" if chunk.stale else "dim")
-    lines: list[Text] = [line]
+    lines: list[Text] = [unbroken(line, piped)]
     address = web_address(chunk.meta)
     if address:
         # The URL alone under the citation: a label before it would push a long URL to the next line anyway.
         # A URL longer than the line folds, but stays one link on a terminal.
-        lines.append(Text("    ") + Text(address, style=Style(color="blue", underline=True, link=address)))
+        lines.append(unbroken(Text("    ") + Text(address, style=Style(color="blue", underline=True, link=address)),
+                              piped))
     for copy in hit.also_in:
         also = Text("    also in: ", style="dim")
         also.append(shown(copy.meta.title), style="bold")
         also.append(" — ")
         also.append_text(cited_path(corpus, copy))
         also.append(f" ({citation_details(copy)})", style="red" if copy.stale else "dim")
-        lines.append(also)
+        lines.append(unbroken(also, piped))
     return Group(*lines)
 
 
@@ -217,10 +228,11 @@ def _answer_lines(answer: Answer) -> tuple[int, int] | None:
 
 @print_result.register(Answer)
 def _(answer: Answer, console: Console, *, corpus: Path) -> None:
-    console.print(render_answer(answer, corpus))
+    piped = not console.is_terminal
+    console.print(render_answer(answer, corpus, piped=piped), crop=not piped)
 
 
-def render_answer(answer: Answer, corpus: Path) -> Group:
+def render_answer(answer: Answer, corpus: Path, *, piped: bool = False) -> Group:
     parts: list[Any] = []
     if answer.answerable and answer.text:
         cited = next(hit for hit in answer.passages if hit.rank == answer.citation)
@@ -229,7 +241,7 @@ def render_answer(answer: Answer, corpus: Path) -> Group:
         head.append_text(cited_path(corpus, cited.chunk, _answer_lines(answer)))
         meta = cited.chunk.meta
         head.append(f" · as of {shown(meta.date)}" if meta.date else " · undated source", style="dim")
-        parts.append(head)
+        parts.append(unbroken(head, piped))
         if answer.span is not None:  # the asked-for value: the date, the amount, the body
             before, value, after = (answer.text[:answer.span.start], answer.text[answer.span.start:answer.span.end],
                                     answer.text[answer.span.end:])
@@ -261,7 +273,7 @@ def render_answer(answer: Answer, corpus: Path) -> Group:
             parts.append(Padding(Text("The closest passages, which do not answer it:", style="dim"), (0, 0, 1, 0), expand=False))
     for hit in answer.passages:
         highlight = answer.highlight if answer.answerable and hit.rank == answer.citation else None
-        parts.append(citation(hit, corpus))
+        parts.append(citation(hit, corpus, piped=piped))
         parts.append(Padding(passage_text(hit, highlight), (0, 0, 1, 4), expand=False))
     return Group(*parts)
 
@@ -333,8 +345,9 @@ def _(found: Passages) -> dict[str, Any]:
 
 @print_result.register(Passages)
 def _(found: Passages, console: Console) -> None:
+    piped = not console.is_terminal
     for hit in found.hits:
-        console.print(citation(hit, found.corpus))
+        console.print(citation(hit, found.corpus, piped=piped), crop=not piped)
         console.print(Padding(passage_text(hit), (0, 0, 1, 4), expand=False))
 
 

@@ -65,7 +65,7 @@ def timeline_command(
     else:
         write_export(data, output)
     if not timeline.events and fmt is not TimelineFormat.table:  # the table and JSON say so themselves
-        from rich.console import Console
+        from kb.cli.console import Console
         from rich.text import Text
 
         Console(stderr=True).print(Text(f"0 dated event(s), as of {timeline.as_of.isoformat()}: "

@@ -115,7 +115,8 @@ def write_store(path: Path, metas: Sequence[DocumentMeta], rows: Sequence[tuple[
     """A new store for a build. rows: (document row, chunk, embed key); a chunk's id is its position."""
     connection = create(path)
     insert_documents(connection, metas)
-    insert_chunks(connection, ((cid, document, chunk, key) for cid, (document, chunk, key) in enumerate(rows)))
+    insert_chunks(connection, ((cid, document, chunk, key) for cid, (document, chunk, key) in enumerate(rows)),
+                  [meta.doc_id for meta in metas])
     insert_files(connection, files)
     connection.commit()
     connection.close()
@@ -128,11 +129,15 @@ def insert_documents(connection: sqlite3.Connection, metas: Sequence[DocumentMet
         for row, m in enumerate(metas)))
 
 
-def insert_chunks(connection: sqlite3.Connection, rows: Iterable[tuple[int, int, Chunk, str]]) -> None:
-    """rows: (chunk id, document row, chunk, embed key)."""
+def insert_chunks(connection: sqlite3.Connection, rows: Iterable[tuple[int, int, Chunk, str]],
+                  doc_ids: Sequence[str]) -> None:
+    """rows: (chunk id, document row, chunk, embed key); doc_ids: the documents' ids by row."""
+    # The checksum names the document the row is stored under, as the reader checks it, not the one the
+    # chunk object carries: a chunk handed in with another document's metadata (scripts/bench.py copies
+    # chunks into renamed documents) would otherwise make a build that its own reader refuses.
     _insert(connection, "chunks", (
         (cid, doc_row, c.ordinal, c.text, json.dumps(list(c.section), ensure_ascii=False), c.char_start,
-         c.char_end, c.line_start, c.line_end, c.page_start, c.page_end, key, chunk_checksum(c, c.meta.doc_id, key))
+         c.char_end, c.line_start, c.line_end, c.page_start, c.page_end, key, chunk_checksum(c, doc_ids[doc_row], key))
         for cid, doc_row, c, key in rows))
 
 
