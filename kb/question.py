@@ -329,7 +329,7 @@ def regulator_places(regulators: frozenset[str]) -> frozenset[str]:
 
 
 _ANCHOR_REFERENCE = re.compile(r"\b[A-Z]{1,5}\s?\d{1,4}(?:[/.-]\d{1,4})+[A-Z]?\b|\b(?:IL|CP|PS|DP|FG|SI)\s?\d{2,4}\b|"
-                               r"\b\d{4}/\d{1,5}\b|\b(?:section|article|regulation|rule|paragraph)\s+\d+(?:\.\d+)*[A-Z]?(?:\(\w+\))*",
+                               r"\b\d{4}/\d{1,5}\b|\b(?:section|article|regulation|rule|paragraph)\s+\d+(?:[./]\d+)*[A-Z]?(?:\(\w+\))*",
                                re.I)
 _QUOTED = re.compile(r"(?:(?<=[\s(])|^)[\"“‘']([^\"”’']{2,60})[\"”’'](?=[\s,.;:?!)]|$)")
 

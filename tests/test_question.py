@@ -117,6 +117,8 @@ def test_anchors_counts_and_what_must_be_named():
     question = analyse("What does 'digital gadget' mean under section 12(3) of CP31/07?")
     assert set(question.anchors) == {"digital gadget", "section 12(3)", "CP31/07"}
     assert analyse("What's the deadline? It's in Bob's note.").anchors == ()  # apostrophes are not quotes
+    # a numbered regulation is named by its whole number, not by its year ("2024" is in any 2024 date)
+    assert analyse("When does the gadget regulation 2031/1624 apply?").anchors == ("regulation 2031/1624",)
     assert analyse("What are the four outcomes of the widget duty?").count == 4
     assert analyse("What annual fee does the Board charge?").required_terms == frozenset({"fee"})
     assert analyse("What headcount limit applies?").required_terms == frozenset()  # a measure word, not a kind
