@@ -39,7 +39,7 @@ LIST_CONTINUATIONS = 3  # passages read beyond the searched ones because a list 
 EMBEDDED_CHARS = 300
 WEIGHTS = {"cosine": 0.5, "focus": 0.68, "rank": 0.8, "event": 0.2, "unsure": 0.1, "precision": 0.15, "shape": 0.35,
            "length": 0.15, "anchor": 0.4, "phrase": 0.33, "main": 0.3,
-           "contrary": 0.3}
+           "contrary": 0.3, "subject": 0.15}
 MAIN_CLAUSE_WEIGHT = 2.0  # focus terms of the clause that asks, against those of a condition before it
 # Answerable when the best unit fits the question (kb.answer._fits) and scores at least this.
 ANSWERABLE_AT = 1.45
@@ -88,6 +88,7 @@ class Candidate:
     phrase: float = 0.0  # share of the question's word pairs the unit has ("obliged entities")
     main: float = 0.0  # coverage of the clause that asks, when a condition comes first ("..., whose recommendation?")
     contrary: bool = False  # says the opposite qualifier of the question's ("closed products" for "open products")
+    subject: bool = True  # names what a date question asks the date of ("gateway"), in the unit or its headings
     dates: tuple[str, ...] = ()  # normalised dates in the span (date questions)
     cosine: float = 0.0
     score: float = 0.0
@@ -232,6 +233,7 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
                 phrase=len(pairs & _pairs(tokens)) / len(pairs) if pairs else 0.0,
                 main=_coverage(main_weights, words, set()) if main_weights else 0.0,
                 contrary=_contrary(question, words),
+                subject=not question.subject or bool(_words(question.subject) & (words | nearby)),
                 dates=dates,
             ))
     if kinds and settings.units:
@@ -368,6 +370,7 @@ def _heading_candidates(searcher: Searcher, question: Question, hits: list[Hit],
                 event=_event_agreement(question, heading, mentions, chunk.meta.date,
                                        _coverage(weights, _words(chunk.meta.title), set()) >= ABOUT_DOCUMENT), shape=0.5,
                 anchor=_anchor_share(question, heading, documents.get(chunk.meta.doc_id, "")),
+                subject=not question.subject or bool(_words(question.subject) & (words | context)),
                 dates=tuple(label for label, _ in mentions)))
     return found
 
@@ -726,7 +729,8 @@ def _score(candidate: Candidate, question: Question) -> float:
     return (w["cosine"] * candidate.cosine + w["focus"] * candidate.focus + w["rank"] * candidate.prior
             + w["event"] * candidate.event - w["unsure"] * unsure + w["precision"] * precision
             + w["shape"] * candidate.shape - w["length"] * length + w["anchor"] * candidate.anchor
-            + w["phrase"] * candidate.phrase + w["main"] * candidate.main - w["contrary"] * candidate.contrary)
+            + w["phrase"] * candidate.phrase + w["main"] * candidate.main - w["contrary"] * candidate.contrary
+            - w["subject"] * (not candidate.subject))  # "when does the gateway open?": not a consultation's opening
 
 
 # --- the decision --------------------------------------------------------------------------------

@@ -73,6 +73,7 @@ class Question:
     time_unit: str | None = None  # "within how many hours": the unit a duration answer must be in
     plural: bool = False  # "which bodies", "which firms": several answers, a list fits
     names: tuple[str, ...] = ()  # proper names it asks about ("DORA", "Hong Kong", "Cunliffe"): the answer's source names one
+    subject: str | None = None  # date questions: the head noun of what opens or applies ("when does the gateway open")
     notes: tuple[str, ...] = field(default=(), compare=False)  # why the type was chosen (for --explain/tests)
 
     @property
@@ -371,7 +372,40 @@ def analyse(text: str) -> Question:
         and not head.endswith(("ss", "us"))
     return Question(text, kind, focus, _event(asking, kind), places, regulators, anchors, main_focus,
                     count, definiendum, required, (unit.group(1) or unit.group(2)).casefold() if unit else None,
-                    plural, proper_names(normal), (rule,))
+                    plural, proper_names(normal), _subject(asking) if kind in DATE_TYPES else None, (rule,))
+
+
+# "When does the FCA authorisation gateway for cryptoasset firms open?": what the date is of, up to
+# the verb of the event; its head noun is the last word before "for", "of", "to" ...
+_SUBJECT = re.compile(
+    r"^\W*when\s+(?:exactly\s+)?(?:does|do|did|will|would|is|are|was|were|shall|can)\s+(?:the\s+|a\s+|an\s+)?(.+?)\s+"
+    r"(?:open|opens|apply|applies|start|begin|commence|take\s+effect|come\s+into\s+(?:force|effect|operation)|"
+    r"enter\s+into|close|end|expire|go\s+live|launch|be\s+(?:launched|opened|introduced|available))\b", re.I)
+_SUBJECT_CUT = re.compile(r"\s+(?:for|of|to|in|on|under|by|from|at|with)\s+.*$|'s?$|’s?$", re.I)
+# Heads that name no particular thing: any provision, change or law "comes into force".
+_VAGUE_SUBJECTS = frozenset(
+    "it they this that these those most all some rule rules regulation regulations act law laws regime regimes framework "
+    "change changes amendment amendments provision provisions requirement requirements obligation obligations "
+    "measure measures part parts".split())
+# A clause, not a noun phrase, stands before the verb: "did the CFTC say listed spot crypto would start".
+_NOT_A_NOUN_PHRASE = frozenset("say says said would will could should must may might expect expects expected "
+                               "announce announced think thinks".split())
+
+
+def _subject(asking: str) -> str | None:
+    """The head noun of what a date question asks about, when it is a common noun ("gateway"); names,
+    pronouns and words any law uses of itself ("regulation") are left to other checks."""
+    match = _SUBJECT.search(asking)
+    if not match:
+        return None
+    phrase = _SUBJECT_CUT.sub("", match.group(1)).strip()
+    words = phrase.split()
+    if not words or len(words) > 6 or any(w.casefold() in _NOT_A_NOUN_PHRASE for w in words):
+        return None
+    head = words[-1]
+    if not head.isalpha() or not head.islower() or head.casefold() in _VAGUE_SUBJECTS:
+        return None
+    return head
 
 
 _NAME = re.compile(r"(?<![\w'’-])([A-Z][\w&’'-]*(?:\s+(?:of\s+|for\s+|and\s+)?[A-Z][\w&’'-]*)*)")

@@ -217,6 +217,29 @@ def test_the_noun_of_an_act_answers_for_its_verb(tmp_path):
     assert decision.focus == 1.0 > notice.focus  # every focus term, "decide" too, is in the decision
 
 
+def test_a_date_of_something_else_the_question_does_not_name_is_weaker(tmp_path):
+    # Asked when the gateway opens, a consultation's opening date is a date of another thing.
+    files = {"cp.md": """
+            ---
+            title: "Widget Authority consultation on gadget firms"
+            ---
+            # Consultation on gadget firms
+
+            Consultation opens: 16/12/2031
+            """}
+    question = "When does the Widget Authority authorisation gateway for gadget firms open?"
+    without = gather_evidence(searcher_for(tmp_path / "one", files), question, 5)
+    opening = next(c for c in without.candidates if "Consultation opens" in c.text)
+    assert not opening.subject
+    files["gateway.md"] = """
+            # Gadget firms
+
+            The Widget Authority gateway for gadget firms opens on 1 March 2032.
+            """
+    answer = ask(searcher_for(tmp_path / "two", files), question)
+    assert answer.answerable and "1 March 2032" in answer.text
+
+
 def test_a_quoted_term_the_corpus_never_uses_is_declined(searcher):
     answer = ask(searcher, "When does the 'sprocket levy' apply?")
     assert not answer.answerable and any("sprocket levy" in note for note in answer.notes)

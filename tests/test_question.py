@@ -150,3 +150,17 @@ def test_forms_an_outside_test_found():
 ])
 def test_a_question_in_another_language_is_told_apart(question, english):
     assert seems_english(question) is english
+
+
+@pytest.mark.parametrize("question, subject", [
+    ("When does the widget authorisation gateway for gadget firms open?", "gateway"),
+    ("When will the FCA gateway open?", "gateway"),
+    ("When does the transitional period end?", "period"),
+    ("When does DORA apply?", None),  # a name: the names check speaks for it
+    ("When do the widget rules come into force?", None),  # any law's rules "come into force"
+    ("When did most of the Gadget Regulations 2031 come into force?", None),
+    ("When did the Board say gadget trading would start?", None),  # a clause, not a thing
+    ("How much is the widget fee?", None),  # not a date question
+])
+def test_the_subject_of_a_date_question(question, subject):
+    assert analyse(question).subject == subject
