@@ -129,15 +129,27 @@ def gather_evidence(searcher: Searcher, question: str, k: int = 5, *, mask: np.n
     hits = searcher.search(text, max(k, settings.passages), mask=mask)
     read = hits[:settings.passages]
     neighbours = neighbour_chunks(searcher, read) if settings.units else {}
-    continued: dict[int, int] = {}  # a passage read because a list runs on into it → the passage it continues
+    # A passage read beyond the search → the rank its prior counts as: a list's rest ranks as its start.
+    continued: dict[int, int] = {}
     if settings.units and len(hits) == len(read):  # (with -k beyond the passages read, ranks stay as searched)
         more = _list_continuations(read, neighbours)
         if more:
             continued = {len(read) + i: source for i, (source, _) in enumerate(more)}
             hits = read = [*hits, *(hit for _, hit in more)]
+        if more:
             neighbours = neighbour_chunks(searcher, read)
+    named_in = _named_in(searcher, analysis)
     candidates = [c for c in _candidates(searcher, analysis, read, settings, neighbours, continued)
                   if _fits(c, analysis, settings)]
+    if settings.units and analysis.names and len(hits) == len(read) and not any(
+            _source_names(analysis, read[c.unit.passage].chunk, named_in) for c in candidates):
+        named = _named_passages(searcher, analysis, text, read, mask)
+        if named:
+            continued |= {len(read) + i: NAMED_RANK + i for i in range(len(named))}
+            hits = read = [*read, *(replace(hit, rank=len(read) + i + 1) for i, hit in enumerate(named))]
+            neighbours = neighbour_chunks(searcher, read)
+            candidates = [c for c in _candidates(searcher, analysis, read, settings, neighbours, continued)
+                          if _fits(c, analysis, settings)]
     candidates.sort(key=lambda c: -_cheap_score(c, analysis))
     shortlist = candidates[:EMBEDDED_CANDIDATES]
     vectors = None
@@ -150,7 +162,28 @@ def gather_evidence(searcher: Searcher, question: str, k: int = 5, *, mask: np.n
         shortlist = [shortlist[i] for i in order]
         vectors = vectors[order]
     return Evidence(analysis, tuple(hits), tuple(shortlist), vectors, _missing_anchors(searcher, analysis, shortlist, hits),
-                    neighbours, _named_in(searcher, analysis))
+                    neighbours, named_in)
+
+
+NAMED_PASSAGES = 5  # passages read from the documents a question names when the search found none of them
+NAMED_RANK = 2  # ... whose prior counts as ranked from here: found by name, not by the whole question
+
+
+def _named_passages(searcher: Searcher, question: Question, text: str, read: list[Hit],
+                    mask: np.ndarray | None) -> list[Hit]:
+    """The best passages, not read yet, of the documents that name what the question names ("DORA"),
+    when no unit read from one fits: "When does DORA apply to UK banks?" finds bank passages first,
+    and DORA's own date, for the EU, is what the corpus has to say."""
+    owner = searcher.index.chunk_documents
+    wanted = {int(owner[i]) for _, variant in _name_variants(question)
+              for i in searcher.index.lexical.chunks_with(variant).tolist()}
+    if not wanted:
+        return []
+    within = np.isin(owner, np.fromiter(wanted, dtype=np.int64))
+    if mask is not None:
+        within &= mask
+    within[[hit.chunk_id for hit in read]] = False
+    return searcher.search(text, NAMED_PASSAGES, mask=within) if within.any() else []
 
 
 def _named_in(searcher: Searcher, question: Question) -> dict[str, frozenset[str]]:
@@ -224,7 +257,7 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
                 focus = 0.6 * focus + 0.4 * specific
             candidates.append(Candidate(
                 unit=unit, text=text, spans=spans, focus=focus,
-                prior=1.0 - (continued or {}).get(passage, passage) / ANSWER_PASSAGES,  # a list's rest ranks as its start
+                prior=1.0 - (continued or {}).get(passage, passage) / ANSWER_PASSAGES,
                 event=_event_agreement(question, text, mentions, chunk.meta.date, about[chunk.meta.doc_id])
                 if settings.events else 0.0,
                 shape=_shape(question, unit, text, spans), terms=frozenset(words),

@@ -240,6 +240,31 @@ def test_a_date_of_something_else_the_question_does_not_name_is_weaker(tmp_path)
     assert answer.answerable and "1 March 2032" in answer.text
 
 
+def test_the_documents_a_question_names_are_read_when_the_search_misses_them(tmp_path):
+    # "UK banks" draws the Gizmo Act's passages on banks, none of which gives a date, before its date:
+    # the act, which the question names, is searched again, so that its date is read (and, an EU act
+    # asked for the UK, declined with what the corpus holds, when it scores high enough to say so).
+    sections = "\n\n".join(f"## Banks {i}\n\nWhen UK banks apply the Gizmo Act, UK bank {i} does apply it to bank gizmo "
+                            f"records of the banks of the UK." for i in range(14))
+    files = {"gizmo.md": f"""---
+title: "Gizmo Act"
+jurisdiction: EU
+---
+# Gizmo Act
+
+{sections}
+
+## Application
+
+The Gizmo Act shall apply from 17 January 2032.
+"""}
+    searcher = searcher_for(tmp_path, files)
+    evidence = gather_evidence(searcher, "When does the Gizmo Act apply to UK banks?", 5)
+    assert any("17 January 2032" in hit.chunk.text for hit in evidence.hits)
+    assert any("17 January 2032" in c.text for c in evidence.candidates)
+    assert not ask(searcher, "When does the Gizmo Act apply to UK banks?").answerable  # an EU act, asked for the UK
+
+
 def test_a_quoted_term_the_corpus_never_uses_is_declined(searcher):
     answer = ask(searcher, "When does the 'sprocket levy' apply?")
     assert not answer.answerable and any("sprocket levy" in note for note in answer.notes)
