@@ -1021,10 +1021,22 @@ def _answer_span(candidate: Candidate, question: Question) -> AnswerSpan | None:
         deadline = question.type is AnswerType.DEADLINE and bool(_DEADLINE_BEFORE.search(text, 0, span.start))
         distance = min((abs(p - span.start) for p in places), default=0)
         return (span.start < body, question.type in DATE_TYPES and not dated, span.precision if dated else 0,
-                not deadline, span.kind is SpanKind.ORGANISATION and not _proper(span), distance, span.start)
+                not deadline, span.kind is SpanKind.ORGANISATION and not _proper(span),
+                span.kind is SpanKind.ORGANISATION and _asked_about(span.text, question.text), distance, span.start)
 
     chosen = min(candidate.spans, key=rank)
     return AnswerSpan(chosen.text, chosen.start, chosen.end, chosen.kind.value)
+
+
+def _asked_about(name: str, question: str) -> bool:
+    """The question names it already, in full or by the initials of its words ("DA" in "who regulates
+    digital asset dealing?"): what it asks about, not who answers it."""
+    if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", question, re.I):
+        return True
+    if not (name.isupper() and name.isalpha() and 2 <= len(name) <= 5):
+        return False
+    initials = "".join(word[0] for word in re.findall(r"[^\W\d_]+", question)).upper()
+    return name in initials
 
 
 _DEADLINE_BEFORE = re.compile(r"\b(?:until|till|by|no\s+later\s+than|not\s+later\s+than|before|within)\s+(?:the\s+)?$",

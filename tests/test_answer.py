@@ -265,6 +265,19 @@ The Gizmo Act shall apply from 17 January 2032.
     assert not ask(searcher, "When does the Gizmo Act apply to UK banks?").answerable  # an EU act, asked for the UK
 
 
+def test_the_body_that_answers_who_is_not_the_one_the_question_names(tmp_path):
+    # "GD" is the question's own "gadget dealing", by its initials: the span is the Widget Board (WBA).
+    searcher = searcher_for(tmp_path, {"regime.md": """
+            # Proposed regimes
+
+            Under the two proposed licensing regimes, the WBA will be the standard setter, responsible for the
+            requirements applicable to licensed and registered GD dealing and custodian service providers.
+            """})
+    answer = ask(searcher, "Who will be the standard setter under the proposed licensing regimes for gadget "
+                           "dealing and custodian service providers?")
+    assert answer.answerable and answer.span.text == "WBA"
+
+
 def test_a_quoted_term_the_corpus_never_uses_is_declined(searcher):
     answer = ask(searcher, "When does the 'sprocket levy' apply?")
     assert not answer.answerable and any("sprocket levy" in note for note in answer.notes)
