@@ -97,6 +97,7 @@ class IndexStatus:
     removed: tuple[str, ...]
     skipped: tuple[FileNote, ...]  # not indexed, or refused by the scan
     stale: tuple[FileNote, ...]  # fail to read now; their last good chunks are indexed
+    update_command: str = "kb index"  # what brings this index up to date ("kb index -i ROOT" for another one)
 
     @property
     def is_current(self) -> bool:

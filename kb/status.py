@@ -8,6 +8,7 @@ from kb.changes import plan_changes
 from kb.config import Settings
 from kb.errors import IndexReplaced
 from kb.index import IndexReader
+from kb.index.reader import update_command
 from kb.index.store import FileStatus
 from kb.ingest import scan_corpus
 from kb.models import FileNote
@@ -48,4 +49,5 @@ def index_status(index: Path, max_file_mb: int | None = None, follow_symlinks: b
         skipped=tuple(FileNote(r.path, r.reason or "") for r in files.values() if not r.status.in_index),
         stale=tuple(FileNote(r.path, r.reason or "") for r in files.values()
                     if r.status is FileStatus.STALE and r.path not in recovered),
+        update_command=update_command(Path(index)),
     )

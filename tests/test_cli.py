@@ -59,6 +59,16 @@ def test_status_reports_changes_since_the_build(cli_env, fixture_corpus):
     (fixture_corpus / "new.md").write_text("# New\n\nNew fixture text.\n")
     data = json.loads(run(["status", "--json"], cli_env).output)
     assert (data["added"], data["removed"], data["up_to_date"]) == (["new.md"], ["beta.txt"], False)
+    assert data["update_command"] == "kb index"  # the index kb uses anyway
+
+
+def test_status_and_doctor_name_the_index_to_update_when_it_is_not_the_usual_one(cli_env, fixture_corpus, tmp_path):
+    other = tmp_path / "other index"
+    assert run(["index", "-i", str(other)], cli_env).exit_code == 0
+    (fixture_corpus / "new.md").write_text("# New\n\nNew fixture text.\n")
+    wanted = f"kb index -i '{other}'"
+    assert f"Run `{wanted}` to bring the index up to date." in run(["status", "-i", str(other)], cli_env).output
+    assert f"{wanted} (only the changes are re-indexed)" in " ".join(run(["doctor", "-i", str(other)], cli_env).output.split())
 
 
 @pytest.mark.parametrize(

@@ -508,6 +508,7 @@ def _(status: IndexStatus) -> dict[str, Any]:
         "corpus": path_json(status.corpus),
         "corpus_missing": status.corpus_missing,
         "up_to_date": status.is_current,
+        "update_command": None if status.is_current else status.update_command,
         "added": list(status.added),
         "changed": list(status.changed),
         "removed": list(status.removed),
@@ -539,7 +540,8 @@ def _(status: IndexStatus, console: Console) -> None:
                                     ("removed", status.removed, "red")):
             for path in paths:
                 console.print(Text(f"  {label:<8}", style=style) + Text(shown(path)))
-        console.print(Text("Run `kb index` to bring the index up to date.", style="bold"))
+        console.print(Text(f"Run `{shown(status.update_command)}` to bring the index up to date.", style="bold"),
+                      soft_wrap=True)  # a command to copy: not folded
 
 
 # --- kb sources --------------------------------------------------------------------------------------

@@ -40,20 +40,32 @@ def build_hint(root: Path) -> str:
     """The command that builds the index at `root`, ready to copy: `kb index` for the index kb uses
     without options, else `kb index -i ROOT`; with the corpus argument to fill in when kb would find
     no corpus folder by itself."""
-    import shlex
-
-    from kb.config import load_settings
-
-    try:
-        usual = load_settings()
-    except KBError:  # a broken kb.toml is reported by the command that reads it
-        usual = None
+    usual = _usual_settings()
     words = ["kb", "index"]
     if usual is None or not usual.corpus.is_dir():
         words.append("PATH/TO/CORPUS")
-    if usual is None or Path(root).absolute() != usual.index.absolute():
-        words += ["-i", shlex.quote(str(root))]
-    return "Build it first: " + " ".join(words)
+    return "Build it first: " + " ".join(words + _index_option(root, usual))
+
+
+def update_command(root: Path) -> str:
+    """The command that brings the existing index at `root` up to date (it knows its corpus):
+    `kb index`, or `kb index -i ROOT` when plain `kb index` would update another index."""
+    return " ".join(["kb", "index", *_index_option(root, _usual_settings())])
+
+
+def _usual_settings():
+    from kb.config import load_settings
+
+    try:
+        return load_settings()
+    except KBError:  # a broken kb.toml is reported by the command that reads it
+        return None
+
+
+def _index_option(root: Path, usual) -> list[str]:
+    import shlex
+
+    return [] if usual is not None and Path(root).absolute() == usual.index.absolute() else ["-i", shlex.quote(str(root))]
 
 
 def check_model(manifest: Manifest, root: Path, model: str | None) -> None:
