@@ -183,7 +183,7 @@ _REFERENCE = re.compile(
     r"\bunder\s+(?:which|what)\s+(?:\w+\s+)?(?:provision|section|article|power|law|act|rule|regulation)\b|"
     r"\b(?:reference|document|paper)\s+number\b", re.I)
 _DEFINITION = re.compile(
-    r"^\W*what\s+(?:is|are)\s+(?:an?\s+)?(?!the\b)[\w'-]+(?:\s+[\w'-]+){0,3}"
+    r"^\W*what\s+(?:is|are)\s+(?:an?\s+)?(?!the\b)[\w'%-]+(?:\s+[\w'%-]+){0,3}"
     r"(?:\s+(?:according\s+to|under|in|for\s+the\s+purposes\s+of)\s+[\w'’ .-]{1,60})?\s*\?\s*$|"
     r"\bhow\s+(?:is|are|does|do)\b.*\b(?:defined|define|described|describe)\b|\bwhat\s+(?:does|do)\b.*\bmean\b|"
     r"\bwhat\s+is\s+meant\s+by\b|\b(?:what|who)\s+(?:counts|count|qualifies|qualify)\s+as\b|\bdefinition\s+of\b|"
@@ -453,7 +453,7 @@ _TIME_UNIT_ASKED = re.compile(r"\bhow\s+many\s+(?:\w+\s+)?(hour|day|week|month|y
 
 
 _DEFINIENDUM = re.compile(r"\b(?:what\s+(?:is|are)\s+the\s+(?:legal\s+)?(?:definition|meaning)s?\s+of|what\s+(?:is|are)(?:\s+meant\s+by)?|what\s+counts\s+as|who\s+counts\s+as|definition\s+of|"
-                          r"how\s+(?:is|are)|what\s+(?:does|do))\s+(?:an?\s+|the\s+)?(?:(?:term|word|expression|phrase)\s+)?([a-z][\w-]*(?:\s+[a-z][\w-]*){0,3}?)"
+                          r"how\s+(?:is|are)|what\s+(?:does|do))\s+(?:an?\s+|the\s+)?(?:(?:term|word|expression|phrase)\s+)?((?:[a-z]|\d+(?:\.\d+)?%)[\w-]*(?:\s+[a-z][\w-]*){0,3}?)"
                           r"(?=\s+(?:about|under|in|for|of|within|mean|means|defined|described|according|by|as|on)\b|\s*[?,]|$)", re.I)
 
 

@@ -234,7 +234,7 @@ def units_of(passage: int, text: str, before: str = "", after: str = "") -> list
         display = ""
         if len(here) < len(members) or members[-1][1] - members[0][0] > MAX_LIST_CHARS:
             # Items beyond the passage, or too many words: each item's opening words.
-            display = "; ".join(_preview(collapse_whitespace(combined[s:e])) for s, e in members)
+            display = _joined([_preview(collapse_whitespace(combined[s:e])) for s, e in members])
         units.append(Unit(passage, start - base, end - base, lead, "list", adjacent and here[0] == members[0],
                           display, len(members),
                           shown_start=min(lead_start if lead_start is not None else start, members[0][0]) - base,
@@ -244,6 +244,14 @@ def units_of(passage: int, text: str, before: str = "", after: str = "") -> list
 
 def _line_at(lines: list[_Line], offset: int) -> int:
     return next(i for i, line in enumerate(lines) if line.start <= offset <= max(line.end, line.start))
+
+
+def _joined(items: list[str]) -> str:
+    """Items one after another, "; " between them unless an item ends its own way ("...; or", "adheres to:")."""
+    out = items[0] if items else ""
+    for previous, item in zip(items, items[1:]):
+        out += (" " if re.search(r"(?:[;,]\s*(?:or|and)|[:—–])$", previous) else "; ") + item
+    return out
 
 
 def _preview(item: str) -> str:

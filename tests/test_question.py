@@ -125,6 +125,8 @@ def test_anchors_counts_and_what_must_be_named():
     assert analyse("Within how many hours must an incident be notified?").time_unit == "hour"
     assert analyse("What counts as inside information about a gadget?").definiendum == "inside information"
     assert analyse("What does the term widget dealer mean?").definiendum == "widget dealer"  # "the term" is not part of it
+    assert analyse("What is a 12% controller under the Gadget Act?").definiendum == "12% controller"
+    assert analyse("What is a 12% controller?").type is T.DEFINITION
     assert analyse("What is the definition of gadget service provider under the Act?").definiendum == "gadget service provider"
     assert analyse("Which government bodies launched it?").plural
 

@@ -93,6 +93,12 @@ def test_a_list_cut_by_the_chunker_shows_its_items_from_the_next_passage():
     assert text[lists[0].start:lists[0].end] == "- a business plan;\n- the legal form;"
 
 
+def test_an_item_that_ends_with_or_is_joined_to_the_next_without_another_semicolon():
+    text = "A “controller” means a person who—\n- (a) holds 12% of the shares; or"
+    (listed,) = [u for u in units_of(0, text, "", "- (b) controls 12% of the votes;") if u.kind == "list"]
+    assert listed.text(text).endswith("(a) holds 12% of the shares; or - (b) controls 12% of the votes")
+
+
 def test_a_label_line_is_read_with_the_line_it_labels():
     text = "To\n\nChief Executive Officers of all national banks; and other interested parties"
     fields = [u for u in units_of(0, text) if u.kind == "field"]
