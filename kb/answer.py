@@ -1145,6 +1145,21 @@ def disagreeing_dates(evidence: Evidence, best: Candidate) -> tuple[DatedStateme
     return tuple(sorted(statements, key=lambda s: s.published or "", reverse=True))
 
 
+def answer_citations(answer: Answer) -> tuple[int, ...]:
+    """The passages the answer is read from: the cited one, and the shown passages of the same file that
+    hold the rest of its lines (a list whose last limb is in the next passage: "[1, 2]")."""
+    if answer.citation is None:
+        return ()
+    cited = next((h for h in answer.passages if h.rank == answer.citation), None)
+    lines = answer_lines(answer)
+    if cited is None or lines is None or cited.chunk.line_end is None or lines[1] <= cited.chunk.line_end:
+        return (answer.citation,)
+    rest = [h.rank for h in answer.passages if h.rank != answer.citation and h.chunk.meta.source == cited.chunk.meta.source
+            and h.chunk.line_start is not None and h.chunk.line_end is not None
+            and h.chunk.line_start <= lines[1] and h.chunk.line_end > cited.chunk.line_end]
+    return (answer.citation, *sorted(rest))
+
+
 def answer_lines(answer: Answer) -> tuple[int, int] | None:
     """Line range of the answer sentence itself in its source file."""
     if answer.lines is not None:

@@ -5,7 +5,7 @@ Fixture corpora with invented facts, searched with the deterministic hash embedd
 
 import pytest
 
-from kb.answer import LANGUAGE_NOTE, AnswerSettings, answer_lines, answer_question, gather_evidence
+from kb.answer import LANGUAGE_NOTE, AnswerSettings, answer_citations, answer_lines, answer_question, gather_evidence
 from kb.build import build_index
 from kb.config import Settings
 from kb.testing import HashEmbedder
@@ -522,3 +522,17 @@ def test_who_holds_a_role_at_a_named_body_needs_an_answer_about_that_role_and_bo
     assert not ask(searcher, "Who is the chair of the Widget Board?").answerable
     answer = ask(searcher, "Who is the chair of the Sprocket Review Committee?")
     assert answer.answerable and "Sprocket Secretary" in answer.text
+
+
+def test_an_answer_that_runs_into_the_next_passage_cites_both():
+    from kb.models import Answer, Chunk, DocumentMeta, Hit
+
+    meta = DocumentMeta("act.md", "act.md", "Gadget Act")
+    first = Chunk(meta, "“controller” means a person who—\n(a) holds 12%; or", (), 0, 50, 28, 30)
+    second = Chunk(meta, "(b) controls 12% of the votes;\n“20% controller” means", (), 51, 100, 32, 33)
+    other = Chunk(DocumentMeta("b.md", "b.md", "B"), "text", (), 0, 4, 1, 1)
+    passages = (Hit(first, 1, 1.0), Hit(other, 2, 0.9), Hit(second, 3, 0.8))
+    across = Answer("q", "the list", True, passages, citation=1, lines=(28, 32))
+    assert answer_citations(across) == (1, 3)
+    within = Answer("q", "the list", True, passages, citation=1, lines=(28, 30))
+    assert answer_citations(within) == (1,)

@@ -226,6 +226,12 @@ def _answer_lines(answer: Answer) -> tuple[int, int] | None:
     return answer_lines(answer)
 
 
+def answer_citations(answer: Answer) -> tuple[int, ...]:
+    from kb.answer import answer_citations as citations  # loaded already whenever there is an answer to show
+
+    return citations(answer)
+
+
 @print_result.register(Answer)
 def _(answer: Answer, console: Console, *, corpus: Path) -> None:
     piped = not console.is_terminal
@@ -237,7 +243,7 @@ def render_answer(answer: Answer, corpus: Path, *, piped: bool = False) -> Group
     if answer.answerable and answer.text:
         cited = next(hit for hit in answer.passages if hit.rank == answer.citation)
         head = Text("Answer ", style="bold")
-        head.append(f"[{answer.citation}] ", style="bold cyan")
+        head.append(f"[{', '.join(map(str, answer_citations(answer)))}] ", style="bold cyan")
         head.append_text(cited_path(corpus, cited.chunk, _answer_lines(answer)))
         meta = cited.chunk.meta
         head.append(f" · as of {shown(meta.date)}" if meta.date else " · undated source", style="dim")
@@ -324,6 +330,7 @@ def _(answer: Answer) -> dict[str, Any]:
         "answer_span": None if answer.span is None else {
             "text": answer.span.text, "start": answer.span.start, "end": answer.span.end, "kind": answer.span.kind},
         "citation": answer.citation,
+        "citations": list(answer_citations(answer)),  # the cited passage and any shown one holding the rest of the answer
         "answer_lines": list(lines) if lines else None,
         "confidence": answer.confidence,
         "dates": list(answer.dates),
