@@ -184,6 +184,7 @@ def test_timeline_through_the_cli(dated_corpus):
     assert data["events"][1]["source"] == "newer.md" and data["events"][1]["published"] == "2030-06-20"
     table = runner.invoke(app, ["timeline", "--as-of", "2031-06-01"], env=env).output
     assert "upcoming" in table and "past" in table and "newer.md:" in table
+    assert "Fixture notice B" in table  # which document an event is of, not only its file
 
 
 def test_timeline_since_and_until_choose_events_by_their_own_dates(dated_corpus):

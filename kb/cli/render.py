@@ -606,6 +606,13 @@ def _(timeline: Timeline) -> dict[str, Any]:
          "regulator": e.chunk.meta.regulator} for e in timeline.events]}
 
 
+TIMELINE_TITLE_CHARS = 70
+
+
+def _clipped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:—–-") + " …"
+
+
 @print_result.register(Timeline)
 def _(timeline: Timeline, console: Console) -> None:
     table = Table(title=f"{len(timeline.events)} dated event(s), as of {timeline.as_of.isoformat()}",
@@ -617,7 +624,9 @@ def _(timeline: Timeline, console: Console) -> None:
     styles = {"past": "dim", "current": "yellow", "upcoming": "bold green"}
     for event in timeline.events:
         chunk = event.chunk
-        source = cited_path(timeline.corpus, chunk, event.lines)
+        # The document's title first: "Consultation opens: 16/12/2025" says which consultation only by it.
+        source = Text(_clipped(shown(chunk.meta.title), TIMELINE_TITLE_CHARS) + "\n", style="italic")
+        source.append_text(cited_path(timeline.corpus, chunk, event.lines))
         source.append(f" ({shown(chunk.meta.date or 'undated')})", style="dim")
         table.add_row(Text(shown(event.label), style="bold"), Text(event.status, style=styles[event.status]),
                       Text(shown(event.text)), source)
