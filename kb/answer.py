@@ -265,7 +265,7 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
                 anchor=_anchor_share(question, text, documents.get(chunk.meta.doc_id, ""), chunk.meta.title),
                 phrase=len(pairs & _pairs(tokens)) / len(pairs) if pairs else 0.0,
                 main=_coverage(main_weights, words, set()) if main_weights else 0.0,
-                contrary=_contrary(question, words),
+                contrary=_contrary_at(question, text, spans, words),
                 subject=not question.subject or bool(_words(question.subject) & (words | nearby)),
                 dates=dates,
             ))
@@ -532,6 +532,14 @@ _OPPOSITE = {a: b for pair in OPPOSITES for a, b in (pair, pair[::-1])}
 def _contrary(question: Question, words: set[str]) -> bool:
     """The unit says the opposite qualifier and not the asked one ("closed products" for "open products")."""
     return any(term in _OPPOSITE and _OPPOSITE[term] in words and term not in words for term in question.focus)
+
+
+def _contrary_at(question: Question, text: str, spans: tuple[TypedSpan, ...], words: set[str]) -> bool:
+    """`_contrary` where the unit gives its value: "the 31 July 2024 deadline for closed products (… open
+    products …)" gives the date of the closed ones, whatever else the unit mentions."""
+    if not spans:
+        return _contrary(question, words)
+    return all(_contrary(question, _words(text[max(0, span.start - 60):span.end + 40])) for span in spans)
 
 
 def _focus_weights(searcher: Searcher, question: Question, abbreviations: dict[str, frozenset[str]]) -> dict[str, float]:

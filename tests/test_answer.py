@@ -536,3 +536,20 @@ def test_an_answer_that_runs_into_the_next_passage_cites_both():
     assert answer_citations(across) == (1, 3)
     within = Answer("q", "the list", True, passages, citation=1, lines=(28, 30))
     assert answer_citations(within) == (1,)
+
+
+def test_the_qualifier_next_to_the_value_decides_whether_it_is_the_asked_ones(tmp_path):
+    # The list gives the deadline of closed gadgets and only mentions open ones in passing.
+    searcher = searcher_for(tmp_path, {"letter.md": """
+            # Gadget Duty letter
+
+            This letter sets out:
+
+            - the application of the Gadget Duty to closed gadgets;
+            - action prompts for firms before the 31 July 2034 deadline for closed gadgets (our website has examples for open gadgets too); and
+            - a reminder of the rules.
+
+            The Gadget Duty came into force for open gadgets in July 2033.
+            """})
+    answer = ask(searcher, "When must firms apply the Gadget Duty to open gadgets?")
+    assert answer.answerable and "July 2033" in answer.text
