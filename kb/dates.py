@@ -451,6 +451,9 @@ def _standalone_year(sentence: str, start: int, end: int) -> bool:
     return True
 
 
+_YEAR_AFTER = re.compile(r",?\s+(?:of\s+)?(?P<dir>last|this|next)\s+year\b", re.I)
+
+
 @dataclass(frozen=True, slots=True)
 class _Yearless:
     """A month, or a day of a month, written without a year."""
@@ -474,14 +477,23 @@ def _yearless(sentence: str, dated: list[DateMention], reference: datetime.date 
     by_start = {mention.start: mention for mention in lenders}
     by_end = {mention.end: mention for mention in lenders}
     found: dict[tuple[int, int], DateMention] = {}
+    # "between February and April last year": the year the document's own date gives, said after the
+    # month (it lends it on, below). Without a reference, no year.
+    for candidate in candidates if reference is not None else ():
+        said = _YEAR_AFTER.match(sentence, candidate.end)
+        if said:
+            year = reference.year + {"last": -1, "this": 0, "next": 1}[said["dir"].casefold()]
+            wide = _Yearless(candidate.start, said.end(), candidate.month, candidate.day, False)
+            if mention := _yearless_mention(sentence, wide, year, True):
+                found[candidate.start, candidate.end] = by_start[mention.start] = by_end[mention.end] = mention
     # The dated one after: "January to March 2026". Right to left, so that in "January, February
     # and March 2026" each month lends its year to the one before.
     for candidate in sorted(candidates, key=lambda c: -c.start):
         joiner = _LIST_JOINER.match(sentence, candidate.end)
         lender = by_start.get(joiner.end()) if joiner else None
-        if lender is not None:
+        if lender is not None and (candidate.start, candidate.end) not in found:
             year = lender.first.year - (candidate.month > lender.first.month)  # "December to February 2026"
-            if mention := _yearless_mention(sentence, candidate, year, False):
+            if mention := _yearless_mention(sentence, candidate, year, lender.relative):
                 found[candidate.start, candidate.end] = by_start[mention.start] = by_end[mention.end] = mention
     # The dated one before: "from 1 April 2026 to 30 June". Left to right, for the same reason.
     for candidate in sorted(candidates, key=lambda c: c.start):

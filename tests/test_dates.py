@@ -243,6 +243,8 @@ def test_month_and_year_split_by_a_comma_are_a_month_and_a_count():
     ("The portal opened this March.", ("this March", "2025-03-01", "2025-03-31", "month", "2025-03")),
     ("The portal opened last September.", ("last September", "2024-09-01", "2024-09-30", "month", "2024-09")),
     ("The portal opens next September.", ("next September", "2026-09-01", "2026-09-30", "month", "2026-09")),
+    ("The portal opened in March last year.", ("March last year", "2024-03-01", "2024-03-31", "month", "2024-03")),
+    ("The portal opens in November next year.", ("November next year", "2026-11-01", "2026-11-30", "month", "2026-11")),
 ])
 def test_relative_dates_resolve_against_the_reference(sentence, expected):
     mention = only(sentence, REF)
@@ -524,3 +526,9 @@ def test_a_relative_period_around_a_stated_date_is_not_a_second_date():
     assert labels("On 10 November, just earlier this week, the Bank launched a consultation.", reference) == ["2025-11-10"]
     assert labels("Next week, on 20 November, the Bank will publish.", reference) == ["2025-11-20"]
     assert labels("Later this year the Bank will consult.", reference) == ["2025 (later)"]
+
+
+def test_a_year_said_after_a_range_of_months_is_the_year_of_each():
+    # "between February and April last year", in a document of 2025: both months are of 2024.
+    found = find_dates("The Bureau consulted between February and April last year on the gadget proposals.", REF)
+    assert [m.label for m in found] == ["2024-02", "2024-04"] and all(m.relative for m in found)
