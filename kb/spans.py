@@ -142,9 +142,22 @@ def find_spans(text: str, kinds: frozenset[SpanKind] | set[SpanKind], *, publish
             start, end = match.span()
             if kind in (SpanKind.AMOUNT, SpanKind.DURATION) and _inside_date_or_reference(text, start, end, date_spans):
                 continue
+            if kind is SpanKind.DURATION and (tail := _LINKING_WORD.search(text, start, end)):
+                end = tail.start()  # "within 25 working days of receipt": the value is "25 working days"
+            if kind is SpanKind.AMOUNT and (rest := _RANGE_REST.match(text, end)) and \
+                    (upper := _AMOUNT.match(text, rest.end())):
+                end = upper.end()  # "at least 12%, but less than 20%": the range, not its floor
             if end > start:
                 spans.append(TypedSpan(kind, start, end, text[start:end]))
+    # the upper bound of a range is not a value of its own
+    spans = [s for s in spans if not any(o.kind is s.kind and o.start <= s.start and s.end <= o.end
+                                         and o.end - o.start > s.end - s.start for o in spans)]
     return sorted(spans, key=lambda s: (s.start, -s.end))
+
+
+_LINKING_WORD = re.compile(r"\s+(?:after|before|from|following|of|prior\s+to|beginning|starting)$", re.I)
+_RANGE_REST = re.compile(r",?\s+(?:but\s+)?(?:less|more|fewer|lower|higher|not\s+more|not\s+less)\s+than\s+|"
+                         r"\s*(?:to|-|–)\s*(?=[$£€¥\d])", re.I)
 
 
 _YEAR_ONLY = re.compile(r"(?:19|20)\d\d")
