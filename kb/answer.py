@@ -916,8 +916,9 @@ def _unnamed_note(question: Question, missing: list[str]) -> str:
     what it asks about ("FinCEN") without giving the value: the note speaks of those that give one."""
     names = " or ".join(missing)
     if question.type in _GIVES:
-        return f"The closest passages that give {_GIVES[question.type]} never mention {names}."
-    return f"The passages that come closest never mention {names}."
+        # (a passage may name it in one sentence and give another thing's date in the next)
+        return f"Where the passages read give {_GIVES[question.type]}, it is not about {names}."
+    return f"The passages that come closest are not about {names}."
 
 
 _UNDER = re.compile(r"\b(?:under|according\s+to|for\s+the\s+purposes\s+of|as\s+defined\s+(?:in|by))\s+(?:the\s+)?"
