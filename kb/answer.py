@@ -239,9 +239,9 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
             words = expand(_canonical(tokens), abbreviations)
             spans: tuple[TypedSpan, ...] = ()
             if kinds:
-                spans = tuple(s for s in find_spans(text, kinds, published=chunk.meta.date,
+                spans = tuple(s for s in find_spans(text, _kinds(question), published=chunk.meta.date,
                                                     jurisdiction=chunk.meta.jurisdiction)
-                              if _answers(s, question))
+                              if _answers(s, question) and (s.kind in kinds or _ends_period(text, s)))
             # (a publisher's question too: the document's own date line names who published it)
             mentions = _dates(text, chunk) if question.type in DATE_TYPES or question.event is Event.PUBLISH else []
             dates = tuple(label for label, _ in mentions)
@@ -740,6 +740,26 @@ def _new_words(text: str, question: Question) -> set[str]:
         if term.short in question.regulators:
             said.update(t for name in term.names for t in tokenize(name))
     return set(tokenize(text)) - said
+
+
+# "How long can firms keep going?" — "until 1 July 2026": a period stated by the date it ends.
+_UNTIL = re.compile(r"\b(?:until|till|up\s+to|through|ending\s+on)\s+(?:the\s+end\s+of\s+)?$", re.I)
+
+
+def _kinds(question: Question) -> frozenset[SpanKind]:
+    """The spans to look for: the required ones, and for a duration asked without a unit, the dates
+    that end a period."""
+    kinds = question.required_spans
+    if question.type is AnswerType.DURATION and question.time_unit is None and _HOW_LONG.search(question.text):
+        kinds |= {SpanKind.DATE}
+    return kinds
+
+
+_HOW_LONG = re.compile(r"\bhow\s+long\b|\bfor\s+how\s+long\b", re.I)
+
+
+def _ends_period(text: str, span: TypedSpan) -> bool:
+    return span.kind is SpanKind.DATE and bool(_UNTIL.search(text, max(0, span.start - 30), span.start))
 
 
 def _answers(span: TypedSpan, question: Question) -> bool:

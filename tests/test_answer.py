@@ -553,3 +553,17 @@ def test_the_qualifier_next_to_the_value_decides_whether_it_is_the_asked_ones(tm
             """})
     answer = ask(searcher, "When must firms apply the Gadget Duty to open gadgets?")
     assert answer.answerable and "July 2033" in answer.text
+
+
+def test_how_long_is_answered_by_the_date_a_period_ends(tmp_path):
+    searcher = searcher_for(tmp_path, {"transition.md": """
+            # Transitional measures
+
+            Gadget dealers that dealt in gadgets before the Act may continue to deal in gadgets until 1 July 2032.
+
+            Gadget dealers registered on 1 March 2031 shall report to the Board.
+            """})
+    answer = ask(searcher, "How long may gadget dealers that dealt in gadgets before the Act continue to deal in gadgets?")
+    assert answer.answerable and answer.span.text == "1 July 2032"
+    # a unit asked for ("within how many days") is still a duration's
+    assert not ask(searcher, "Within how many days may gadget dealers continue to deal in gadgets?").answerable
