@@ -39,7 +39,7 @@ LIST_CONTINUATIONS = 3  # passages read beyond the searched ones because a list 
 EMBEDDED_CHARS = 300
 WEIGHTS = {"cosine": 0.5, "focus": 0.68, "rank": 0.8, "event": 0.2, "unsure": 0.1, "precision": 0.15, "shape": 0.35,
            "length": 0.15, "anchor": 0.4, "phrase": 0.33, "main": 0.3,
-           "contrary": 0.3, "subject": 0.15}
+           "contrary": 0.3, "subject": 0.15, "heading": 0.1}
 MAIN_CLAUSE_WEIGHT = 2.0  # focus terms of the clause that asks, against those of a condition before it
 # Answerable when the best unit fits the question (kb.answer._fits) and scores at least this.
 ANSWERABLE_AT = 1.45
@@ -87,6 +87,7 @@ class Candidate:
     anchor: float = 0.0  # share of the references and quoted terms of the question the unit (or its document) names
     phrase: float = 0.0  # share of the question's word pairs the unit has ("obliged entities")
     main: float = 0.0  # coverage of the clause that asks, when a condition comes first ("..., whose recommendation?")
+    heading: float = 0.0  # list questions: the focus a list's lead-in states (what the list is of)
     contrary: bool = False  # says the opposite qualifier of the question's ("closed products" for "open products")
     subject: bool = True  # names what a date question asks the date of ("gateway"), in the unit or its headings
     dates: tuple[str, ...] = ()  # normalised dates in the span (date questions)
@@ -261,6 +262,8 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
                 event=_event_agreement(question, text, mentions, chunk.meta.date, about[chunk.meta.doc_id])
                 if settings.events else 0.0,
                 shape=_shape(question, unit, text, spans), terms=frozenset(words),
+                heading=_coverage(weights, expand(_words(unit.lead), abbreviations), set())
+                if question.type is AnswerType.LIST and unit.kind == "list" and unit.lead else 0.0,
                 primary=(chunk.meta.doc_type or "") in PRIMARY_TYPES,
                 anchor=_anchor_share(question, text, documents.get(chunk.meta.doc_id, ""), chunk.meta.title),
                 phrase=len(pairs & _pairs(tokens)) / len(pairs) if pairs else 0.0,
@@ -288,6 +291,7 @@ SYNONYMS = (
     ("find", "determin"),
     ("submit", "file", "lodg"),
     ("establish", "creat", "introduc", "impos"),
+    ("consid", "count", "regard", "deem"),  # "which firms count as …", "are considered …", "shall be deemed …"
 )
 # The noun and the verb of one act, where the stemmer leaves them apart: "render a decision on the
 # application" answers "how long does the regulator have to decide"; "submission" is "submit".
@@ -791,7 +795,7 @@ def _score(candidate: Candidate, question: Question) -> float:
             + w["event"] * candidate.event - w["unsure"] * unsure + w["precision"] * precision
             + w["shape"] * candidate.shape - w["length"] * length + w["anchor"] * candidate.anchor
             + w["phrase"] * candidate.phrase + w["main"] * candidate.main - w["contrary"] * candidate.contrary
-            - w["subject"] * (not candidate.subject))  # "when does the gateway open?": not a consultation's opening
+            - w["subject"] * (not candidate.subject) + w["heading"] * candidate.heading)  # "when does the gateway open?": not a consultation's opening
 
 
 # --- the decision --------------------------------------------------------------------------------

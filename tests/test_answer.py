@@ -567,3 +567,26 @@ def test_how_long_is_answered_by_the_date_a_period_ends(tmp_path):
     assert answer.answerable and answer.span.text == "1 July 2032"
     # a unit asked for ("within how many days") is still a duration's
     assert not ask(searcher, "Within how many days may gadget dealers continue to deal in gadgets?").answerable
+
+
+def test_a_list_is_chosen_by_what_its_lead_in_says_it_is_of(tmp_path):
+    # Both lists speak of gizmo entities; only the second is a list of them ("count as" = "considered").
+    searcher = searcher_for(tmp_path, {"summary.md": """
+            # Gizmo Regulation summary
+
+            The Gizmo Regulation aims to curb gizmo fraud by laying down rules on:
+
+            - measures gizmo firms and certain other businesses (gizmo entities) must take against fraud;
+            - transparency requirements for gizmo owners; and
+            - limits on anonymous gizmos.
+
+            ## Key points
+
+            The following are among the businesses considered gizmo entities:
+
+            - gizmo banks;
+            - gizmo auditors and gizmo accountants;
+            - gizmo notaries.
+            """})
+    answer = ask(searcher, "Which businesses count as gizmo entities under the Gizmo Regulation?")
+    assert answer.answerable and "gizmo notaries" in answer.text
