@@ -166,7 +166,7 @@ def gather_evidence(searcher: Searcher, question: str, k: int = 5, *, mask: np.n
                     neighbours, named_in)
 
 
-NAMED_PASSAGES = 5  # passages read from the documents a question names when the search found none of them
+NAMED_PASSAGES = 5  # passages read from the documents a question names when no unit read from them fits
 NAMED_RANK = 2  # ... whose prior counts as ranked from here: found by name, not by the whole question
 
 
@@ -795,7 +795,8 @@ def _score(candidate: Candidate, question: Question) -> float:
             + w["event"] * candidate.event - w["unsure"] * unsure + w["precision"] * precision
             + w["shape"] * candidate.shape - w["length"] * length + w["anchor"] * candidate.anchor
             + w["phrase"] * candidate.phrase + w["main"] * candidate.main - w["contrary"] * candidate.contrary
-            - w["subject"] * (not candidate.subject) + w["heading"] * candidate.heading)  # "when does the gateway open?": not a consultation's opening
+            - w["subject"] * (not candidate.subject)  # "when does the gateway open?": not a consultation's opening
+            + w["heading"] * candidate.heading)  # "which businesses count as obliged entities": a list of them
 
 
 # --- the decision --------------------------------------------------------------------------------
