@@ -93,18 +93,17 @@ def _check_parts(reader: IndexReader, fix: str) -> list[Check]:
         checks.append(Check("corpus", False, f"the corpus folder {reader.corpus} is gone",
                             "restore it, or index another folder: kb index PATH --rebuild"))
     else:
-        from kb.index.reader import update_command
         from kb.status import index_status
 
         status = index_status(reader.root)
         changed = len(status.added) + len(status.changed) + len(status.removed)
         checks.append(Check("corpus", True, "unchanged since the build" if not changed else
                             f"{changed} file(s) added, changed or removed since the build",
-                            "" if not changed else f"{update_command(reader.root)} (only the changes are re-indexed)"))
+                            "" if not changed else f"{status.update_command} (only the changes are re-indexed)"))
         if status.stale:
             checks.append(Check("stale files", True, f"{len(status.stale)} file(s) fail to read; their last good "
                                                      "text is still indexed",
-                                f"fix the files, then {update_command(reader.root)}"))
+                                f"fix the files, then {status.update_command}"))
     return checks
 
 
