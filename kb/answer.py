@@ -220,6 +220,7 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
     abbreviations = defined_abbreviations([*(b for b, _ in texts.values()), *(hit.chunk.text for hit in hits)])
     weights = _focus_weights(searcher, question, abbreviations) if settings.focus else {}
     kinds = question.required_spans
+    looked_for = _kinds(question)  # with the dates that end a period, for "how long"
     documents = _document_texts(hits)
     pairs = _pairs(tokenize(question.text))
     main_weights = {t: w for t, w in weights.items() if t in _canonical(list(question.main_focus))} \
@@ -240,7 +241,7 @@ def _candidates(searcher: Searcher, question: Question, hits: list[Hit], setting
             words = expand(_canonical(tokens), abbreviations)
             spans: tuple[TypedSpan, ...] = ()
             if kinds:
-                spans = tuple(s for s in find_spans(text, _kinds(question), published=chunk.meta.date,
+                spans = tuple(s for s in find_spans(text, looked_for, published=chunk.meta.date,
                                                     jurisdiction=chunk.meta.jurisdiction)
                               if _answers(s, question) and (s.kind in kinds or _ends_period(text, s)))
             # (a publisher's question too: the document's own date line names who published it)
@@ -541,8 +542,8 @@ def _contrary(question: Question, words: set[str]) -> bool:
 def _contrary_at(question: Question, text: str, spans: tuple[TypedSpan, ...], words: set[str]) -> bool:
     """`_contrary` where the unit gives its value: "the 31 July 2024 deadline for closed products (… open
     products …)" gives the date of the closed ones, whatever else the unit mentions."""
-    if not spans:
-        return _contrary(question, words)
+    if not spans or not any(term in _OPPOSITE for term in question.focus):
+        return _contrary(question, words)  # (False at once when the question has no opposite to say)
     return all(_contrary(question, _words(text[max(0, span.start - 60):span.end + 40])) for span in spans)
 
 
