@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from kb.citations import citation_details, location, origin, pages, web_address
 from kb.errors import KBError
 from kb.models import Answer, Chunk
-from kb.text import collapse_whitespace
+from kb.text import collapse_whitespace, shorten
 
 if TYPE_CHECKING:
     from kb.results import Event
@@ -75,7 +75,7 @@ def timeline_ics(events: Sequence[Event], *, name: str = "kb timeline", stamp: d
         item.add("dtstamp", stamp)
         item.add("dtstart", event.first)
         item.add("dtend", event.last + dt.timedelta(days=1))  # DTEND of an all-day event is exclusive
-        item.add("summary", _shorten(_plain(event.text), SUMMARY_CHARS))
+        item.add("summary", shorten(_plain(event.text), SUMMARY_CHARS))
         item.add("description", _event_description(event))
         item.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy all day
         categories = [_plain(v) for v in (chunk.meta.jurisdiction, chunk.meta.regulator, chunk.meta.doc_type) if v]
@@ -198,7 +198,7 @@ def answer_markdown(answer: Answer) -> str:
         if answer.passages:
             parts += ["", "The closest passages, which do not answer it:", ""]
             for hit in answer.passages:
-                excerpt = _shorten(_plain(hit.chunk.text), EXCERPT_CHARS)
+                excerpt = shorten(_plain(hit.chunk.text), EXCERPT_CHARS)
                 parts.append(f"{hit.rank}. {_md_citation(hit.chunk)}: “{md_escape(excerpt)}”")
         return "\n".join(parts) + "\n"
     cited = {answer.citation: answer_lines(answer)}
@@ -253,9 +253,3 @@ def _plain(text: str) -> str:
     return collapse_whitespace(str(text))
 
 
-def _shorten(text: str, limit: int) -> str:
-    """`text` in at most `limit` characters, cut between words ("…" marks the cut), not inside one."""
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return (text[:cut] if cut > limit // 2 else text[:limit - 1]).rstrip(" ,;:") + "…"

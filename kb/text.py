@@ -84,6 +84,14 @@ def collapse_whitespace(text: str) -> str:
     return _WHITESPACE.sub(" ", for_terminal(text)).strip()
 
 
+def shorten(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, cut between words ("…" marks the cut), not inside one."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return (text[:cut] if cut > limit // 2 else text[:limit - 1]).rstrip(" ,;:") + "…"
+
+
 def _is_abbreviation(text: str, stop: int) -> bool:
     match = _WORD_BEFORE.search(text, max(0, stop - 64), stop)  # not from the start: linear, not quadratic
     if not match:

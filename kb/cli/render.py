@@ -36,7 +36,7 @@ from kb.models import Answer, Chunk, Hit
 from kb.paths import corpus_file, path_key, readable
 from kb.results import (AddReport, AnswerScores, BuildReport, Diagnosis, EvalReport, IndexStatus, Passages, Source,
                         SourceList, Timeline)
-from kb.text import TERMINAL_UNSAFE, collapse_whitespace, for_terminal
+from kb.text import TERMINAL_UNSAFE, collapse_whitespace, for_terminal, shorten
 
 NO_ANSWER = "No passage in the corpus answers this."
 LINKS_SHOWN = 5  # symlinks to indexed files named after kb index; the rest are counted
@@ -609,10 +609,6 @@ def _(timeline: Timeline) -> dict[str, Any]:
 TIMELINE_TITLE_CHARS = 70
 
 
-def _clipped(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:—–-") + " …"
-
-
 @print_result.register(Timeline)
 def _(timeline: Timeline, console: Console) -> None:
     table = Table(title=f"{len(timeline.events)} dated event(s), as of {timeline.as_of.isoformat()}",
@@ -625,7 +621,7 @@ def _(timeline: Timeline, console: Console) -> None:
     for event in timeline.events:
         chunk = event.chunk
         # The document's title first: "Consultation opens: 16/12/2025" says which consultation only by it.
-        source = Text(_clipped(shown(chunk.meta.title), TIMELINE_TITLE_CHARS) + "\n", style="italic")
+        source = Text(shorten(shown(chunk.meta.title), TIMELINE_TITLE_CHARS) + "\n", style="italic")
         source.append_text(cited_path(timeline.corpus, chunk, event.lines))
         source.append(f" ({shown(chunk.meta.date or 'undated')})", style="dim")
         table.add_row(Text(shown(event.label), style="bold"), Text(event.status, style=styles[event.status]),
