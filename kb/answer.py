@@ -15,6 +15,7 @@ even half (README, "Answer quality"); `AnswerSettings` switches each part off fo
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -915,7 +916,7 @@ def _unnamed(candidate: Candidate, question: Question, evidence: Evidence) -> se
     if question.names and not _source_names(question, chunk, evidence.named_in or {}):
         missing.add(" or ".join(question.names))
     elif (governing := _governing_names(question)) and _is_law(chunk.meta) \
-            and not _source_names(question, chunk, {}) and not _unit_names(candidate, governing, question):
+            and not _source_names(question, chunk, {}) and not _says_names(set(tokenize(candidate.text)), governing, question):
         # "under MiCA": another law that mentions MiCA answers for itself ("'microenterprise' means …"
         # in DORA defines DORA's term), unless the unit itself speaks of MiCA.
         missing.add(" or ".join(governing))
@@ -924,8 +925,7 @@ def _unnamed(candidate: Candidate, question: Question, evidence: Evidence) -> se
         # in a document that mentions the SEC.
         owner = [name for name in question.names if name in (match.group(2) or match.group(3))]
         words = set(tokenize(own))
-        if owner and not any(set(tokenize(variant)) <= words for name, variant in _name_variants(question)
-                             if name in owner and len(variant) > 1):
+        if owner and not _says_names(words, owner, question):
             missing.add(" or ".join(owner))
         elif match.group(1) and not set(tokenize(match.group(1))) <= words:
             missing.add(f"“{match.group(1).strip()}”")  # the role itself: a chair, a lead regulator
@@ -963,9 +963,11 @@ def _is_law(meta: DocumentMeta) -> bool:
     return (meta.doc_type or "").casefold() in _LAW_TYPES or bool(_LAW_TITLE.search(meta.title))
 
 
-def _unit_names(candidate: Candidate, names: tuple[str, ...], question: Question) -> bool:
-    words = set(tokenize(candidate.text))
-    return any(set(tokenize(variant)) <= words for name, variant in _name_variants(question) if name in names)
+def _says_names(words: set[str], names: Sequence[str], question: Question) -> bool:
+    """`words` (a text's tokens) hold one of `names` by one of its variants ("SEC", "Securities and
+    Exchange Commission"); a one-letter variant proves nothing."""
+    return any(set(tokenize(variant)) <= words for name, variant in _name_variants(question)
+               if name in names and len(variant) > 1)
 
 
 # "Who is the chair of the SEC?", "who heads the FCA?": a role held at a named body.
